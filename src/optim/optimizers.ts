@@ -4,7 +4,7 @@
 // Weight decay: decoupled (AdamW, Loshchilov & Hutter 2019) for Adam; for SGD, RMSProp and
 // Adagrad it is PyTorch's `weight_decay`, an L2 term added to the gradient.
 
-import { floatArray, type DType, type FloatArray } from "../tensor/arena.js";
+import { Arena, arenaFloatsFor, floatArray, type DType, type FloatArray } from "../tensor/arena.js";
 
 export type OptimizerType = "sgd" | "rmsprop" | "adagrad" | "adam";
 
@@ -37,10 +37,17 @@ export class Optimizer {
   stepCount = 0;
   private readonly buffers: Record<string, FloatArray>;
 
-  constructor(settings: OptimizerSettings, size: number, dtype: DType = "float32") {
+  /** Buffers come from `memory` when it is an arena (beside the parameters), else are allocated. */
+  constructor(settings: OptimizerSettings, size: number, memory: DType | Arena = "float32") {
     this.settings = settings;
     const names = Optimizer.bufferNames(settings);
-    this.buffers = Object.fromEntries(names.map((name) => [name, floatArray(dtype, size)]));
+    const allocate = (): FloatArray => (memory instanceof Arena ? memory.take(size) : floatArray(memory, size));
+    this.buffers = Object.fromEntries(names.map((name) => [name, allocate()]));
+  }
+
+  /** Floats an arena needs for this optimiser's buffers. */
+  static arenaFloats(settings: OptimizerSettings, size: number, dtype: DType): number {
+    return arenaFloatsFor(Optimizer.bufferNames(settings).map(() => size), dtype);
   }
 
   /** Which per-parameter buffers an optimiser keeps. */

@@ -1,0 +1,52 @@
+// Running a trained model one character at a time (batch 1): warm the state up on a prime,
+// then draw characters. Owns its own small workspace; shares the model's parameters.
+// Not here: decoding text, stopping rules, output — the sample command does those.
+
+import { Arena, type DType } from "../tensor/arena.js";
+import type { Kernels } from "../tensor/kernels.js";
+import type { Rng } from "../tensor/rng.js";
+import { CharModel, Workspace, type RecurrentState } from "../nn/model.js";
+import { pickScratch, pickToken, type Pick, type PickScratch, type SamplingPolicy } from "./policy.js";
+
+export class Generator {
+  readonly model: CharModel;
+  private readonly workspace: Workspace;
+  private readonly state: RecurrentState;
+  private readonly input = new Int32Array(1);
+  private readonly scratch: PickScratch;
+  /** False until the first token has been fed since reset(): that step starts from the initial state. */
+  private started = false;
+
+  static arenaFloats(model: CharModel, dtype: DType): number {
+    return Workspace.arenaFloats(model.config, 1, 1, dtype);
+  }
+
+  constructor(model: CharModel, kernels: Kernels, arena?: Arena) {
+    this.model = model;
+    const memory = arena ?? new Arena(model.dtype, Generator.arenaFloats(model, model.dtype));
+    this.workspace = new Workspace(model, 1, 1, memory, kernels);
+    this.state = model.newState(1);
+    this.scratch = pickScratch(model.config.vocabSize);
+  }
+
+  /** Back to the initial state (learned, or zeros). */
+  reset(): void {
+    this.started = false;
+  }
+
+  /** Advances the state by one token; the logits for the next one are then ready to pick from. */
+  feed(token: number): void {
+    this.input[0] = token;
+    this.workspace.forward(this.input, null, this.state, { fromInit: !this.started });
+    this.started = true;
+  }
+
+  /** Draws the next token after the ones fed so far (without feeding it). */
+  pick(policy: SamplingPolicy, rng: Rng): Pick {
+    return pickToken(this.workspace.logits, 0, this.model.config.vocabSize, policy, rng.next(), this.scratch);
+  }
+
+  get hasContext(): boolean {
+    return this.started;
+  }
+}

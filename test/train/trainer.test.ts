@@ -1,0 +1,84 @@
+// The whole training path (batcher, carried state, epoch reset, clipping, Adam) against ten
+// steps of PyTorch on the same weights and windows, and exact continuation from a snapshot.
+
+import { describe, expect, it } from "vitest";
+import { jsKernels } from "../../src/tensor/kernels.js";
+import { optimizerDefaults } from "../../src/optim/optimizers.js";
+import { Trainer, type TrainerOptions } from "../../src/train/trainer.js";
+import { configOf, readFixture, worstError, type TorchCase } from "../helpers/fixtures.js";
+
+interface TrajectoryCase extends TorchCase {
+  windowsPerEpoch: number;
+  steps: number;
+  optimizer: { settings: { lr: number; betas: [number, number]; eps: number } };
+  clip: { mode: "norm"; value: number };
+  windows: number[];
+  losses: number[];
+  paramsAfter: Record<string, number[]>;
+}
+const fixture = readFixture<{ tokens: number[]; cases: TrajectoryCase[] }>("torch-trajectory.json");
+
+function trainerFor(c: TrajectoryCase, dropout = 0): Trainer {
+  const options: TrainerOptions = {
+    model: configOf(c, dropout),
+    batch: c.batch,
+    seqLen: c.seqLen,
+    optimizer: { ...optimizerDefaults("adam"), beta1: c.optimizer.settings.betas[0], beta2: c.optimizer.settings.betas[1], eps: c.optimizer.settings.eps },
+    schedule: { kind: "constant", baseLr: c.optimizer.settings.lr, decay: 1, decayEvery: 1, warmup: 0, totalSteps: null },
+    clip: { mode: "norm", limit: c.clip.value },
+    seed: 5,
+    kernels: jsKernels,
+  };
+  const trainer = new Trainer(options, Uint32Array.from(fixture.tokens), new Uint32Array(0));
+  trainer.restoreParameters(Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, { data: Float32Array.from(v.data) }])));
+  return trainer;
+}
+
+describe.each(fixture.cases.map((c) => [c.name, c] as const))("trajectory %s", (_name, c) => {
+  it("ten steps give PyTorch's losses and weights (float32)", () => {
+    expect(c.windows).toContain(0);
+    expect(c.windows.indexOf(0, 1)).toBeGreaterThan(0); // crosses an epoch boundary
+    const trainer = trainerFor(c);
+    const losses = Array.from({ length: c.steps }, () => trainer.trainStep().loss);
+    expect(worstError(losses, c.losses, 1e-3)).toBeLessThan(2e-5);
+    for (const view of trainer.model.params.views) {
+      expect(worstError(view.value, c.paramsAfter[view.name]!, 1e-2), view.name).toBeLessThan(2e-4);
+    }
+  });
+
+  it("a run stopped and restored from its snapshot continues bit-identically (with dropout)", () => {
+    const straight = trainerFor(c, 0.25);
+    for (let s = 0; s < 9; s++) straight.trainStep();
+
+    const first = trainerFor(c, 0.25);
+    for (let s = 0; s < 4; s++) first.trainStep();
+    const snapshot = first.snapshot();
+    const weights = Object.fromEntries(first.model.params.views.map((v) => [v.name, { data: v.value.slice() }]));
+    const second = trainerFor(c, 0.25);
+    second.restoreParameters(weights);
+    second.restore(structuredClone(snapshot));
+    for (let s = 0; s < 5; s++) second.trainStep();
+    expect(Buffer.from(second.model.params.values.buffer, second.model.params.values.byteOffset, second.model.params.values.byteLength))
+      .toEqual(Buffer.from(straight.model.params.values.buffer, straight.model.params.values.byteOffset, straight.model.params.values.byteLength));
+    expect(second.snapshot().cursor).toEqual(straight.snapshot().cursor);
+  });
+});
+
+describe("validation", () => {
+  it("is the mean loss over the held-out streams, the same every time, and null without text", () => {
+    const c = fixture.cases[0]!;
+    const tokens = Uint32Array.from(fixture.tokens);
+    const trainer = new Trainer({
+      model: configOf(c), batch: 2, seqLen: 8, optimizer: optimizerDefaults("adam"),
+      schedule: { kind: "constant", baseLr: 0.01, decay: 1, decayEvery: 1, warmup: 0, totalSteps: null },
+      clip: { mode: "norm", limit: 5 }, seed: 1, kernels: jsKernels,
+    }, tokens.subarray(0, 150), tokens.subarray(150));
+    const first = trainer.validationLoss()!;
+    expect(first).toBeGreaterThan(Math.log(c.vocab) * 0.8);
+    expect(trainer.validationLoss()).toBe(first);
+    for (let s = 0; s < 30; s++) trainer.trainStep();
+    expect(trainer.validationLoss()!).toBeLessThan(first);
+    const none = new Trainer({ ...trainer.options }, tokens.subarray(0, 150), tokens.subarray(150, 155));
+    expect(none.validationLoss()).toBeNull();
+  });
+});
