@@ -1,0 +1,369 @@
+// Renders the training loop's events (it emits them and prints nothing) in one of three ways:
+// NDJSON on stdout for --json, a progress bar on a terminal, or plain log lines for cron, CI and
+// pipes. Only presentation lives here; deciding when to evaluate, checkpoint or stop does not.
+
+import cliProgress from "cli-progress";
+import type { ChalkInstance } from "chalk";
+import type { TrainConfig } from "../config.js";
+import { createColor } from "./color.js";
+import { isOutputClosed, type CliIO } from "./io.js";
+
+export type EndReason = "steps" | "epochs" | "time" | "patience" | "interrupted" | "diverged";
+
+export type TrainEvent =
+  | {
+      type: "start";
+      config: TrainConfig;
+      parameterCount: number;
+      vocabularySize: number;
+      trainChars: number;
+      validationChars: number;
+      resumedFromStep: number | null;
+      totalSteps: number | null;
+    }
+  | {
+      type: "step";
+      step: number;
+      epoch: number;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      charsPerSecond: number;
+      elapsedMs: number;
+      etaMs: number | null;
+    }
+  | { type: "eval"; step: number; validationLoss: number; isBest: boolean }
+  | { type: "checkpoint"; step: number; path: string }
+  | { type: "sample"; step: number; text: string }
+  | { type: "warning"; message: string }
+  | {
+      type: "end";
+      step: number;
+      reason: EndReason;
+      trainLoss: number | null;
+      validationLoss: number | null;
+      bestValidationLoss: number | null;
+      elapsedMs: number;
+    };
+
+export interface Reporter {
+  event(e: TrainEvent): void;
+  close(): void;
+}
+
+export interface ReporterOptions {
+  json: boolean;
+  logEvery: number;
+  /** The clock for the NDJSON `time` field; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+export function createReporter(io: CliIO, options: ReporterOptions): Reporter {
+  if (options.json) return new JsonReporter(io, options.now ?? (() => new Date()));
+  if (io.stderrIsTTY) return new TerminalReporter(io);
+  return new PlainReporter(io, options.logEvery);
+}
+
+// ---------------------------------------------------------------------------------------------
+// formatting shared by the terminal and plain renderers
+// ---------------------------------------------------------------------------------------------
+
+/** "850ms", "12.3s", "3m07s", "1h02m": short enough for a progress line. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "?";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const totalSeconds = Math.round(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)}m${pad(totalSeconds % 60)}s`;
+  const totalMinutes = Math.floor(totalSeconds / 60);
+  return `${Math.floor(totalMinutes / 60)}h${pad(totalMinutes % 60)}m`;
+}
+
+/** 1234567 → "1,234,567", independent of the machine's locale so logs compare across hosts. */
+export function formatCount(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+function formatLoss(loss: number | null): string {
+  return loss === null ? "n/a" : loss.toFixed(4);
+}
+
+/**
+ * Cross-entropy in nats divided by ln 2 is bits per character, the unit compression results
+ * (and Karpathy's char-rnn write-up) use, so losses can be compared with them.
+ */
+export function bitsPerChar(loss: number): number {
+  return loss / Math.LN2;
+}
+
+function lossWithBits(label: string, loss: number | null): string {
+  if (loss === null) return `${label} n/a`;
+  return `${label} ${formatLoss(loss)} (${bitsPerChar(loss).toFixed(3)} bits/char)`;
+}
+
+const END_REASONS: Record<EndReason, string> = {
+  steps: "reached the step limit",
+  epochs: "reached the epoch limit",
+  time: "reached the time budget",
+  patience: "validation loss stopped improving",
+  interrupted: "interrupted",
+  diverged: "the loss diverged",
+};
+
+type StartEvent = Extract<TrainEvent, { type: "start" }>;
+type StepEvent = Extract<TrainEvent, { type: "step" }>;
+type EndEvent = Extract<TrainEvent, { type: "end" }>;
+
+function describeStart(e: StartEvent): string {
+  const c = e.config;
+  const model = [`${c.model} ${c.layers}x${c.hidden}`];
+  if (c.embed > 0) model.push(`embed ${c.embed}`);
+  if (c.dropout > 0) model.push(`dropout ${c.dropout}`);
+  const parts = [
+    model.join(" "),
+    `${formatCount(e.parameterCount)} parameters`,
+    `vocabulary ${e.vocabularySize}`,
+    `${formatCount(e.trainChars)} train chars`,
+    `${formatCount(e.validationChars)} validation chars`,
+  ];
+  if (e.totalSteps !== null) parts.push(`${formatCount(e.totalSteps)} steps`);
+  if (e.resumedFromStep !== null) parts.push(`resuming from step ${e.resumedFromStep}`);
+  return parts.join(", ");
+}
+
+function describeEnd(e: EndEvent): { headline: string; losses: string } {
+  return {
+    headline: `finished at step ${e.step}: ${END_REASONS[e.reason]} after ${formatDuration(e.elapsedMs)}`,
+    losses: [
+      lossWithBits("train loss", e.trainLoss),
+      lossWithBits("val loss", e.validationLoss),
+      lossWithBits("best val loss", e.bestValidationLoss),
+    ].join(", "),
+  };
+}
+
+function describeEval(e: Extract<TrainEvent, { type: "eval" }>): string {
+  return `eval step ${e.step} ${lossWithBits("val loss", e.validationLoss)}${e.isBest ? " new best" : ""}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --json: one object per event on stdout
+// ---------------------------------------------------------------------------------------------
+
+class JsonReporter implements Reporter {
+  constructor(
+    private readonly io: CliIO,
+    private readonly now: () => Date,
+  ) {}
+
+  event(e: TrainEvent): void {
+    // Training goes on when the reader of stdout has gone away: the checkpoints still matter.
+    if (isOutputClosed(this.io.stdout)) return;
+    // NaN and Infinity losses (a diverged run) become null, which JSON can represent.
+    const { type, ...fields } = e;
+    this.io.stdout.write(JSON.stringify({ type, time: this.now().toISOString(), ...fields }) + "\n");
+  }
+
+  close(): void {}
+}
+
+// ---------------------------------------------------------------------------------------------
+// not a terminal: plain lines, no control codes, no colour
+// ---------------------------------------------------------------------------------------------
+
+class PlainReporter implements Reporter {
+  constructor(
+    private readonly io: CliIO,
+    private readonly logEvery: number,
+  ) {}
+
+  private line(text: string): void {
+    this.io.stderr.write(text + "\n");
+  }
+
+  event(e: TrainEvent): void {
+    switch (e.type) {
+      case "start":
+        this.line(`start: ${describeStart(e)}`);
+        // The resolved config heads every log, so a log alone says how its run was trained.
+        this.line(`config: ${JSON.stringify(e.config)}`);
+        return;
+      case "step":
+        if (e.step % this.logEvery === 0) this.line(plainStepLine(e));
+        return;
+      case "eval":
+        this.line(describeEval(e));
+        return;
+      case "checkpoint":
+        this.line(`checkpoint step ${e.step} ${e.path}`);
+        return;
+      case "sample":
+        // JSON-quoted so a multi-line sample stays one log line.
+        this.line(`sample step ${e.step}: ${JSON.stringify(e.text)}`);
+        return;
+      case "warning":
+        this.line(`warning: ${e.message}`);
+        return;
+      case "end": {
+        const { headline, losses } = describeEnd(e);
+        this.line(`${headline}; ${losses}`);
+        return;
+      }
+    }
+  }
+
+  close(): void {}
+}
+
+/** `step 120 epoch 1 loss 1.8342 lr 2.0e-3 1234 chars/s` (and the ETA when it is known). */
+export function plainStepLine(e: StepEvent): string {
+  const eta = e.etaMs === null ? "" : ` eta ${formatDuration(e.etaMs)}`;
+  return (
+    `step ${e.step} epoch ${e.epoch} loss ${formatLoss(e.loss)} lr ${e.lr.toExponential(1)} ` +
+    `${Math.round(e.charsPerSecond)} chars/s${eta}`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// a terminal: a progress bar, with events printed above it
+// ---------------------------------------------------------------------------------------------
+
+const BAR_WIDTH = 20;
+
+interface BarState {
+  step: number;
+  totalSteps: number | null;
+  epoch: number | null;
+  loss: number | null;
+  validationLoss: number | null;
+  charsPerSecond: number | null;
+  etaMs: number | null;
+}
+
+/** The bar's one line, plain text cut to the terminal's width (colour codes would be cut too). */
+export function barLine(state: BarState, maxWidth: number): string {
+  const parts: string[] = [];
+  if (state.totalSteps !== null && state.totalSteps > 0) {
+    const filled = Math.round(Math.min(1, state.step / state.totalSteps) * BAR_WIDTH);
+    const bar = "█".repeat(filled) + "░".repeat(BAR_WIDTH - filled);
+    parts.push(`${bar} step ${state.step}/${state.totalSteps}`);
+  } else {
+    parts.push(`step ${state.step}`);
+  }
+  if (state.epoch !== null) parts.push(`epoch ${state.epoch}`);
+  parts.push(`loss ${state.loss === null ? "-" : formatLoss(state.loss)}`);
+  if (state.validationLoss !== null) parts.push(`val ${formatLoss(state.validationLoss)}`);
+  if (state.charsPerSecond !== null) parts.push(`${formatCount(state.charsPerSecond)} chars/s`);
+  parts.push(`ETA ${state.etaMs === null ? "-" : formatDuration(state.etaMs)}`);
+  const line = parts.join(" | ");
+  // One column short of the width: writing the last column makes some terminals wrap.
+  return line.length < maxWidth ? line : line.slice(0, Math.max(0, maxWidth - 1));
+}
+
+class TerminalReporter implements Reporter {
+  private readonly color: ChalkInstance;
+  private readonly bar: cliProgress.SingleBar;
+  private barActive = false;
+  private readonly state: BarState = {
+    step: 0,
+    totalSteps: null,
+    epoch: null,
+    loss: null,
+    validationLoss: null,
+    charsPerSecond: null,
+    etaMs: null,
+  };
+
+  constructor(private readonly io: CliIO) {
+    this.color = createColor(io.env, true);
+    // cli-progress decides "terminal or not" from stream.isTTY; io.stderrIsTTY has already
+    // decided, so it gets a stream that says so (tests render a terminal into memory this way).
+    const stderr = io.stderr;
+    const terminal = {
+      isTTY: true,
+      get columns() {
+        return (stderr as { columns?: number }).columns ?? 80;
+      },
+      write: (chunk: string, callback?: (error?: Error | null) => void) => stderr.write(chunk, callback),
+    };
+    this.bar = new cliProgress.SingleBar({
+      stream: terminal as unknown as NodeJS.WritableStream,
+      format: (_options, params) => barLine(this.state, params.maxWidth),
+      fps: 10,
+      // The training loop handles SIGINT itself and ends with an "end" event; the bar must not.
+      gracefulExit: false,
+      hideCursor: false,
+      // true = cut to width; false would switch terminal wrapping off and leave it off on a crash.
+      linewrap: true,
+      // Stopping clears the line, so the bar can step aside for a message and start again.
+      clearOnComplete: true,
+    });
+  }
+
+  private startBar(): void {
+    if (this.barActive) return;
+    this.bar.start(this.state.totalSteps ?? 0, this.state.step);
+    this.barActive = true;
+  }
+
+  private stopBar(): void {
+    if (!this.barActive) return;
+    this.bar.stop();
+    this.barActive = false;
+  }
+
+  /** Prints lines above the bar: the bar clears itself, the text goes out, the bar comes back. */
+  private print(text: string): void {
+    const wasActive = this.barActive;
+    this.stopBar();
+    this.io.stderr.write(text + "\n");
+    if (wasActive) this.startBar();
+  }
+
+  event(e: TrainEvent): void {
+    const c = this.color;
+    switch (e.type) {
+      case "start":
+        this.state.totalSteps = e.totalSteps;
+        this.state.step = e.resumedFromStep ?? 0;
+        this.print(c.bold("charnn train: ") + describeStart(e));
+        this.startBar();
+        return;
+      case "step":
+        Object.assign(this.state, {
+          step: e.step,
+          epoch: e.epoch,
+          loss: e.loss,
+          charsPerSecond: e.charsPerSecond,
+          etaMs: e.etaMs,
+        });
+        if (this.barActive) this.bar.update(e.step);
+        return;
+      case "eval":
+        this.state.validationLoss = e.validationLoss;
+        this.print(e.isBest ? c.green(describeEval(e)) : describeEval(e));
+        return;
+      case "checkpoint":
+        this.print(c.dim(`checkpoint step ${e.step} ${e.path}`));
+        return;
+      case "sample":
+        this.print(c.dim(`--- sample at step ${e.step} ---`) + "\n" + e.text);
+        return;
+      case "warning":
+        this.print(c.yellow(`warning: ${e.message}`));
+        return;
+      case "end": {
+        this.stopBar();
+        const { headline, losses } = describeEnd(e);
+        const healthy = e.reason !== "diverged" && e.reason !== "interrupted";
+        this.io.stderr.write((healthy ? c.bold(headline) : c.yellow(headline)) + "\n" + losses + "\n");
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    this.stopBar();
+  }
+}

@@ -1,0 +1,243 @@
+// Tests for src/cli/reporter.ts: the same events rendered as NDJSON, as plain log lines and as a
+// terminal progress bar, each checked for where it writes and what it must never write.
+
+import { describe, expect, it } from "vitest";
+import { TRAIN_DEFAULTS } from "../../src/config.js";
+import {
+  barLine,
+  bitsPerChar,
+  createReporter,
+  formatCount,
+  formatDuration,
+  plainStepLine,
+  type TrainEvent,
+} from "../../src/cli/reporter.js";
+import { createTestIO } from "./helpers.js";
+
+const start: TrainEvent = {
+  type: "start",
+  config: { ...TRAIN_DEFAULTS, steps: 3000, epochs: 0 },
+  parameterCount: 215_361,
+  vocabularySize: 65,
+  trainChars: 1_003_854,
+  validationChars: 111_540,
+  resumedFromStep: null,
+  totalSteps: 3000,
+};
+
+function step(n: number, loss = 1.8342): TrainEvent {
+  return {
+    type: "step",
+    step: n,
+    epoch: 1,
+    loss,
+    lr: 2e-3,
+    gradNorm: 0.5,
+    charsPerSecond: 1234.4,
+    elapsedMs: n * 100,
+    etaMs: 187_000,
+  };
+}
+
+const run: TrainEvent[] = [
+  start,
+  ...Array.from({ length: 25 }, (_, i) => step(i + 1, 2 - i * 0.01)),
+  { type: "eval", step: 20, validationLoss: 1.9021, isBest: true },
+  { type: "checkpoint", step: 20, path: "checkpoints/step-20.json" },
+  { type: "sample", step: 20, text: "ROMEO:\nWherefore" },
+  { type: "warning", message: "loss spiked at step 21" },
+  {
+    type: "end",
+    step: 25,
+    reason: "steps",
+    trainLoss: 1.7,
+    validationLoss: 1.9021,
+    bestValidationLoss: 1.9021,
+    elapsedMs: 723_000,
+  },
+];
+
+describe("formatting", () => {
+  it.each([
+    [850, "850ms"],
+    [12_340, "12.3s"],
+    [187_000, "3m07s"],
+    [3_720_000, "1h02m"],
+    [Number.NaN, "?"],
+  ])("formatDuration(%d) = %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it("formatCount groups thousands whatever the locale", () => {
+    expect(formatCount(1_003_854)).toBe("1,003,854");
+    expect(formatCount(65)).toBe("65");
+    expect(formatCount(1234.6)).toBe("1,235");
+  });
+
+  it("bits per char is the loss over ln 2", () => {
+    expect(bitsPerChar(Math.LN2)).toBeCloseTo(1, 12);
+    expect(bitsPerChar(1.3862943611198906)).toBeCloseTo(2, 12);
+  });
+
+  it("a plain step line has the documented shape", () => {
+    expect(plainStepLine({ ...(step(120) as Extract<TrainEvent, { type: "step" }>), etaMs: null })).toBe(
+      "step 120 epoch 1 loss 1.8342 lr 2.0e-3 1234 chars/s",
+    );
+    expect(plainStepLine(step(120) as Extract<TrainEvent, { type: "step" }>)).toBe(
+      "step 120 epoch 1 loss 1.8342 lr 2.0e-3 1234 chars/s eta 3m07s",
+    );
+  });
+
+  it("the bar line shows progress and fits the width", () => {
+    const state = {
+      step: 1500,
+      totalSteps: 3000,
+      epoch: 2,
+      loss: 1.5,
+      validationLoss: 1.6,
+      charsPerSecond: 12_345,
+      etaMs: 60_000,
+    };
+    const line = barLine(state, 200);
+    expect(line).toBe(
+      "██████████░░░░░░░░░░ step 1500/3000 | epoch 2 | loss 1.5000 | val 1.6000 | 12,345 chars/s | ETA 1m00s",
+    );
+    expect(barLine(state, 30)).toHaveLength(29);
+    expect(barLine({ ...state, totalSteps: null }, 200)).toMatch(/^step 1500 \| epoch 2 \|/);
+  });
+});
+
+describe("--json reporter", () => {
+  it("writes one JSON object per event on stdout and nothing on stderr", () => {
+    const { io, stdout, stderr } = createTestIO({ stderrIsTTY: true });
+    const reporter = createReporter(io, { json: true, logEvery: 10, now: () => new Date("2024-05-01T12:00:00Z") });
+    for (const e of run) reporter.event(e);
+    reporter.close();
+
+    expect(stderr()).toBe("");
+    const lines = stdout().trimEnd().split("\n");
+    expect(lines).toHaveLength(run.length);
+    const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.map((e) => e.type)).toEqual(run.map((e) => e.type));
+    expect(events.every((e) => e.time === "2024-05-01T12:00:00.000Z")).toBe(true);
+    expect((events[0]?.config as { model: string; steps: number }).model).toBe("lstm");
+    expect((events[0]?.config as { steps: number }).steps).toBe(3000);
+    expect(events[1]).toMatchObject({ type: "step", step: 1, loss: 2, lr: 0.002, charsPerSecond: 1234.4 });
+    expect(events.at(-1)).toMatchObject({ type: "end", reason: "steps", bestValidationLoss: 1.9021 });
+  });
+
+  it("writes a diverged loss as null, which JSON can hold", () => {
+    const { io, stdout } = createTestIO();
+    const reporter = createReporter(io, { json: true, logEvery: 10 });
+    reporter.event(step(3, Number.NaN));
+    expect(JSON.parse(stdout()).loss).toBeNull();
+    expect(Number.isNaN(Date.parse(JSON.parse(stdout()).time))).toBe(false);
+  });
+});
+
+describe("plain reporter (stderr is not a terminal)", () => {
+  function render(): { stdout: string; stderr: string } {
+    const { io, stdout, stderr } = createTestIO({ stderrIsTTY: false, env: { FORCE_COLOR: "3" } });
+    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    for (const e of run) reporter.event(e);
+    reporter.close();
+    return { stdout: stdout(), stderr: stderr() };
+  }
+
+  it("writes one line per logEvery steps and one per other event, to stderr only", () => {
+    const { stdout, stderr } = render();
+    expect(stdout).toBe("");
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines).toEqual([
+      "start: lstm 2x128, 215,361 parameters, vocabulary 65, 1,003,854 train chars, 111,540 validation chars, 3,000 steps",
+      `config: ${JSON.stringify(start.type === "start" ? start.config : null)}`,
+      "step 10 epoch 1 loss 1.9100 lr 2.0e-3 1234 chars/s eta 3m07s",
+      "step 20 epoch 1 loss 1.8100 lr 2.0e-3 1234 chars/s eta 3m07s",
+      "eval step 20 val loss 1.9021 (2.744 bits/char) new best",
+      "checkpoint step 20 checkpoints/step-20.json",
+      'sample step 20: "ROMEO:\\nWherefore"',
+      "warning: loss spiked at step 21",
+      "finished at step 25: reached the step limit after 12m03s; train loss 1.7000 (2.453 bits/char), " +
+        "val loss 1.9021 (2.744 bits/char), best val loss 1.9021 (2.744 bits/char)",
+    ]);
+  });
+
+  it("writes no control codes and no colour, even when colour is forced", () => {
+    expect(render().stderr).not.toContain("\x1b");
+  });
+
+  it("says so when a run resumes and when losses are missing", () => {
+    const { io, stderr } = createTestIO();
+    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    reporter.event({ ...start, resumedFromStep: 1200 } as TrainEvent);
+    reporter.event({
+      type: "end",
+      step: 1200,
+      reason: "interrupted",
+      trainLoss: null,
+      validationLoss: null,
+      bestValidationLoss: null,
+      elapsedMs: 500,
+    });
+    expect(stderr()).toContain(", resuming from step 1200\n");
+    expect(stderr()).toContain("finished at step 1200: interrupted after 500ms; train loss n/a, val loss n/a, best val loss n/a");
+  });
+});
+
+describe("terminal reporter (stderr is a terminal)", () => {
+  function render(env: NodeJS.ProcessEnv = {}): { stdout: string; stderr: string } {
+    const { io, stdout, stderr } = createTestIO({ stderrIsTTY: true, columns: 120, env });
+    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    for (const e of run) reporter.event(e);
+    reporter.close();
+    return { stdout: stdout(), stderr: stderr() };
+  }
+
+  it("draws a progress bar on stderr and nothing on stdout", () => {
+    const { stdout, stderr } = render();
+    expect(stdout).toBe("");
+    // The bar is drawn (cursor to column 1, then the line) at least when it starts.
+    expect(stderr).toContain("\x1b[1G░░░░░░░░░░░░░░░░░░░░ step 0/3000 | loss - | ETA -");
+    // After the eval it comes back with the latest numbers, including the validation loss.
+    expect(stderr).toContain("step 25/3000 | epoch 1 | loss 1.7600 | val 1.9021 | 1,234 chars/s | ETA 3m07s");
+  });
+
+  it("prints events above the bar and a summary with bits per char at the end", () => {
+    const { stderr } = render({ NO_COLOR: "1" });
+    const text = stderr;
+    const order = [
+      "charnn train: lstm 2x128, 215,361 parameters",
+      "eval step 20 val loss 1.9021 (2.744 bits/char) new best",
+      "checkpoint step 20 checkpoints/step-20.json",
+      "--- sample at step 20 ---\nROMEO:\nWherefore\n",
+      "warning: loss spiked at step 21",
+      "finished at step 25: reached the step limit after 12m03s\n",
+      "train loss 1.7000 (2.453 bits/char), val loss 1.9021 (2.744 bits/char), best val loss 1.9021 (2.744 bits/char)\n",
+    ];
+    let from = 0;
+    for (const piece of order) {
+      const at = text.indexOf(piece, from);
+      expect(at, `"${piece}" after position ${from}`).toBeGreaterThanOrEqual(0);
+      from = at + piece.length;
+    }
+    // The bar clears its line before each message, so no message lands on a half-drawn bar.
+    expect(text).toMatch(/\x1b\[2Keval step 20/);
+  });
+
+  it("colours messages on a colour terminal but not under NO_COLOR", () => {
+    expect(render({ TERM: "xterm" }).stderr).toContain("\x1b[33mwarning: loss spiked at step 21\x1b[39m");
+    const plain = render({ NO_COLOR: "1" }).stderr;
+    expect(plain).toContain("warning: loss spiked at step 21\n");
+    expect(plain).not.toContain("\x1b[33m");
+  });
+
+  it("stops its redraw timer on close, even without an end event", async () => {
+    const { io, stderr } = createTestIO({ stderrIsTTY: true });
+    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    reporter.event(start);
+    reporter.close();
+    const written = stderr().length;
+    await new Promise((r) => setTimeout(r, 250)); // more than two redraw intervals
+    expect(stderr().length).toBe(written);
+  });
+});
