@@ -1,0 +1,221 @@
+// The charnn command line: parses argv with commander, dispatches to the command bodies, and is
+// the one place that turns an error into a message on stderr and an exit code.
+// It never calls process.exit and never touches the real process streams except through io,
+// so tests run it in-process. What each command does lives in train.ts, sample.ts, eval.ts, info.ts.
+
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { Command, CommanderError } from "commander";
+import {
+  DEFAULT_CHECKPOINT,
+  EVAL_DEFAULTS,
+  INFO_DEFAULTS,
+  SAMPLE_DEFAULTS,
+  TRAIN_DEFAULTS,
+  resolveEvalOptions,
+  resolveInfoOptions,
+  resolveSampleOptions,
+  resolveTrainConfig,
+  type EvalOptions,
+  type InfoOptions,
+  type SampleOptions,
+  type TrainConfig,
+} from "../config.js";
+import { CharnnError, ExitCode, usageError } from "../errors.js";
+import { packageVersion } from "../version.js";
+import { createColor } from "./color.js";
+import { OutputClosed, processIO, type CliIO } from "./io.js";
+import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
+
+/** The command bodies. Tests pass their own to check dispatch and error handling. */
+export interface CommandHandlers {
+  train(config: TrainConfig, inputs: string[], io: CliIO): Promise<number>;
+  sample(options: SampleOptions, io: CliIO): Promise<number>;
+  eval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number>;
+  info(options: InfoOptions, io: CliIO): Promise<number>;
+}
+
+// Loaded on first use, so `--help` and `--version` stay fast and keep working even while a
+// command body (and the numeric core it imports) is broken.
+const builtInHandlers: CommandHandlers = {
+  train: async (...args) => (await import("./train.js")).runTrain(...args),
+  sample: async (...args) => (await import("./sample.js")).runSample(...args),
+  eval: async (...args) => (await import("./eval.js")).runEval(...args),
+  info: async (...args) => (await import("./info.js")).runInfo(...args),
+};
+
+/** A commander parse failure, remembered with the command that was being parsed. */
+class ParseFailure extends Error {
+  constructor(
+    readonly commanderError: CommanderError,
+    readonly commandPath: string,
+  ) {
+    super(commanderError.message);
+  }
+}
+
+/** The --config file: read relative to the working directory and parsed as JSON. */
+async function readConfigFile(file: string, io: CliIO): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(resolve(io.cwd, file), "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw usageError(`cannot read config file ${file}: ${reason}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw usageError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: number) => void): Command {
+  const program = new Command("charnn");
+  let commandPath = "charnn";
+
+  // Configured before any subcommand is created: .command() copies these settings to it.
+  program
+    .description("Train character-level RNN, LSTM and GRU language models, then sample and evaluate them.")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .exitOverride((error) => {
+      throw new ParseFailure(error, commandPath);
+    })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // main prints the one-line error itself, with the context commander does not have.
+      outputError: () => {},
+      getOutHelpWidth: () => (io.stdout as { columns?: number }).columns ?? 80,
+      getErrHelpWidth: () => (io.stderr as { columns?: number }).columns ?? 80,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .showSuggestionAfterError(true)
+    .hook("preSubcommand", (_program, subcommand) => {
+      commandPath = `charnn ${subcommand.name()}`;
+    });
+
+  const train = program
+    .command("train")
+    .summary("train a model on text files")
+    .description("Train a model on one or more text files (- reads stdin). Checkpoints go to --out.")
+    .argument("<FILE...>", "training text; - for stdin");
+  addTrainOptions(train);
+  train.action(async (files: string[], _options: unknown, command: Command) => {
+    const configFile = command.opts().config as string | undefined;
+    const fileConfig = configFile === undefined ? undefined : await readConfigFile(configFile, io);
+    const flags = typedOptions<TrainConfig>(command, Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[]);
+    const config = resolveTrainConfig(fileConfig, flags, configFile);
+    setExitCode(await handlers.train(config, files, io));
+  });
+
+  const sample = program
+    .command("sample")
+    .summary("generate text from a checkpoint")
+    .description("Generate text from a trained checkpoint and write it to stdout.");
+  addSampleOptions(sample);
+  sample.action(async (_options: unknown, command: Command) => {
+    const flags = typedOptions<SampleOptions>(command, Object.keys(SAMPLE_DEFAULTS) as (keyof SampleOptions)[]);
+    setExitCode(await handlers.sample(resolveSampleOptions(flags), io));
+  });
+
+  const evaluate = program
+    .command("eval")
+    .summary("measure a checkpoint's loss on text files")
+    .description("Report a checkpoint's loss and bits per character on text files (- reads stdin).")
+    .argument("<FILE...>", "text to evaluate; - for stdin");
+  addEvalOptions(evaluate);
+  evaluate.action(async (files: string[], _options: unknown, command: Command) => {
+    const flags = typedOptions<EvalOptions>(command, Object.keys(EVAL_DEFAULTS) as (keyof EvalOptions)[]);
+    setExitCode(await handlers.eval(resolveEvalOptions(flags), files, io));
+  });
+
+  const info = program
+    .command("info")
+    .summary("describe a checkpoint")
+    .description("Print a checkpoint's model, training settings and progress.")
+    .argument("[CHECKPOINT]", "checkpoint file", DEFAULT_CHECKPOINT);
+  addInfoOptions(info);
+  info.action(async (checkpoint: string, _options: unknown, command: Command) => {
+    const flags = typedOptions<InfoOptions>(command, Object.keys(INFO_DEFAULTS) as (keyof InfoOptions)[]);
+    setExitCode(await handlers.info(resolveInfoOptions({ ...flags, checkpoint }), io));
+  });
+
+  return program;
+}
+
+/**
+ * Commander's message as one line: without its "error: " prefix, and with its suggestion
+ * ("\n(Did you mean --lr?)") folded in.
+ */
+function commanderMessage(error: CommanderError): string {
+  return error.message
+    .replace(/^error: /, "")
+    .replace(/\s*\(Did you mean (.*)\?\)\s*$/s, ", did you mean $1?")
+    .replace(/\s*\n\s*/g, " ");
+}
+
+function reportParseFailure(failure: ParseFailure, io: CliIO): number {
+  const error = failure.commanderError;
+  switch (error.code) {
+    case "commander.helpDisplayed":
+    case "commander.version":
+      return ExitCode.ok;
+    case "commander.help":
+      // `charnn help` printed the help to stdout (exit code 0); `charnn` with no command printed
+      // it to stderr as an error (exit code 1), which is a usage error here.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    case "commander.unknownOption":
+      io.stderr.write(`charnn: ${commanderMessage(error)} (see ${failure.commandPath} --help)\n`);
+      return ExitCode.usage;
+    default:
+      io.stderr.write(`charnn: ${commanderMessage(error)}\n`);
+      return ExitCode.usage;
+  }
+}
+
+/** The one place an error becomes a message and an exit code. */
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof OutputClosed) return ExitCode.ok;
+  if (error instanceof ParseFailure) return reportParseFailure(error, io);
+
+  const color = createColor(io.env, io.stderrIsTTY);
+  const debug = io.env.CHARNN_DEBUG !== undefined && io.env.CHARNN_DEBUG !== "" && io.env.CHARNN_DEBUG !== "0";
+  const stack = (error as Error | null)?.stack;
+
+  if (error instanceof CharnnError) {
+    io.stderr.write(`${color.red("charnn:")} ${error.message}\n`);
+    if (error.hint !== undefined) io.stderr.write(`${color.dim("hint:")} ${error.hint}\n`);
+    if (debug && stack) io.stderr.write(stack + "\n");
+    return error.exitCode;
+  }
+
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`${color.red("charnn:")} unexpected error: ${message}\n`);
+  if (debug && stack) io.stderr.write(stack + "\n");
+  else io.stderr.write("(set CHARNN_DEBUG=1 for the stack trace)\n");
+  return ExitCode.failure;
+}
+
+/**
+ * Runs charnn with the arguments after the program name and returns the exit code.
+ * `handlers` replaces command bodies (tests use it to inject failures).
+ */
+export async function main(
+  argv: string[],
+  io: CliIO = processIO(),
+  handlers: Partial<CommandHandlers> = {},
+): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  try {
+    const program = buildProgram(io, { ...builtInHandlers, ...handlers }, (code) => {
+      exitCode = code;
+    });
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
