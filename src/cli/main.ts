@@ -29,7 +29,8 @@ import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, type
 
 /** The command bodies. Tests pass their own to check dispatch and error handling. */
 export interface CommandHandlers {
-  train(config: TrainConfig, inputs: string[], io: CliIO): Promise<number>;
+  /** `explicit`: the options this invocation set, by flag or --config file (resume keeps the rest). */
+  train(config: TrainConfig, inputs: string[], io: CliIO, explicit: ReadonlySet<string>): Promise<number>;
   sample(options: SampleOptions, io: CliIO): Promise<number>;
   eval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number>;
   info(options: InfoOptions, io: CliIO): Promise<number>;
@@ -43,6 +44,9 @@ const builtInHandlers: CommandHandlers = {
   eval: async (...args) => (await import("./eval.js")).runEval(...args),
   info: async (...args) => (await import("./info.js")).runInfo(...args),
 };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A commander parse failure, remembered with the command that was being parsed. */
 class ParseFailure extends Error {
@@ -108,7 +112,8 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     const fileConfig = configFile === undefined ? undefined : await readConfigFile(configFile, io);
     const flags = typedOptions<TrainConfig>(command, Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[]);
     const config = resolveTrainConfig(fileConfig, flags, configFile);
-    setExitCode(await handlers.train(config, files, io));
+    const explicit = new Set([...Object.keys(flags), ...(isRecord(fileConfig) ? Object.keys(fileConfig) : [])]);
+    setExitCode(await handlers.train(config, files, io, explicit));
   });
 
   const sample = program

@@ -13,7 +13,7 @@ import { clipGradients, type ClipMode } from "../optim/clip.js";
 import { Optimizer, type OptimizerSettings, type OptimizerState } from "../optim/optimizers.js";
 import { learningRate, type Schedule } from "../optim/schedule.js";
 import { StreamBatcher, type BatchCursor } from "../data/batches.js";
-import { Generator } from "../sample/generator.js";
+import { Sampler } from "../sample/sampler.js";
 
 export interface TrainerOptions {
   model: ModelConfig;
@@ -55,15 +55,17 @@ export class Trainer {
   readonly trainChars: number;
   /** Updates made so far (the learning-rate schedule's clock). */
   step = 0;
+  /** The loss of the last step (NaN before the first). */
+  lastLoss = NaN;
   private readonly workspace: Workspace;
   private readonly validationWorkspace: Workspace | null;
   private readonly validationBatcher: StreamBatcher | null;
-  private readonly generatorArena: Arena;
+  private readonly samplerArena: Arena;
   private readonly state: RecurrentState;
   private readonly inputs: Int32Array;
   private readonly targets: Int32Array;
   private rng: Rng;
-  private generator: Generator | null = null;
+  private textSampler: Sampler | null = null;
 
   constructor(options: TrainerOptions, train: Uint32Array, validation: Uint32Array) {
     this.options = options;
@@ -90,7 +92,7 @@ export class Trainer {
       ? new Workspace(this.model, validationStreams, T, arena, options.kernels)
       : null;
     this.optimizer = new Optimizer(options.optimizer, this.model.params.size, arena);
-    this.generatorArena = new Arena(dtype, Generator.arenaFloats(this.model, dtype));
+    this.samplerArena = new Arena(dtype, Sampler.arenaFloats(config, dtype));
     this.state = this.model.newState(B);
     this.inputs = new Int32Array(B * T);
     this.targets = new Int32Array(B * T);
@@ -121,6 +123,7 @@ export class Trainer {
     this.workspace.backward();
     const gradNorm = clipGradients(params.grads, this.options.clip.mode, this.options.clip.limit);
     const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
+    this.lastLoss = loss;
     if (finite) this.optimizer.step(params.values, params.grads, lr);
     this.step++;
     return { loss, gradNorm, lr, finite };
@@ -147,9 +150,9 @@ export class Trainer {
   }
 
   /** A generator over the current weights, for samples printed while training. */
-  sampler(): Generator {
-    this.generator ??= new Generator(this.model, this.options.kernels, this.generatorArena);
-    return this.generator;
+  sampler(): Sampler {
+    this.textSampler ??= new Sampler(this.model, this.options.kernels, this.samplerArena);
+    return this.textSampler;
   }
 
   snapshot(): TrainerSnapshot {

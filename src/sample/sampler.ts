@@ -6,9 +6,10 @@ import { Arena, type DType } from "../tensor/arena.js";
 import type { Kernels } from "../tensor/kernels.js";
 import type { Rng } from "../tensor/rng.js";
 import { CharModel, Workspace, type RecurrentState } from "../nn/model.js";
+import type { ModelConfig } from "../nn/params.js";
 import { pickScratch, pickToken, type Pick, type PickScratch, type SamplingPolicy } from "./policy.js";
 
-export class Generator {
+export class Sampler {
   readonly model: CharModel;
   private readonly workspace: Workspace;
   private readonly state: RecurrentState;
@@ -17,13 +18,13 @@ export class Generator {
   /** False until the first token has been fed since reset(): that step starts from the initial state. */
   private started = false;
 
-  static arenaFloats(model: CharModel, dtype: DType): number {
-    return Workspace.arenaFloats(model.config, 1, 1, dtype);
+  static arenaFloats(config: ModelConfig, dtype: DType): number {
+    return Workspace.arenaFloats(config, 1, 1, dtype);
   }
 
   constructor(model: CharModel, kernels: Kernels, arena?: Arena) {
     this.model = model;
-    const memory = arena ?? new Arena(model.dtype, Generator.arenaFloats(model, model.dtype));
+    const memory = arena ?? new Arena(model.dtype, Sampler.arenaFloats(model.config, model.dtype));
     this.workspace = new Workspace(model, 1, 1, memory, kernels);
     this.state = model.newState(1);
     this.scratch = pickScratch(model.config.vocabSize);

@@ -1,0 +1,353 @@
+// `charnn train`: from text on disk or stdin to checkpoints, resumable exactly. This file wires
+// the pieces together — corpus, vocabulary, a new, resumed or fine-tuned run, the lock, signals,
+// the reporter — and maps how the run ended to an exit code. The numeric work is in
+// src/train; the file format in src/checkpoint.
+
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { TrainConfig } from "../config.js";
+import { StreamBatcher, splitValidation } from "../data/batches.js";
+import { readCorpus } from "../data/corpus.js";
+import { fingerprintCodePoints } from "../data/fingerprint.js";
+import { Vocabulary } from "../data/vocab.js";
+import { badInput, CharnnError, ExitCode, usageError } from "../errors.js";
+import type { CheckpointState } from "../checkpoint/format.js";
+import { expectedShapes, modelConfigOf, weightRecords } from "../checkpoint/model.js";
+import { acquireLock, faultsFromEnv, loadCheckpoint, nodeAtomicFs, saveCheckpoint, withFaults } from "../checkpoint/store.js";
+import { CharModel, Workspace } from "../nn/model.js";
+import { parameterCount } from "../nn/params.js";
+import { Optimizer, optimizerDefaults, type OptimizerSettings } from "../optim/optimizers.js";
+import { describeSchedule, type Schedule } from "../optim/schedule.js";
+import { createRng } from "../tensor/rng.js";
+import { Sampler } from "../sample/sampler.js";
+import { generateText } from "../sample/text.js";
+import { runLoop, totalSteps, type Progress } from "../train/loop.js";
+import { Trainer, type TrainerOptions } from "../train/trainer.js";
+import { packageVersion } from "../version.js";
+import { selectKernels } from "./backend.js";
+import type { CliIO, SignalName } from "./io.js";
+import { writeOut } from "./io.js";
+import { createReporter } from "./reporter.js";
+
+/** Options that fix the model's shape or the data layout: a resumed run cannot change them. */
+const FIXED_ON_RESUME = ["model", "activation", "layers", "hidden", "embed", "learnInit", "batch", "seqLen", "optimizer", "seed", "valFrac", "valFile"] as const;
+/** Options that change the arithmetic of later steps: allowed on resume, but it is no longer exact. */
+const CHANGES_TRAJECTORY = ["dropout", "lr", "momentum", "lrSchedule", "lrDecay", "lrDecayEvery", "warmup", "clip", "clipMode", "weightDecay"] as const;
+/** The model-shape options that --init-from takes from its checkpoint. */
+const MODEL_SHAPE = ["model", "activation", "layers", "hidden", "embed", "learnInit"] as const;
+
+const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The config of a resumed run: the saved one, with the options typed this time laid over it.
+ * Shape and layout options that differ are an error; the rest may change.
+ */
+export function resumeConfig(saved: TrainConfig, current: TrainConfig, explicit: ReadonlySet<string>): { config: TrainConfig; inexact: string[] } {
+  const config: TrainConfig = { ...saved };
+  const inexact: string[] = [];
+  for (const key of explicit) {
+    const k = key as keyof TrainConfig;
+    if (!(k in current)) continue;
+    if ((FIXED_ON_RESUME as readonly string[]).includes(k)) {
+      if (!sameValue(saved[k], current[k])) {
+        throw usageError(
+          `--${kebab(k)} ${JSON.stringify(current[k])} does not match the run being resumed (${JSON.stringify(saved[k])}); it cannot change on resume`,
+          "leave it out to continue the run, use --out DIR for a new run, or --init-from to fine-tune from its weights",
+        );
+      }
+      continue;
+    }
+    if ((CHANGES_TRAJECTORY as readonly string[]).includes(k) && !sameValue(saved[k], current[k])) inexact.push(`--${kebab(k)}`);
+    (config as unknown as Record<string, unknown>)[k] = current[k];
+  }
+  // Per-invocation switches always come from this invocation.
+  config.resume = current.resume;
+  config.dryRun = current.dryRun;
+  config.json = current.json;
+  config.initFrom = saved.initFrom;
+  return { config, inexact };
+}
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function optimizerSettings(config: TrainConfig): OptimizerSettings {
+  return { ...optimizerDefaults(config.optimizer), momentum: config.optimizer === "sgd" ? config.momentum : 0, weightDecay: config.weightDecay };
+}
+
+function scheduleOf(config: TrainConfig, windowsPerEpoch: number): Schedule {
+  return {
+    kind: config.lrSchedule,
+    baseLr: config.lr,
+    decay: config.lrDecay,
+    decayEvery: config.lrDecayEvery,
+    warmup: config.warmup,
+    totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windowsPerEpoch),
+  };
+}
+
+/** Where a run starts: nothing, its own latest checkpoint, or another run's weights. */
+type Origin =
+  | { kind: "new" }
+  | { kind: "resume"; checkpoint: CheckpointState; inexact: string[] }
+  | { kind: "init"; checkpoint: CheckpointState; path: string };
+
+const loadFor = (file: string) => loadCheckpoint(file, { expectedShapes });
+
+export async function runTrain(requested: TrainConfig, inputs: string[], io: CliIO, explicit: ReadonlySet<string> = new Set()): Promise<number> {
+  const kernels = selectKernels(requested.backend);
+  const out = path.resolve(io.cwd, requested.out);
+  const latestPath = path.join(out, "latest.json");
+  const reporter = createReporter(io, { json: requested.json, logEvery: requested.logEvery });
+  const warn = (message: string) => reporter.event({ type: "warning", message });
+
+  if (requested.resume && requested.initFrom) throw usageError("--resume and --init-from cannot be used together", "--resume continues a run; --init-from starts a new one from its weights");
+
+  // Where the run starts, and so which config holds.
+  let origin: Origin = { kind: "new" };
+  let config = requested;
+  if (requested.resume && existsSync(latestPath)) {
+    const checkpoint = await loadFor(latestPath);
+    const resumed = resumeConfig(checkpoint.config as unknown as TrainConfig, requested, explicit);
+    config = resumed.config;
+    origin = { kind: "resume", checkpoint, inexact: resumed.inexact };
+  } else if (requested.resume) {
+    warn(`nothing to resume in ${requested.out}: starting a new run`);
+  } else if (existsSync(latestPath) && !requested.dryRun) {
+    throw usageError(
+      `${requested.out} already holds a run (latest.json)`,
+      "add --resume to continue it, use --out DIR for a new run, or delete the folder",
+    );
+  } else if (requested.initFrom) {
+    const file = path.resolve(io.cwd, requested.initFrom);
+    const checkpoint = await loadFor(file);
+    const saved = checkpoint.config as unknown as TrainConfig;
+    config = { ...requested };
+    for (const key of MODEL_SHAPE) {
+      if (explicit.has(key) && !sameValue(saved[key], requested[key])) {
+        throw usageError(`--${kebab(key)} ${JSON.stringify(requested[key])} does not match the --init-from checkpoint (${JSON.stringify(saved[key])})`, "fine-tuning keeps the model's shape");
+      }
+      (config as unknown as Record<string, unknown>)[key] = saved[key];
+    }
+    origin = { kind: "init", checkpoint, path: requested.initFrom };
+  }
+
+  // The text, its vocabulary, and the split.
+  const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
+  for (const skipped of corpus.skipped) warn(`skipped ${skipped}: looks binary`);
+  if (corpus.codePoints.length === 0) throw badInput(`the corpus is empty (${corpus.sources.join(", ") || inputs.join(", ")})`, "give charnn train a file with some text in it");
+  const fingerprint = fingerprintCodePoints(corpus.codePoints);
+
+  let vocabulary: Vocabulary;
+  if (origin.kind === "resume") {
+    const saved = origin.checkpoint.corpus;
+    if (saved.fingerprint !== fingerprint) {
+      throw badInput(
+        `the text differs from the text this run was trained on (${corpus.codePoints.length} characters, ${saved.length} before)`,
+        "to train on new text from this run's weights, start a new run: --init-from " + path.join(requested.out, "latest.json") + " --out NEWDIR",
+      );
+    }
+    vocabulary = new Vocabulary(origin.checkpoint.vocabulary);
+  } else if (origin.kind === "init") {
+    const extended = new Vocabulary(origin.checkpoint.vocabulary).extendedWith(corpus.codePoints);
+    vocabulary = extended.vocabulary;
+    if (extended.added.length > 0) warn(`the vocabulary grows by ${extended.added.length} new characters: ${extended.added.slice(0, 10).map((c) => vocabulary.describe(c)).join(", ")}${extended.added.length > 10 ? ", …" : ""}`);
+  } else {
+    vocabulary = Vocabulary.fromCodePoints(corpus.codePoints);
+  }
+  const encoded = vocabulary.encode(corpus.codePoints).indices;
+  let train: Uint32Array, validation: Uint32Array;
+  if (config.valFile) {
+    const valCorpus = await readCorpus([config.valFile], { stdin: io.stdin, cwd: io.cwd });
+    const { indices, unknown } = vocabulary.encode(valCorpus.codePoints);
+    if (unknown.size > 0) warn(`${config.valFile}: ${[...unknown.values()].reduce((a, b) => a + b, 0)} characters not in the training text are left out of validation`);
+    train = encoded;
+    validation = indices;
+  } else {
+    ({ train, validation } = splitValidation(encoded, config.valFrac));
+  }
+
+  const modelConfig = modelConfigOf(config, vocabulary.size);
+  const windows = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
+  const trainerOptions: TrainerOptions = {
+    model: modelConfig,
+    batch: config.batch,
+    seqLen: config.seqLen,
+    optimizer: optimizerSettings(config),
+    schedule: scheduleOf(config, windows),
+    clip: { mode: config.clipMode, limit: config.clip },
+    seed: config.seed,
+    kernels,
+  };
+
+  if (config.dryRun) {
+    await writeOut(io, dryRunReport(config, vocabulary, train.length, validation.length, windows, origin, requested.json));
+    return ExitCode.ok;
+  }
+
+  const trainer = new Trainer(trainerOptions, train, validation);
+  const progress: Progress = { train: [], validation: [], bestValidationLoss: null };
+  if (origin.kind === "resume") {
+    const c = origin.checkpoint;
+    trainer.restoreParameters(c.params);
+    trainer.restore({ step: c.step, cursor: c.cursor, optimizer: { type: c.optimizer.type as OptimizerSettings["type"], step: c.optimizer.step, buffers: c.optimizer.buffers }, rng: c.rng as never, hiddenState: c.hiddenState ?? new Float32Array(0) });
+    progress.train = c.history.train;
+    progress.validation = c.history.validation;
+    progress.bestValidationLoss = c.bestValidationLoss;
+    if (origin.inexact.length > 0) warn(`${origin.inexact.join(", ")} changed on resume: training continues, but not as the uninterrupted run would have`);
+    const runtime = c.runtime;
+    if (runtime.backend !== kernels.name || runtime.threads !== 1) warn(`this run was trained with backend ${runtime.backend} and ${runtime.threads} thread(s); resuming with ${kernels.name} and 1 is not bit-identical`);
+  } else if (origin.kind === "init") {
+    transplantWeights(trainer.model, origin.checkpoint, vocabulary);
+  }
+  const note = describeSchedule(trainerOptions.schedule);
+  if (note) warn(note);
+
+  const release = await acquireLock(out);
+  const fsImpl = withFaults(nodeAtomicFs, faultsFromEnv(io.env));
+  let received: SignalName | null = null;
+  const onSignal = (name: SignalName) => () => {
+    if (received !== null) {
+      // The second signal: stop now. Checkpoints are only ever replaced by rename, so none is damaged.
+      if (io.signals === process) process.exit(name === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint);
+      return;
+    }
+    received = name;
+    warn(`${name}: finishing this step and saving a checkpoint (send it again to stop at once)`);
+  };
+  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+  io.signals?.on("SIGINT", handlers.SIGINT);
+  io.signals?.on("SIGTERM", handlers.SIGTERM);
+
+  try {
+    const buildState = (): CheckpointState => {
+      const snapshot = trainer.snapshot();
+      return {
+        charnnVersion: packageVersion(),
+        createdAt: new Date().toISOString(),
+        command: process.argv.slice(2),
+        config: { ...config } as unknown as Record<string, unknown>,
+        vocabulary: vocabulary.toJSON(),
+        params: weightRecords(trainer.model),
+        optimizer: { type: snapshot.optimizer.type, step: snapshot.optimizer.step, buffers: snapshot.optimizer.buffers as Record<string, Float32Array> },
+        rng: snapshot.rng,
+        cursor: snapshot.cursor,
+        hiddenState: snapshot.hiddenState as Float32Array,
+        step: snapshot.step,
+        epoch: trainer.epoch,
+        history: { train: progress.train, validation: progress.validation },
+        bestValidationLoss: progress.bestValidationLoss,
+        corpus: { fingerprint, length: corpus.codePoints.length },
+        runtime: { backend: kernels.name, threads: 1, node: process.version, platform: `${process.platform}-${process.arch}` },
+      };
+    };
+
+    reporter.event({
+      type: "start",
+      config,
+      parameterCount: trainer.model.params.size,
+      vocabularySize: vocabulary.size,
+      trainChars: train.length,
+      validationChars: trainer.validationChars,
+      resumedFromStep: origin.kind === "resume" ? trainer.step : null,
+      totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windows),
+    });
+    if (validation.length > 0 && trainer.validationChars === 0) warn(`the validation text (${validation.length} characters) is shorter than one window of ${config.seqLen + 1}: no validation`);
+
+    const startCharacter = Math.max(0, vocabulary.indexOf(0x0a));
+    const reason = await runLoop(trainer, progress, {
+      steps: config.steps, epochs: config.epochs, timeMs: config.time, patience: config.patience,
+    }, {
+      evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery),
+    }, {
+      emit: (event) => reporter.event(event),
+      save: async (isBest) => (await saveCheckpoint(out, buildState(), { keep: config.keep, isBest, fsImpl })).latest,
+      sample: () => generateText(trainer.sampler(), vocabulary, {
+        length: config.sampleLength, policy: { temperature: 0.8, topK: 0, topP: 1 },
+        // Its own generator, so previews never change the training run's random stream.
+        rng: createRng(`sample-${trainer.step}`), primeTokens: [startCharacter],
+      }).text,
+      now: () => performance.now(),
+      interrupted: () => received !== null,
+    });
+    reporter.close();
+    if (reason === "diverged") {
+      throw new CharnnError(
+        `training diverged at step ${trainer.step}: the loss became ${Number.isFinite(trainer.lastLoss) ? "too large" : "non-finite"}; the last checkpoint is untouched`,
+        ExitCode.diverged,
+        `lower --lr (now ${config.lr}) or clip harder with --clip (now ${config.clip}), then --resume`,
+      );
+    }
+    if (reason === "interrupted") return received === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint;
+    return ExitCode.ok;
+  } finally {
+    reporter.close();
+    io.signals?.off("SIGINT", handlers.SIGINT);
+    io.signals?.off("SIGTERM", handlers.SIGTERM);
+    await release();
+  }
+}
+
+/**
+ * Fine-tuning: copy a checkpoint's weights into a fresh model whose vocabulary may be larger.
+ * Rows and columns indexed by character move to the character's new index; the new characters
+ * keep their fresh initialisation.
+ */
+function transplantWeights(model: CharModel, checkpoint: CheckpointState, vocabulary: Vocabulary): void {
+  const oldVocabulary = checkpoint.vocabulary;
+  const newIndex = oldVocabulary.map((cp) => vocabulary.indexOf(cp));
+  const V0 = oldVocabulary.length, V = vocabulary.size;
+  for (const view of model.params.views) {
+    const source = checkpoint.params[view.name]!;
+    const perCharacterRows = view.name === "embedding.weight" || view.name === "decoder.weight" || view.name === "decoder.bias";
+    const perCharacterColumns = view.name === "weight_ih_l0" && model.config.embed === 0;
+    if (perCharacterRows) {
+      const width = view.value.length / V;
+      for (let i = 0; i < V0; i++) view.value.set(source.data.subarray(i * width, (i + 1) * width), newIndex[i]! * width);
+    } else if (perCharacterColumns) {
+      const rows = view.shape[0]!;
+      for (let r = 0; r < rows; r++) for (let i = 0; i < V0; i++) view.value[r * V + newIndex[i]!] = source.data[r * V0 + i]!;
+    } else {
+      view.value.set(source.data);
+    }
+  }
+}
+
+function dryRunReport(config: TrainConfig, vocabulary: Vocabulary, trainChars: number, validationChars: number, windows: number, origin: Origin, json: boolean): string {
+  const modelConfig = modelConfigOf(config, vocabulary.size);
+  const parameters = parameterCount(modelConfig);
+  const settings = optimizerSettings(config);
+  const validationStreams = Math.min(config.batch, Math.floor(validationChars / (config.seqLen + 1)));
+  const floats =
+    CharModel.arenaFloats(modelConfig, "float32") +
+    Workspace.arenaFloats(modelConfig, config.batch, config.seqLen, "float32") +
+    (validationStreams > 0 ? Workspace.arenaFloats({ ...modelConfig, dropout: 0 }, validationStreams, config.seqLen, "float32") : 0) +
+    Optimizer.arenaFloats(settings, parameters, "float32") +
+    Sampler.arenaFloats(modelConfig, "float32");
+  const modelBytes = floats * 4;
+  // The decoded text (4 bytes a character) and its encoding as indices (4 more).
+  const corpusBytes = (trainChars + validationChars) * 8;
+  const report = {
+    start: origin.kind === "resume" ? `resume from step ${origin.checkpoint.step}` : origin.kind === "init" ? `new run from the weights of ${origin.path}` : "new run",
+    parameters,
+    vocabularySize: vocabulary.size,
+    trainChars,
+    validationChars,
+    windowsPerEpoch: windows,
+    totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windows),
+    memoryBytes: { model: modelBytes, corpus: corpusBytes, total: modelBytes + corpusBytes },
+    config,
+  };
+  if (json) return JSON.stringify(report) + "\n";
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+  return [
+    `start        ${report.start}`,
+    `model        ${config.model}${config.model === "rnn" ? ` (${config.activation})` : ""}, ${config.layers} layer(s) of ${config.hidden}, ${config.embed > 0 ? `embedding ${config.embed}` : "one-hot input"}, vocabulary ${vocabulary.size}`,
+    `parameters   ${parameters.toLocaleString("en-US")}`,
+    `text         ${trainChars.toLocaleString("en-US")} training characters, ${validationChars.toLocaleString("en-US")} validation`,
+    `windows      ${windows.toLocaleString("en-US")} per epoch (${config.batch} streams x ${config.seqLen} steps)`,
+    `steps        ${report.totalSteps === null ? "until the time budget ends" : report.totalSteps.toLocaleString("en-US")}`,
+    `memory       about ${mb(report.memoryBytes.total)} (${mb(modelBytes)} weights, gradients, optimiser state and workspaces; ${mb(corpusBytes)} text)`,
+    `config       ${JSON.stringify(config)}`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,161 @@
+// The training loop: when to step, evaluate, save, sample and stop. Pure orchestration over a
+// Trainer and a few hooks; it reads no files and prints nothing, and it yields to the event loop
+// between steps so that signal handlers (SIGINT, SIGTERM) get to run.
+
+import type { EndReason, TrainEvent } from "./events.js";
+import type { Trainer } from "./trainer.js";
+
+export interface LoopLimits {
+  /** Total steps for the run (0 = no limit). */
+  steps: number;
+  /** Total epochs for the run (0 = no limit). */
+  epochs: number;
+  /** Wall-clock budget for this invocation, ms (null = none). */
+  timeMs: number | null;
+  /** Stop after this many evaluations without a new best validation loss (0 = off). */
+  patience: number;
+}
+
+export interface LoopCadence {
+  /** Validate every N steps (0 = only at the end). */
+  evalEvery: number;
+  checkpointEvery: { steps: number } | { ms: number };
+  /** Print a sample every N steps (0 = never). */
+  sampleEvery: number;
+  /** Report a step event every N steps. */
+  logEvery: number;
+}
+
+/** The run's record, saved in every checkpoint and carried across resumes. */
+export interface Progress {
+  /** [step, mean training loss over the log interval ending there] */
+  train: Array<[number, number]>;
+  /** [step, validation loss] */
+  validation: Array<[number, number]>;
+  bestValidationLoss: number | null;
+}
+
+export interface LoopHooks {
+  emit(event: TrainEvent): void;
+  /** Writes a checkpoint of the current state; returns the path of latest.json. */
+  save(isBest: boolean): Promise<string>;
+  /** A short sample from the current weights. */
+  sample(): string;
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Set by a signal handler: finish the step, save, stop. */
+  interrupted(): boolean;
+}
+
+/**
+ * A loss above this many nats per character is "exploding": three times the loss of guessing
+ * uniformly among V characters. No trained model gets there, and an untrained one starts near ln V.
+ */
+export const explodingLoss = (vocabularySize: number): number => 3 * Math.log(Math.max(2, vocabularySize));
+
+/** Evaluations since the best one: how patience is counted, derived from the history. */
+export function evaluationsSinceBest(progress: Progress): number {
+  let bestIndex = -1, best = Infinity;
+  progress.validation.forEach(([, loss], i) => {
+    if (loss < best) {
+      best = loss;
+      bestIndex = i;
+    }
+  });
+  return progress.validation.length - 1 - bestIndex;
+}
+
+export function totalSteps(limits: LoopLimits, windowsPerEpoch: number): number | null {
+  const candidates: number[] = [];
+  if (limits.steps > 0) candidates.push(limits.steps);
+  if (limits.epochs > 0) candidates.push(limits.epochs * windowsPerEpoch);
+  return candidates.length > 0 ? Math.min(...candidates) : null;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function runLoop(trainer: Trainer, progress: Progress, limits: LoopLimits, cadence: LoopCadence, hooks: LoopHooks): Promise<EndReason> {
+  const started = hooks.now();
+  const firstStep = trainer.step;
+  const total = totalSteps(limits, trainer.batcher.windowsPerEpoch);
+  const limit = explodingLoss(trainer.model.config.vocabSize);
+  let lastSave = started;
+  let intervalLoss = 0, intervalSteps = 0, lastTrainLoss: number | null = null;
+  let lastValidation: number | null = progress.validation.at(-1)?.[1] ?? null;
+  let evaluatedAt = -1;
+  let savedAt = -1;
+
+  const evaluate = async (): Promise<boolean> => {
+    evaluatedAt = trainer.step;
+    const loss = trainer.validationLoss();
+    if (loss === null) return false;
+    lastValidation = loss;
+    const isBest = progress.bestValidationLoss === null || loss < progress.bestValidationLoss;
+    if (isBest) progress.bestValidationLoss = loss;
+    progress.validation.push([trainer.step, loss]);
+    hooks.emit({ type: "eval", step: trainer.step, validationLoss: loss, isBest });
+    return isBest;
+  };
+  const save = async (isBest: boolean): Promise<void> => {
+    const path = await hooks.save(isBest);
+    lastSave = hooks.now();
+    savedAt = trainer.step;
+    hooks.emit({ type: "checkpoint", step: trainer.step, path });
+  };
+
+  let reason: EndReason;
+  for (;;) {
+    if (limits.steps > 0 && trainer.step >= limits.steps) { reason = "steps"; break; }
+    if (limits.epochs > 0 && trainer.epoch >= limits.epochs) { reason = "epochs"; break; }
+    if (limits.timeMs !== null && hooks.now() - started >= limits.timeMs) { reason = "time"; break; }
+    if (hooks.interrupted()) { reason = "interrupted"; break; }
+
+    const result = trainer.trainStep();
+    if (!result.finite || result.loss > limit) {
+      hooks.emit({ type: "end", step: trainer.step, reason: "diverged", trainLoss: result.loss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started });
+      return "diverged";
+    }
+    const step = trainer.step;
+    intervalLoss += result.loss;
+    intervalSteps++;
+    lastTrainLoss = result.loss;
+
+    if (step % cadence.logEvery === 0) {
+      const elapsedMs = hooks.now() - started;
+      const rate = ((step - firstStep) * trainer.charsPerStep) / Math.max(1, elapsedMs) * 1000;
+      const perStepMs = elapsedMs / Math.max(1, step - firstStep);
+      let etaMs: number | null = total !== null ? (total - step) * perStepMs : null;
+      if (limits.timeMs !== null) etaMs = Math.min(etaMs ?? Infinity, limits.timeMs - elapsedMs);
+      progress.train.push([step, intervalLoss / intervalSteps]);
+      intervalLoss = 0;
+      intervalSteps = 0;
+      hooks.emit({ type: "step", step, epoch: trainer.epoch, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, charsPerSecond: rate, elapsedMs, etaMs: etaMs === null ? null : Math.max(0, etaMs) });
+    }
+
+    let saved = false;
+    if (cadence.evalEvery > 0 && step % cadence.evalEvery === 0) {
+      const isBest = await evaluate();
+      if (isBest) {
+        await save(true);
+        saved = true;
+      }
+      if (limits.patience > 0 && evaluationsSinceBest(progress) >= limits.patience) { reason = "patience"; break; }
+    }
+    const every = cadence.checkpointEvery;
+    const due = "steps" in every ? every.steps > 0 && step % every.steps === 0 : hooks.now() - lastSave >= every.ms;
+    if (due && !saved) await save(false);
+    if (cadence.sampleEvery > 0 && step % cadence.sampleEvery === 0) hooks.emit({ type: "sample", step, text: hooks.sample() });
+    await yieldToEventLoop();
+  }
+
+  // A final evaluation (unless one was just made) and a final checkpoint, whatever stopped the run.
+  if (intervalSteps > 0) progress.train.push([trainer.step, intervalLoss / intervalSteps]);
+  if (reason !== "patience" && evaluatedAt !== trainer.step && trainer.step > firstStep) {
+    const isBest = await evaluate();
+    await save(isBest);
+  } else if (savedAt !== trainer.step && (trainer.step > firstStep || reason === "interrupted")) {
+    await save(false);
+  }
+  hooks.emit({ type: "end", step: trainer.step, reason, trainLoss: lastTrainLoss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started });
+  return reason;
+}
