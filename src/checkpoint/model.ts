@@ -5,7 +5,8 @@
 import type { TrainConfig } from "../config.js";
 import { Vocabulary } from "../data/vocab.js";
 import { badInput } from "../errors.js";
-import { Arena, type DType } from "../tensor/arena.js";
+import type { Arena, DType } from "../tensor/arena.js";
+import { jsKernels, type Kernels } from "../tensor/kernels.js";
 import { CharModel } from "../nn/model.js";
 import { parameterShapes, type ModelConfig } from "../nn/params.js";
 import type { CheckpointState, TensorRecord } from "./format.js";
@@ -55,14 +56,15 @@ export interface LoadedModel {
 
 /**
  * A model with the checkpoint's weights, in an arena with `extraFloats` to spare for the
- * caller's workspaces. Dropout is off: this model is for sampling and evaluation.
+ * caller's workspaces, made by `kernels` so they can work on it. Dropout is off: this model is
+ * for sampling and evaluation.
  */
-export function modelFromCheckpoint(state: CheckpointState, extraFloats: (model: ModelConfig, dtype: DType) => number): LoadedModel {
+export function modelFromCheckpoint(state: CheckpointState, extraFloats: (model: ModelConfig, dtype: DType) => number, kernels: Kernels = jsKernels): LoadedModel {
   const config = state.config as unknown as TrainConfig;
   const vocabulary = new Vocabulary(state.vocabulary);
   const modelConfig = { ...modelConfigOf(config, vocabulary.size), dropout: 0 };
   const dtype: DType = "float32";
-  const arena = new Arena(dtype, CharModel.arenaFloats(modelConfig, dtype) + extraFloats(modelConfig, dtype));
+  const arena = kernels.newArena(dtype, CharModel.arenaFloats(modelConfig, dtype) + extraFloats(modelConfig, dtype));
   const model = new CharModel(modelConfig, arena);
   loadWeights(model, state.params);
   return { model, vocabulary, config, arena };

@@ -2,7 +2,7 @@
 // then draw characters. Owns its own small workspace; shares the model's parameters.
 // Not here: decoding text, stopping rules, output — the sample command does those.
 
-import { Arena, type DType } from "../tensor/arena.js";
+import type { Arena, DType } from "../tensor/arena.js";
 import type { Kernels } from "../tensor/kernels.js";
 import type { Rng } from "../tensor/rng.js";
 import { CharModel, Workspace, type RecurrentState } from "../nn/model.js";
@@ -24,7 +24,7 @@ export class Sampler {
 
   constructor(model: CharModel, kernels: Kernels, arena?: Arena) {
     this.model = model;
-    const memory = arena ?? new Arena(model.dtype, Sampler.arenaFloats(model.config, model.dtype));
+    const memory = arena ?? kernels.newArena(model.dtype, Sampler.arenaFloats(model.config, model.dtype));
     this.workspace = new Workspace(model, 1, 1, memory, kernels);
     this.state = model.newState(1);
     this.scratch = pickScratch(model.config.vocabSize);

@@ -2,6 +2,7 @@
 // blocking and no fusing, so a test can check every fast kernel against them. Slow on purpose;
 // never used for training.
 
+import { Arena } from "./arena.js";
 import type { Kernels } from "./kernels.js";
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -10,6 +11,8 @@ const dSigmoidFromOutput = (y: number): number => y * (1 - y);
 
 export const naiveKernels: Kernels = {
   name: "naive",
+
+  newArena: (dtype, floats) => new Arena(dtype, floats),
 
   gemm(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate) {
     const a = (i: number, k: number): number => (transA ? A[aOff + k * lda + i]! : A[aOff + i * lda + k]!);

@@ -4,10 +4,15 @@
 // Kernels take (array, offset) pairs rather than subarrays, so a step allocates nothing.
 // Shape letters: B batch, T time, V vocabulary, H hidden, G gate rows (1, 3 or 4 times H).
 
-import type { FloatArray } from "./arena.js";
+import { Arena, type DType, type FloatArray } from "./arena.js";
 
 export interface Kernels {
   readonly name: string;
+  /**
+   * An arena these kernels can work on in place: plain memory for the TypeScript kernels, the
+   * module's own memory for a compiled backend. Every buffer handed to a kernel comes from one.
+   */
+  newArena(dtype: DType, floats: number): Arena;
   /**
    * C[M,N] (+)= op(A)[M,K] · op(B)[K,N], row-major with leading dimensions lda, ldb, ldc.
    * transA: A is stored (K,M); transB: B is stored (N,K) — the layout of PyTorch's weights,
@@ -144,6 +149,8 @@ function gemmStrided(
 
 export const jsKernels: Kernels = {
   name: "js",
+
+  newArena: (dtype, floats) => new Arena(dtype, floats),
 
   gemm(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate) {
     const ai = transA ? 1 : lda, ak = transA ? lda : 1;

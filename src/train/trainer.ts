@@ -4,7 +4,7 @@
 // loop in loop.ts decides when to step, evaluate and save. Its snapshot is everything exact
 // resume needs.
 
-import { Arena, type DType } from "../tensor/arena.js";
+import type { Arena, DType } from "../tensor/arena.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng, type Rng, type RngState } from "../tensor/rng.js";
 import { CharModel, Workspace, type RecurrentState } from "../nn/model.js";
@@ -79,7 +79,7 @@ export class Trainer {
     this.validationBatcher = validationStreams > 0 ? new StreamBatcher(validation, validationStreams, T) : null;
 
     const paramCount = parameterCount(config);
-    const arena = new Arena(dtype,
+    const arena = options.kernels.newArena(dtype,
       CharModel.arenaFloats(config, dtype) +
       Workspace.arenaFloats(config, B, T, dtype) +
       (validationStreams > 0 ? Workspace.arenaFloats({ ...config, dropout: 0 }, validationStreams, T, dtype) : 0) +
@@ -92,7 +92,7 @@ export class Trainer {
       ? new Workspace(this.model, validationStreams, T, arena, options.kernels)
       : null;
     this.optimizer = new Optimizer(options.optimizer, this.model.params.size, arena);
-    this.samplerArena = new Arena(dtype, Sampler.arenaFloats(config, dtype));
+    this.samplerArena = options.kernels.newArena(dtype, Sampler.arenaFloats(config, dtype));
     this.state = this.model.newState(B);
     this.inputs = new Int32Array(B * T);
     this.targets = new Int32Array(B * T);

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { fileURLToPath } from "node:url";
-import { Arena, type DType } from "../../src/tensor/arena.js";
+import type { DType } from "../../src/tensor/arena.js";
 import { jsKernels, type Kernels } from "../../src/tensor/kernels.js";
 import { CharModel, Workspace, type RecurrentState } from "../../src/nn/model.js";
 import type { CellType, ModelConfig } from "../../src/nn/params.js";
@@ -65,7 +65,7 @@ export interface Built {
 /** A model with the fixture's weights and a workspace for its batch, in one arena. */
 export function buildFromCase(c: TorchCase, dtype: DType, kernels: Kernels = jsKernels, B = c.batch, T = c.seqLen): Built {
   const config = configOf(c);
-  const arena = new Arena(dtype, CharModel.arenaFloats(config, dtype) + Workspace.arenaFloats(config, B, T, dtype));
+  const arena = kernels.newArena(dtype, CharModel.arenaFloats(config, dtype) + Workspace.arenaFloats(config, B, T, dtype));
   const model = new CharModel(config, arena);
   for (const view of model.params.views) {
     const source = c.params[view.name];
