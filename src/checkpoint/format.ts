@@ -118,6 +118,9 @@ function smallFields(state: CheckpointState): Json {
 }
 
 function checkSavable(state: CheckpointState): void {
+  // JSON has no NaN (it would be written as null), and a non-finite loss means the run diverged.
+  const lossProblem = firstNonFiniteLoss(state);
+  if (lossProblem) throw refuseDiverged(lossProblem);
   // The small fields go through the same reader a load uses, so what is written can be read.
   try {
     readSmallFields(new FieldReader("checkpoint to save", smallFields(state), ""));
@@ -157,13 +160,28 @@ function checkSavable(state: CheckpointState): void {
     throw new CharnnError("cannot save checkpoint: hiddenState is not a Float32Array", ExitCode.failure);
   }
   const problem = firstNonFiniteProblem(state);
-  if (problem) {
-    throw new CharnnError(
-      `refusing to save a checkpoint: ${problem}`,
-      ExitCode.diverged,
-      "the run diverged; lower the learning rate or resume from an earlier checkpoint",
-    );
+  if (problem) throw refuseDiverged(problem);
+}
+
+const refuseDiverged = (problem: string): CharnnError =>
+  new CharnnError(
+    `refusing to save a checkpoint: ${problem}`,
+    ExitCode.diverged,
+    "the run diverged; lower the learning rate or resume from an earlier checkpoint",
+  );
+
+function firstNonFiniteLoss(state: CheckpointState): string | null {
+  const { bestValidationLoss, history } = state;
+  if (typeof bestValidationLoss === "number" && !Number.isFinite(bestValidationLoss)) {
+    return `bestValidationLoss is ${bestValidationLoss}`;
   }
+  for (const series of ["train", "validation"] as const) {
+    const pairs: unknown = history?.[series];
+    if (!Array.isArray(pairs)) continue;
+    const index = pairs.findIndex((pair) => Array.isArray(pair) && typeof pair[1] === "number" && !Number.isFinite(pair[1]));
+    if (index >= 0) return `the loss at history.${series}[${index}] is ${pairs[index][1]}`;
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------

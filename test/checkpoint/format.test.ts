@@ -366,6 +366,16 @@ describe("encoding refuses states it could not read back", () => {
     expect(error.message).toBe("refusing to save a checkpoint: weights contain NaN (weight_hh_l0[17])");
   });
 
+  it("refuses a non-finite loss in the history with the diverged exit code", () => {
+    const state = makeState();
+    state.history.train.push([43, Number.POSITIVE_INFINITY]);
+    const error = caught(() => encodeCheckpoint(state));
+    expect(error.exitCode).toBe(ExitCode.diverged);
+    expect(error.message).toBe("refusing to save a checkpoint: the loss at history.train[3] is Infinity");
+    const error2 = caught(() => encodeCheckpoint({ ...makeState(), bestValidationLoss: Number.NaN }));
+    expect(error2.message).toBe("refusing to save a checkpoint: bestValidationLoss is NaN");
+  });
+
   it("refuses malformed fields and shapes as failures", () => {
     const nanStep = { ...makeState(), step: Number.NaN };
     const error = caught(() => encodeCheckpoint(nanStep));
