@@ -320,7 +320,8 @@ function dryRunReport(config: TrainConfig, vocabulary: Vocabulary, trainChars: n
   const floats =
     CharModel.arenaFloats(modelConfig, "float32") +
     Workspace.arenaFloats(modelConfig, config.batch, config.seqLen, "float32") +
-    (validationStreams > 0 ? Workspace.arenaFloats({ ...modelConfig, dropout: 0 }, validationStreams, config.seqLen, "float32") : 0) +
+    // The same sizes the Trainer takes (its validation workspace is built on the training model).
+    (validationStreams > 0 ? Workspace.arenaFloats(modelConfig, validationStreams, config.seqLen, "float32") : 0) +
     Optimizer.arenaFloats(settings, parameters, "float32") +
     Sampler.arenaFloats(modelConfig, "float32");
   const modelBytes = floats * 4;

@@ -82,7 +82,9 @@ export class Trainer {
     const arena = options.kernels.newArena(dtype,
       CharModel.arenaFloats(config, dtype) +
       Workspace.arenaFloats(config, B, T, dtype) +
-      (validationStreams > 0 ? Workspace.arenaFloats({ ...config, dropout: 0 }, validationStreams, T, dtype) : 0) +
+      // Sized from the model's own config: Workspace takes dropout buffers whenever the model has
+      // dropout, even though validation never uses them.
+      (validationStreams > 0 ? Workspace.arenaFloats(config, validationStreams, T, dtype) : 0) +
       Optimizer.arenaFloats(options.optimizer, paramCount, dtype));
     this.model = new CharModel(config, arena);
     this.rng = createRng(options.seed);
