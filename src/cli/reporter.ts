@@ -4,47 +4,11 @@
 
 import cliProgress from "cli-progress";
 import type { ChalkInstance } from "chalk";
-import type { TrainConfig } from "../config.js";
 import { createColor } from "./color.js";
 import { isOutputClosed, type CliIO } from "./io.js";
+import type { EndReason, TrainEvent } from "../train/events.js";
 
-export type EndReason = "steps" | "epochs" | "time" | "patience" | "interrupted" | "diverged";
-
-export type TrainEvent =
-  | {
-      type: "start";
-      config: TrainConfig;
-      parameterCount: number;
-      vocabularySize: number;
-      trainChars: number;
-      validationChars: number;
-      resumedFromStep: number | null;
-      totalSteps: number | null;
-    }
-  | {
-      type: "step";
-      step: number;
-      epoch: number;
-      loss: number;
-      lr: number;
-      gradNorm: number;
-      charsPerSecond: number;
-      elapsedMs: number;
-      etaMs: number | null;
-    }
-  | { type: "eval"; step: number; validationLoss: number; isBest: boolean }
-  | { type: "checkpoint"; step: number; path: string }
-  | { type: "sample"; step: number; text: string }
-  | { type: "warning"; message: string }
-  | {
-      type: "end";
-      step: number;
-      reason: EndReason;
-      trainLoss: number | null;
-      validationLoss: number | null;
-      bestValidationLoss: number | null;
-      elapsedMs: number;
-    };
+export type { EndReason, TrainEvent } from "../train/events.js";
 
 export interface Reporter {
   event(e: TrainEvent): void;
