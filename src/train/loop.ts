@@ -3,7 +3,7 @@
 // between steps so that signal handlers (SIGINT, SIGTERM) get to run.
 
 import type { EndReason, TrainEvent } from "./events.js";
-import type { Trainer } from "./trainer.js";
+import type { StepResult } from "./trainer.js";
 
 export interface LoopLimits {
   /** Total steps for the run (0 = no limit). */
@@ -53,16 +53,34 @@ export interface LoopHooks {
  */
 export const explodingLoss = (vocabularySize: number): number => 3 * Math.log(Math.max(2, vocabularySize));
 
-/** Evaluations since the best one: how patience is counted, derived from the history. */
-export function evaluationsSinceBest(progress: Progress): number {
+/**
+ * Evaluations since the best one: how patience is counted, derived from the history (so it
+ * carries across resumes). Only evaluations on the --eval-every cadence count: the extra one a
+ * run makes when it stops (at --steps, --time or a signal) must not shift when a resumed run
+ * runs out of patience, or an interrupted run would stop somewhere an uninterrupted one did not.
+ */
+export function evaluationsSinceBest(progress: Progress, evalEvery: number): number {
+  const counted = evalEvery > 0 ? progress.validation.filter(([step]) => step % evalEvery === 0) : progress.validation;
   let bestIndex = -1, best = Infinity;
-  progress.validation.forEach(([, loss], i) => {
+  counted.forEach(([, loss], i) => {
     if (loss < best) {
       best = loss;
       bestIndex = i;
     }
   });
-  return progress.validation.length - 1 - bestIndex;
+  return counted.length - 1 - bestIndex;
+}
+
+/** The slice of a Trainer the loop drives; tests drive the loop with a scripted one. */
+export interface LoopTrainer {
+  /** Updates made so far; trainStep() adds one. */
+  readonly step: number;
+  readonly epoch: number;
+  readonly charsPerStep: number;
+  readonly batcher: { readonly windowsPerEpoch: number };
+  readonly model: { readonly config: { readonly vocabSize: number } };
+  trainStep(): StepResult;
+  validationLoss(): number | null;
 }
 
 export function totalSteps(limits: LoopLimits, windowsPerEpoch: number): number | null {
@@ -74,7 +92,7 @@ export function totalSteps(limits: LoopLimits, windowsPerEpoch: number): number 
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export async function runLoop(trainer: Trainer, progress: Progress, limits: LoopLimits, cadence: LoopCadence, hooks: LoopHooks): Promise<EndReason> {
+export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: LoopLimits, cadence: LoopCadence, hooks: LoopHooks): Promise<EndReason> {
   const started = hooks.now();
   const firstStep = trainer.step;
   const total = totalSteps(limits, trainer.batcher.windowsPerEpoch);
@@ -102,13 +120,19 @@ export async function runLoop(trainer: Trainer, progress: Progress, limits: Loop
     savedAt = trainer.step;
     hooks.emit({ type: "checkpoint", step: trainer.step, path });
   };
+  /** A limit the run has reached, checked before each step and again right after it. */
+  const limitReached = (): EndReason | null => {
+    if (limits.steps > 0 && trainer.step >= limits.steps) return "steps";
+    if (limits.epochs > 0 && trainer.epoch >= limits.epochs) return "epochs";
+    if (limits.timeMs !== null && hooks.now() - started >= limits.timeMs) return "time";
+    return null;
+  };
 
   let reason: EndReason;
   for (;;) {
-    if (limits.steps > 0 && trainer.step >= limits.steps) { reason = "steps"; break; }
-    if (limits.epochs > 0 && trainer.epoch >= limits.epochs) { reason = "epochs"; break; }
-    if (limits.timeMs !== null && hooks.now() - started >= limits.timeMs) { reason = "time"; break; }
-    if (hooks.interrupted()) { reason = "interrupted"; break; }
+    // A signal lands while the loop yields below; a resumed run may have nothing left to do.
+    const before = hooks.interrupted() ? "interrupted" : limitReached();
+    if (before !== null) { reason = before; break; }
 
     const result = trainer.trainStep();
     if (!result.finite || result.loss > limit) {
@@ -132,29 +156,33 @@ export async function runLoop(trainer: Trainer, progress: Progress, limits: Loop
       hooks.emit({ type: "step", step, epoch: trainer.epoch, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, charsPerSecond: rate, elapsedMs, etaMs: etaMs === null ? null : Math.max(0, etaMs) });
     }
 
-    let saved = false;
-    if (cadence.evalEvery > 0 && step % cadence.evalEvery === 0) {
-      const isBest = await evaluate();
-      if (isBest) {
-        await save(true);
-        saved = true;
-      }
-      if (limits.patience > 0 && evaluationsSinceBest(progress) >= limits.patience) { reason = "patience"; break; }
+    // Known now rather than at the top of the next pass, so the last step's evaluation and
+    // checkpoint are made once, together with the cadence's.
+    let stop = limitReached();
+    if (stop !== null && intervalSteps > 0) {
+      progress.train.push([step, intervalLoss / intervalSteps]);
+      intervalSteps = 0;
+    }
+    let isBest = false;
+    if ((cadence.evalEvery > 0 && step % cadence.evalEvery === 0) || stop !== null) {
+      isBest = await evaluate();
+      if (limits.patience > 0 && evaluationsSinceBest(progress, cadence.evalEvery) >= limits.patience) stop = "patience";
     }
     const every = cadence.checkpointEvery;
     const due = "steps" in every ? every.steps > 0 && step % every.steps === 0 : hooks.now() - lastSave >= every.ms;
-    if (due && !saved) await save(false);
+    if (isBest || due || stop !== null) await save(isBest);
     if (cadence.sampleEvery > 0 && step % cadence.sampleEvery === 0) hooks.emit({ type: "sample", step, text: hooks.sample() });
+    if (stop !== null) { reason = stop; break; }
     await yieldToEventLoop();
   }
 
-  // A final evaluation (unless one was just made) and a final checkpoint, whatever stopped the run.
-  if (intervalSteps > 0) progress.train.push([trainer.step, intervalLoss / intervalSteps]);
-  if (reason !== "patience" && evaluatedAt !== trainer.step && trainer.step > firstStep) {
-    const isBest = await evaluate();
+  // Stopped before a step (a signal, or a resumed run already at its limit): what this step
+  // holds is saved unless it already is. A run interrupted before its first step still saves,
+  // so that --resume finds it.
+  if (savedAt !== trainer.step && (trainer.step > firstStep || reason === "interrupted")) {
+    if (intervalSteps > 0) progress.train.push([trainer.step, intervalLoss / intervalSteps]);
+    const isBest = evaluatedAt !== trainer.step && trainer.step > firstStep ? await evaluate() : false;
     await save(isBest);
-  } else if (savedAt !== trainer.step && (trainer.step > firstStep || reason === "interrupted")) {
-    await save(false);
   }
   hooks.emit({ type: "end", step: trainer.step, reason, trainLoss: lastTrainLoss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started });
   return reason;
