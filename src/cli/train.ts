@@ -26,7 +26,7 @@ import { Trainer, type TrainerOptions } from "../train/trainer.js";
 import { packageVersion } from "../version.js";
 import { selectKernels } from "./backend.js";
 import type { CliIO, SignalName } from "./io.js";
-import { writeOut } from "./io.js";
+import { watchForClosedPipe, writeOut } from "./io.js";
 import { createReporter } from "./reporter.js";
 
 /** Options that fix the model's shape or the data layout: a resumed run cannot change them. */
@@ -97,6 +97,9 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   const kernels = selectKernels(requested.backend);
   const out = path.resolve(io.cwd, requested.out);
   const latestPath = path.join(out, "latest.json");
+  // Progress on stderr is a courtesy: when its reader goes away (`2>&1 | head`), the EPIPE must
+  // not end the run before its checkpoints are written, so stderr gets an error listener too.
+  watchForClosedPipe(io.stderr);
   const reporter = createReporter(io, { json: requested.json, logEvery: requested.logEvery });
   const warn = (message: string) => reporter.event({ type: "warning", message });
 
