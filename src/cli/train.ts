@@ -60,6 +60,13 @@ export function resumeConfig(saved: TrainConfig, current: TrainConfig, explicit:
     if ((CHANGES_TRAJECTORY as readonly string[]).includes(k) && !sameValue(saved[k], current[k])) inexact.push(`--${kebab(k)}`);
     (config as unknown as Record<string, unknown>)[k] = current[k];
   }
+  // A cosine schedule decays over the run's total steps, so a new total bends the rates of the
+  // steps still to come (a constant or step schedule does not look at the total).
+  if (config.lrSchedule === "cosine") {
+    for (const key of ["steps", "epochs"] as const) {
+      if (explicit.has(key) && !sameValue(saved[key], current[key]) && !inexact.includes("--lr-schedule")) inexact.push(`--${key}`);
+    }
+  }
   // Per-invocation switches always come from this invocation.
   config.resume = current.resume;
   config.dryRun = current.dryRun;

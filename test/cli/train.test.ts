@@ -320,6 +320,19 @@ describe("resume", () => {
     expect(endOf(events)).toMatchObject({ reason: "steps", step: 9 });
   });
 
+  it("warns that a new --steps bends a cosine schedule, and says nothing for a constant one", async () => {
+    const cwd = await withCorpus(TEXT);
+    expect((await train(cwd, ["corpus.txt", ...SMALL, "--lr-schedule", "cosine", "--steps", "4", "--out", "cosine"])).code).toBe(0);
+    const cosine = await train(cwd, ["corpus.txt", "--resume", "--steps", "8", "--out", "cosine"]);
+    expect(cosine.code).toBe(0);
+    expect(cosine.stderr).toMatch(/^warning: --steps changed on resume: training continues, but not as the uninterrupted run would have$/m);
+
+    expect((await train(cwd, ["corpus.txt", ...SMALL, "--steps", "4", "--out", "constant"])).code).toBe(0);
+    const constant = await train(cwd, ["corpus.txt", "--resume", "--steps", "8", "--out", "constant"]);
+    expect(constant.code).toBe(0);
+    expect(constant.stderr).not.toMatch(/changed on resume/);
+  });
+
   it("refuses a changed --hidden with exit 2 and leaves the run alone", async () => {
     const cwd = await withCorpus(TEXT);
     expect((await train(cwd, ["corpus.txt", ...SMALL, "--steps", "5", "--out", "run"])).code).toBe(0);
