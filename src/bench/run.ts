@@ -1,0 +1,195 @@
+// `npm run bench`: measures every workload on every backend and thread count selectKernels can
+// give (each in its own child process), the CLI's start-up, and the peers in the same run; then
+// prints the markdown report on stdout, writes BENCHMARKS.md and refreshes the README's bench
+// block. Progress goes to stderr. The one place the bench turns errors into exit codes.
+// Not here: the measurements (measure.ts, peers.ts) or the formatting (report.ts).
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { saveCheckpoint } from "../checkpoint/store.js";
+import { CharnnError, ExitCode } from "../errors.js";
+import { machineInfo } from "./machine.js";
+import { checkpointState, prepareWorkload, type MeasureSpec } from "./measure.js";
+import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./options.js";
+import { runNumpy, runTfjs, runTorch, type PeerPlan } from "./peers.js";
+import { README_END, README_START, renderBenchmarksFile, renderBody, spliceReadme, type BenchReport, type StartupTiming } from "./report.js";
+import { parseResultLines, toCharnnRun, type CharnnRun, type PeerConfig, type PeerResult } from "./results.js";
+import { median, nowMs } from "./timing.js";
+import { planVariants, probeKernels, releaseKernels, variantLabel, type Variant } from "./variants.js";
+import { SHAKESPEARE_VOCABULARY, WORKLOADS } from "./workloads.js";
+
+const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
+const childScript = fileURLToPath(new URL("./child.js", import.meta.url));
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+/** The thread counts the issue compares PyTorch at; the best of them is its number. */
+const TORCH_THREADS = [1, 2];
+
+/** Runs one child to the end, passing its stderr through live and keeping the tail for the report. */
+function runChild(args: readonly string[]): Promise<{ status: number | null; stdout: string; lastError: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderrTail = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      process.stderr.write(chunk);
+      stderrTail = (stderrTail + chunk).slice(-4000);
+    });
+    const finish = (status: number | null, failure?: string) => {
+      const lines = stderrTail.split("\n").map((line) => line.trim()).filter((line) => line.length > 0);
+      resolve({ status, stdout, lastError: failure ?? lines.find((line) => line.startsWith("charnn bench child:")) ?? lines.at(-1) ?? "" });
+    };
+    child.on("error", (error) => finish(null, error.message));
+    child.on("close", (status) => finish(status));
+  });
+}
+
+async function measureCharnn(options: BenchOptions, variants: Variant[], corpusPath: string, notes: string[]): Promise<CharnnRun[]> {
+  const runs: CharnnRun[] = [];
+  for (const workload of options.workloads) {
+    for (const variant of variants) {
+      const spec: MeasureSpec = { ...variant, workload, corpusPath, windows: options.windows, windowSeconds: options.windowSeconds, sampleLength: options.sampleLength };
+      log(`charnn ${WORKLOADS[workload].label} on ${variantLabel(variant)}...`);
+      const finished = await runChild([childScript, JSON.stringify(spec)]);
+      const { results } = parseResultLines(finished.stdout);
+      try {
+        if (finished.status !== 0 || results.length !== 1) throw new Error(finished.lastError || `exit code ${finished.status}`);
+        const run = toCharnnRun(results[0]);
+        if (run.vocabularySize !== SHAKESPEARE_VOCABULARY) notes.push(`the corpus has ${run.vocabularySize} characters, not tiny-shakespeare's ${SHAKESPEARE_VOCABULARY}: the FLOP counts assume ${SHAKESPEARE_VOCABULARY}`);
+        runs.push(run);
+      } catch (error) {
+        notes.push(`charnn ${workload} on ${variantLabel(variant)} failed: ${(error as Error).message.replace(/^charnn bench child: /, "")}`);
+      }
+    }
+  }
+  return runs;
+}
+
+/** Wall time of whole processes, first run untimed (it warms the file cache). */
+function timeProcess(label: string, args: readonly string[], runs: number): StartupTiming {
+  const once = () => spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], cwd: repositoryRoot, timeout: 60_000 });
+  const first = once();
+  if (first.error || first.status !== 0) {
+    const stderrLines = (first.stderr ?? "").split("\n").map((line) => line.trim()).filter((line) => line.length > 0);
+    return { command: label, status: "unavailable", reason: first.error?.message ?? `exit code ${first.status}: ${stderrLines[0] ?? "no message"}` };
+  }
+  const runsMs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const start = nowMs();
+    const result = once();
+    const ms = nowMs() - start;
+    if (result.status !== 0) return { command: label, status: "unavailable", reason: `run ${r + 1} exited with code ${result.status}` };
+    runsMs.push(ms);
+  }
+  return { command: label, status: "ok", medianMs: median(runsMs), runsMs };
+}
+
+/** `charnn sample --length 1` on a fresh C2 checkpoint, and the bare `node` and `charnn --version` start-ups beside it. */
+async function measureStartup(options: BenchOptions, corpusPath: string, variant: Variant): Promise<StartupTiming[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "charnn-bench-startup-"));
+  try {
+    log(`CLI start-up: ${options.startupRuns} runs each...`);
+    const prepared = await prepareWorkload(WORKLOADS.C2, variant, corpusPath);
+    const state = checkpointState(prepared);
+    releaseKernels(prepared.kernels);
+    const saved = await saveCheckpoint(dir, state, { keep: 0, isBest: false });
+    const bin = path.join(repositoryRoot, "bin", "charnn.js");
+    const timings = [
+      timeProcess("charnn sample --length 1 -c <C2 checkpoint>", [bin, "sample", "--length", "1", "-c", saved.latest], options.startupRuns),
+      timeProcess("charnn --version", [bin, "--version"], options.startupRuns),
+      timeProcess("node -e 0 (Node alone)", ["-e", "0"], options.startupRuns),
+    ];
+    for (const t of timings) log(t.status === "ok" ? `${t.command}: ${t.medianMs.toFixed(1)} ms` : `${t.command}: unavailable (${t.reason})`);
+    return timings;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function measurePeers(options: BenchOptions, peersDir: string, notes: string[]): PeerResult[] {
+  if (!options.peers) {
+    notes.push("peers not measured (--no-peers)");
+    return [];
+  }
+  if (!existsSync(peersDir)) {
+    notes.push(`peers skipped: ${peersDir} not found (PyTorch, TF.js and numpy scripts live there)`);
+    return [];
+  }
+  const configs = options.workloads.map((id) => WORKLOADS[id].peerConfig).filter((config): config is PeerConfig => config !== null);
+  const tfjsConfigs: PeerPlan["tfjsConfigs"] = [];
+  if (options.tfjs && configs.includes("C2")) tfjsConfigs.push("C2");
+  if (options.tfjsC3 && configs.includes("C3")) tfjsConfigs.push("C3");
+  if (!options.tfjs && configs.includes("C2")) notes.push("TF.js not measured (--quick; it takes minutes)");
+  const plan: PeerPlan = { peersDir, configs, threads: TORCH_THREADS, windows: options.windows, sampleLength: options.sampleLength, numpyIters: options.numpyIters, tfjsConfigs };
+  const results: PeerResult[] = [];
+  for (const runPeer of [runTorch, runNumpy, runTfjs]) {
+    const outcome = runPeer(plan, log);
+    results.push(...outcome.results);
+    notes.push(...outcome.notes);
+  }
+  return results;
+}
+
+async function bench(argv: readonly string[]): Promise<number> {
+  const options = parseBenchArgs(argv, os.availableParallelism());
+  if (options.help) {
+    process.stdout.write(BENCH_USAGE);
+    return ExitCode.ok;
+  }
+  const sharedDir = path.resolve(repositoryRoot, "..", "shared");
+  const corpusPath = path.join(sharedDir, "corpora", "tinyshakespeare.txt");
+  if (!existsSync(corpusPath)) {
+    log(`skipped: the benchmark corpus ${corpusPath} is not there, and every workload and peer trains on it. Nothing was measured; BENCHMARKS.md is unchanged.`);
+    return ExitCode.ok;
+  }
+
+  const started = new Date();
+  const notes: string[] = [];
+  const { variants, notes: variantNotes } = planVariants(options.backends, options.threads, probeKernels);
+  notes.push(...variantNotes);
+  for (const note of variantNotes) log(note);
+  if (variants.length === 0) throw new CharnnError("no charnn backend could be selected", ExitCode.failure, "try --backends js --threads 1");
+
+  const charnn = await measureCharnn(options, variants, corpusPath, notes);
+  const startup = await measureStartup(options, corpusPath, variants[0]!);
+  const peers = measurePeers(options, path.join(sharedDir, "peers"), notes);
+
+  const report: BenchReport = {
+    date: started.toISOString(),
+    machine: machineInfo(),
+    argv: [...argv],
+    windows: options.windows,
+    workloads: options.workloads,
+    variants,
+    charnn,
+    peers,
+    startup,
+    notes,
+  };
+  const benchmarksPath = path.join(repositoryRoot, "BENCHMARKS.md");
+  await writeFile(benchmarksPath, renderBenchmarksFile(report));
+  log(`wrote ${benchmarksPath}`);
+  const readmePath = path.join(repositoryRoot, "README.md");
+  const readme = existsSync(readmePath) ? await readFile(readmePath, "utf8") : null;
+  const spliced = readme === null ? null : spliceReadme(readme, renderBody(report, 3));
+  if (spliced !== null) {
+    await writeFile(readmePath, spliced);
+    log(`updated the bench block in ${readmePath}`);
+  } else {
+    log(`README.md has no ${README_START} ... ${README_END} block: left alone`);
+  }
+  process.stdout.write(renderBody(report, 2));
+  return ExitCode.ok;
+}
+
+try {
+  process.exitCode = await bench(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof CharnnError)) throw error;
+  process.stderr.write(`charnn bench: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
+  process.exitCode = error.exitCode;
+}

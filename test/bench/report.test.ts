@@ -1,0 +1,162 @@
+// The report: number formats, the issue's target ratios from a made-up run, the results table's
+// cells, and the README splice. Values are chosen so every ratio has one right answer.
+
+import { describe, expect, it } from "vitest";
+import {
+  bestCharnnRun, formatNumber, formatRatio, markdownTable, renderBenchmarksFile, renderBody, spliceReadme, targetRatios,
+  type BenchReport,
+} from "../../src/bench/report.js";
+import type { CharnnRun, PeerResult } from "../../src/bench/results.js";
+import type { WorkloadId } from "../../src/bench/workloads.js";
+
+function charnnRun(workload: WorkloadId, backend: string, threads: number, train: number, sample: number, gflops = { kernelGflops: 40, trainGflops: 30 }): CharnnRun {
+  return {
+    workload, backend, threads, vocabularySize: 65,
+    train: { charsPerSecond: train, windows: [train], itersPerWindow: 1, finalLoss: 3 },
+    sample: { charsPerSecond: sample, runs: [sample], length: 2000 },
+    eval: { charsPerSecond: 1234.5, runs: [1234.5], charsPerRun: 2560, loss: 3 },
+    checkpoint: { saveMs: 31.25, loadMs: 8.5, encodeMs: 20, decodeMs: 6, bytes: 3_934_558 },
+    products: gflops,
+    peakRssMb: 160,
+  };
+}
+
+function peer(peerName: PeerResult["peer"], config: PeerResult["config"], setting: string, threads: number, train: number, sample: number): PeerResult {
+  return { peer: peerName, config, setting, threads, trainCharsPerSecond: train, sampleCharsPerSecond: sample, peakRssMb: 319, finalLoss: 3 };
+}
+
+function report(overrides: Partial<BenchReport> = {}): BenchReport {
+  return {
+    date: "2026-05-04T10:00:00.000Z",
+    machine: { node: "v20.20.2", cpu: "AMD EPYC", cores: 2, platform: "linux-x64" },
+    argv: [],
+    windows: 3,
+    workloads: ["C2", "C3"],
+    variants: [{ backend: "js", threads: 1 }, { backend: "wasm", threads: 2 }],
+    charnn: [
+      charnnRun("C2", "js", 1, 2_500, 1_900),
+      charnnRun("C2", "wasm", 2, 40_000, 32_000),
+      charnnRun("C3", "js", 1, 200, 300, { kernelGflops: 4.5, trainGflops: 3.8 }),
+      charnnRun("C3", "wasm", 2, 2_460, 3_600, { kernelGflops: 60, trainGflops: 47 }),
+    ],
+    peers: [
+      peer("torch", "C2", "1 thread", 1, 31_550, 7_630),
+      peer("torch", "C2", "2 threads", 2, 26_950, 8_000),
+      peer("torch", "C3", "1 thread", 1, 3_074, 475),
+      peer("torch", "C3", "2 threads", 2, 4_100, 1_125),
+      peer("tfjs", "C2", "wasm", 1, 1_387, 1_935),
+    ],
+    startup: [{ command: "charnn sample --length 1 -c <C2 checkpoint>", status: "ok", medianMs: 120, runsMs: [118, 120, 125] }],
+    notes: ["charnn backend js does not run on 2 threads"],
+    ...overrides,
+  };
+}
+
+describe("formatNumber and formatRatio", () => {
+  it("uses separators from 100, one decimal from 10, two below, and a dash for non-numbers", () => {
+    expect(formatNumber(31549.6)).toBe("31,550");
+    expect(formatNumber(100)).toBe("100");
+    expect(formatNumber(68.14)).toBe("68.1");
+    expect(formatNumber(3.456)).toBe("3.46");
+    expect(formatNumber(NaN)).toBe("–");
+    expect(formatRatio(25.34)).toBe("25.3x");
+    expect(formatRatio(1.2679)).toBe("1.27x");
+  });
+});
+
+describe("targetRatios", () => {
+  it("compares charnn's best variant with PyTorch's best thread setting, metric by metric", () => {
+    const ratios = Object.fromEntries(targetRatios(report()).map((r) => [r.target, r]));
+    const trainC2 = ratios["Training C2 vs PyTorch"]!;
+    expect(trainC2.value).toBeCloseTo(40_000 / 31_550, 10);
+    expect(trainC2.met).toBe(true);
+    expect(trainC2.detail).toContain("charnn wasm x2");
+    expect(trainC2.detail).toContain("1 thread");
+
+    const trainC3 = ratios["Training C3 vs PyTorch"]!;
+    expect(trainC3.value).toBeCloseTo(2_460 / 4_100, 10); // PyTorch's best is 2 threads here
+    expect(trainC3.met).toBe(true); // exactly 0.6
+
+    const sampleC2 = ratios["Sampling C2 vs PyTorch (batch 1)"]!;
+    expect(sampleC2.value).toBeCloseTo(32_000 / 8_000, 10); // sampling's best is PyTorch at 2 threads
+    expect(sampleC2.met).toBe(true);
+    const sampleC3 = ratios["Sampling C3 vs PyTorch (batch 1)"]!;
+    expect(sampleC3.value).toBeCloseTo(3_600 / 1_125, 10);
+
+    const tfjs = ratios["Training C2 vs TF.js (wasm)"]!;
+    expect(tfjs.value).toBeCloseTo(40_000 / 1_387, 10);
+    expect(tfjs.met).toBe(true);
+
+    const sustained = ratios["C3 training GFLOP/s vs charnn's best product kernel alone"]!;
+    expect(sustained.value).toBeCloseTo(47 / 60, 10);
+    expect(sustained.met).toBe(true);
+
+    const startup = ratios["CLI start-up: charnn sample --length 1, C2 checkpoint"]!;
+    expect(startup).toMatchObject({ value: 120, met: true });
+  });
+
+  it("says what is missing instead of inventing a ratio", () => {
+    const ratios = targetRatios(report({
+      charnn: [charnnRun("C2", "js", 1, 2_500, 1_900)],
+      peers: [],
+      startup: [{ command: "charnn sample --length 1", status: "unavailable", reason: "exit code 1: charnn sample is not built yet" }],
+    }));
+    const byName = Object.fromEntries(ratios.map((r) => [r.target, r]));
+    expect(byName["Training C2 vs PyTorch"]).toMatchObject({ value: null, met: null, detail: "PyTorch C2 not measured in this run" });
+    expect(byName["Training C3 vs PyTorch"]).toMatchObject({ value: null, detail: "charnn C3 not measured in this run" });
+    expect(byName["Training C2 vs TF.js (wasm)"]!.detail).toBe("TF.js wasm C2 not measured in this run");
+    expect(byName["CLI start-up: charnn sample --length 1, C2 checkpoint"]).toMatchObject({ value: null, met: null });
+    expect(byName["CLI start-up: charnn sample --length 1, C2 checkpoint"]!.detail).toContain("not built yet");
+  });
+
+  it("marks a missed target as not met", () => {
+    const slow = report({ charnn: [charnnRun("C2", "js", 1, 2_500, 1_900)] });
+    const trainC2 = targetRatios(slow).find((r) => r.target === "Training C2 vs PyTorch")!;
+    expect(trainC2.value).toBeCloseTo(2_500 / 31_550, 10);
+    expect(trainC2.met).toBe(false);
+  });
+});
+
+describe("bestCharnnRun", () => {
+  it("picks the fastest variant for the workload and metric", () => {
+    expect(bestCharnnRun(report().charnn, "C3", "sample")?.backend).toBe("wasm");
+    expect(bestCharnnRun(report().charnn, "C1", "train")).toBeNull();
+  });
+});
+
+describe("rendering", () => {
+  it("draws a markdown table with right-aligned number columns and escaped pipes", () => {
+    expect(markdownTable(["a", "n"], [["x|y", "1"]], [false, true])).toBe("| a | n |\n|---|---:|\n| x\\|y | 1 |");
+  });
+
+  it("writes the date, machine, targets and one column per variant and peer", () => {
+    const text = renderBenchmarksFile(report({ argv: ["--only", "C2,C3"] }));
+    expect(text.startsWith("# charnn benchmarks\n")).toBe(true);
+    expect(text).toContain("`npm run bench -- --only C2,C3` on 2026-05-04: Node v20.20.2, AMD EPYC, 2 cores, linux-x64");
+    expect(text).toContain("| Workload | Metric | charnn js x1 | charnn wasm x2 | PyTorch (best) | TF.js wasm | numpy |");
+    expect(text).toContain("| C2 LSTM 2x128 | train chars/s | 2,500 | 40,000 | 31,550 (1 thread) | 1,387 | – |");
+    expect(text).toContain("|  | sample chars/s (batch 1) | 1,900 | 32,000 | 8,000 (2 threads) | 1,935 | – |");
+    expect(text).toContain("|  | checkpoint save / load ms | 31.3 / 8.50 | 31.3 / 8.50 | – | – | – |");
+    expect(text).toContain("|  | checkpoint MB | 3.93 | 3.93 | – | – | – |");
+    expect(text).toContain("| Training C2 vs PyTorch | >= 1.2x | 1.27x | yes |");
+    expect(text).toContain("| CLI start-up: charnn sample --length 1, C2 checkpoint | < 150 ms | 120 ms | yes |");
+    expect(text).toContain("- charnn backend js does not run on 2 threads");
+  });
+
+  it("puts a variant with no run for a workload as a dash", () => {
+    const text = renderBody(report({ charnn: report().charnn.filter((r) => !(r.workload === "C3" && r.backend === "wasm")) }), 2);
+    expect(text).toContain("| C3 LSTM 2x512 | train chars/s | 200 | – | 4,100 (2 threads) | – | – |");
+  });
+});
+
+describe("spliceReadme", () => {
+  it("replaces only the text between the markers, keeping them", () => {
+    const readme = "# charnn\n\n## Speed\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\n## Licence\n";
+    expect(spliceReadme(readme, "new table\n")).toBe("# charnn\n\n## Speed\n<!-- bench:start -->\nnew table\n<!-- bench:end -->\n\n## Licence\n");
+  });
+
+  it("is null without both markers in order, so the README is left alone", () => {
+    expect(spliceReadme("# charnn\n", "x")).toBeNull();
+    expect(spliceReadme("<!-- bench:end -->\n<!-- bench:start -->\n", "x")).toBeNull();
+  });
+});
