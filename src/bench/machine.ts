@@ -1,5 +1,5 @@
-// The machine a bench ran on, for the report's header: Node version, CPU model, core count and
-// platform. cpuModelFrom is pure (tested on /proc/cpuinfo text); machineInfo reads the system.
+// The machine a bench ran on, for the report's header: Node version, CPU model, core count,
+// platform and how busy it was. cpuModelFrom is pure (tested on /proc/cpuinfo text); machineInfo reads the system.
 
 import { readFileSync } from "node:fs";
 import os from "node:os";
@@ -26,5 +26,6 @@ export function machineInfo(): MachineInfo {
     cpu: cpu ?? os.cpus()[0]?.model.trim() ?? "unknown CPU",
     cores: os.availableParallelism(),
     platform: `${process.platform}-${process.arch}`,
+    loadAverage: os.loadavg()[0] ?? 0,
   };
 }

@@ -15,6 +15,8 @@ export interface MachineInfo {
   cpu: string;
   cores: number;
   platform: string;
+  /** The 1-minute load average when the run started: other work on the machine skews every number. */
+  loadAverage: number;
 }
 
 /** A whole-process CLI timing, or why it could not be taken. */
@@ -201,7 +203,8 @@ export function renderBody(report: BenchReport, level: number): string {
   const m = report.machine;
   const options = report.argv.length > 0 ? ` ${report.argv.join(" ")}` : "";
   const parts = [
-    `Measured by \`npm run bench${options ? ` --${options}` : ""}\` on ${report.date.slice(0, 10)}: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.platform}. ` +
+    `Measured by \`npm run bench${options ? ` --${options}` : ""}\` on ${report.date.slice(0, 10)}: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.platform}, ` +
+      `load average ${m.loadAverage.toFixed(1)} at the start. ` +
       (report.peers.length > 0
         ? "Every number comes from this one run; the peers ran in it too, one process at a time."
         : "Every number comes from this one run; no peer was measured in it."),

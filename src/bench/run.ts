@@ -148,6 +148,7 @@ async function bench(argv: readonly string[]): Promise<number> {
   }
 
   const started = new Date();
+  const machine = machineInfo(); // now, so the load average is the machine's before the bench adds its own
   const notes: string[] = [];
   const { variants, notes: variantNotes } = planVariants(options.backends, options.threads, probeKernels);
   notes.push(...variantNotes);
@@ -160,7 +161,7 @@ async function bench(argv: readonly string[]): Promise<number> {
 
   const report: BenchReport = {
     date: started.toISOString(),
-    machine: machineInfo(),
+    machine,
     argv: [...argv],
     windows: options.windows,
     workloads: options.workloads,
