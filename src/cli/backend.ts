@@ -1,14 +1,29 @@
-// Choosing the kernel backend for --backend. Only the TypeScript kernels exist so far; the
-// WebAssembly backend is planned (issue: speed), and asking for it says so rather than
-// silently running something else.
+// Choosing the kernel backend for --backend and --threads: `wasm` is the WebAssembly SIMD
+// kernels (src/wasm/), `js` the TypeScript ones, and `auto` the wasm kernels wherever this
+// runtime validates a SIMD module and they are built, else the TypeScript ones. Not here: the
+// kernels themselves, or recording the choice in a checkpoint (the train command does that).
 
+import { existsSync } from "node:fs";
 import type { Backend } from "../config.js";
 import { usageError } from "../errors.js";
 import { jsKernels, type Kernels } from "../tensor/kernels.js";
+import { createWasmKernels, resolveThreads } from "../wasm/kernels.js";
+import { builtFile, wasmSimdSupported } from "../wasm/module.js";
 
-export function selectKernels(backend: Backend): Kernels {
-  if (backend === "wasm") {
-    throw usageError("the wasm backend is not available in this version of charnn", "use --backend js (or auto)");
-  }
-  return jsKernels;
+/** Whether `auto` would pick the wasm kernels here. */
+export function wasmAvailable(): boolean {
+  return wasmSimdSupported() && existsSync(builtFile("kernels.wasm"));
+}
+
+/**
+ * The kernels for a --backend value, split across `threads` threads (0 = every available core;
+ * the TypeScript kernels always run on one). A kernel set with threads owns worker threads:
+ * call its dispose() when the command is done (the workers are unref'd, so a forgotten one
+ * never keeps the process alive).
+ */
+export function selectKernels(backend: Backend, threads = 1): Kernels {
+  if (!Number.isInteger(threads) || threads < 0) throw usageError(`--threads must be a whole number ≥ 0, not ${threads}`);
+  if (backend === "js") return jsKernels;
+  if (backend === "auto" && !wasmAvailable()) return jsKernels;
+  return createWasmKernels({ threads: resolveThreads(threads) });
 }

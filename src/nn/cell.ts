@@ -28,6 +28,10 @@ export interface LayerBuffers {
   dh: FloatArray;
   /** (B, H) running ∂L/∂c (LSTM); after backward, the gradient of the initial c. */
   dc: FloatArray;
+  /** W_hh packed as op(B) = W_hhᵀ (H, G) for the forward steps (Kernels.pack, packedFloats(H, G)). */
+  packedForward: FloatArray;
+  /** W_hh packed as op(B) = W_hh (G, H) for the backward steps (packedFloats(G, H)). */
+  packedBackward: FloatArray;
 }
 
 export interface CellWeights {
@@ -47,8 +51,11 @@ export interface Cell {
   readonly gates: number;
   /** True when b_hh can be added to xProj before the loop (every cell but the GRU). */
   readonly foldsHiddenBias: boolean;
-  /** Runs steps 0..T−1 from the initial state in hs (and cs) block 0. */
-  forward(k: Kernels, buf: LayerBuffers, w: CellWeights, T: number, B: number, H: number): void;
+  /**
+   * Runs steps 0..T−1 from the initial state in hs (and cs) block 0. With repack false, W_hh is
+   * taken as unchanged since the last forward and its packed copy is reused (batch-1 sampling).
+   */
+  forward(k: Kernels, buf: LayerBuffers, w: CellWeights, T: number, B: number, H: number, repack: boolean): void;
   /**
    * Backpropagates through steps T−1..0: reads dOut, writes dGates (and dHh), accumulates the
    * recurrent weight gradients, and leaves ∂L/∂(initial state) in dh and dc. The caller zeroes

@@ -3,7 +3,8 @@
 //   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
 //   h' = (1 − z) ⊙ n + z ⊙ h
 // The reset gate multiplies W_hn h + b_hn, so b_hh cannot be folded into the input projection
-// and W_hh·h + b_hh is kept per step for backward.
+// and W_hh·h + b_hh is kept per step for backward. The time loop itself is the kernels'
+// (Kernels.gruSequence*).
 
 import type { Cell } from "./cell.js";
 
@@ -12,27 +13,18 @@ export const gruCell: Cell = {
   gates: 3,
   foldsHiddenBias: false,
 
-  forward(k, buf, w, T, B, H) {
+  forward(k, buf, w, T, B, H, repack) {
     const G = 3 * H;
-    for (let t = 0; t < T; t++) {
-      // hProj_t (B,3H) = h_{t-1} (B,H) · W_hhᵀ + b_hh
-      k.gemm(false, true, B, G, H, buf.hs, t * B * H, H, w.wHh, 0, H, buf.hProj, t * B * G, G, false);
-      k.addBias(buf.hProj, t * B * G, B, G, w.bHh);
-      // The activations r, z, n overwrite xProj in place (each element is read before it is written).
-      k.gruForward(buf.xProj, t * B * G, buf.hProj, t * B * G, buf.hs, t * B * H,
-        buf.xProj, t * B * G, buf.hs, (t + 1) * B * H, B, H);
-    }
+    if (repack) k.pack(true, H, G, w.wHh, 0, H, buf.packedForward);
+    // hProj_t (B,3H) = h_{t-1} · W_hhᵀ + b_hh; then r, z, n overwrite xProj in place and give h_t
+    k.gruSequenceForward(T, B, H, buf.xProj, buf.hProj, buf.hs, w.bHh, w.wHh, buf.packedForward);
   },
 
   backward(k, buf, w, T, B, H) {
     const G = 3 * H;
-    for (let t = T - 1; t >= 0; t--) {
-      k.add(buf.dh, 0, buf.dOut, t * B * H, B * H);
-      k.gruBackward(buf.hProj, t * B * G, buf.hs, t * B * H, buf.xProj, t * B * G,
-        buf.dh, buf.dGates, t * B * G, buf.dHh, t * B * G, B, H);
-      // ∂L/∂h_{t-1} = z ⊙ dh (left in dh by the kernel) + dHh_t (B,3H) · W_hh (3H,H)
-      k.gemm(false, false, B, H, G, buf.dHh, t * B * G, G, w.wHh, 0, H, buf.dh, 0, H, true);
-    }
+    k.pack(false, G, H, w.wHh, 0, H, buf.packedBackward);
+    // ∂L/∂h_{t-1} = z ⊙ dh + dHh_t (B,3H) · W_hh (3H,H), for t = T−1..0
+    k.gruSequenceBackward(T, B, H, buf.xProj, buf.hProj, buf.hs, buf.dOut, buf.dGates, buf.dHh, buf.dh, w.wHh, buf.packedBackward);
     k.gemm(true, false, G, H, T * B, buf.dHh, 0, G, buf.hs, 0, H, w.dWHh, 0, H, true);
     k.sumRows(w.dBHh, buf.dHh, T * B, G);
   },

@@ -2,7 +2,9 @@
 //   i = σ(W_ii x + b_ii + W_hi h + b_hi)    f = σ(W_if x + b_if + W_hf h + b_hf)
 //   g = tanh(W_ig x + b_ig + W_hg h + b_hg) o = σ(W_io x + b_io + W_ho h + b_ho)
 //   c' = f ⊙ c + i ⊙ g                      h' = o ⊙ tanh(c')
-// Only the time loop lives here; the input projection is the model's, done for all T at once.
+// Only the time loop lives here, and it is the kernels' (Kernels.lstmSequence*, one call per
+// window so a compiled backend runs it without coming back to JavaScript); the input projection
+// is the model's, done for all T at once.
 
 import type { Cell } from "./cell.js";
 
@@ -11,25 +13,19 @@ export const lstmCell: Cell = {
   gates: 4,
   foldsHiddenBias: true,
 
-  forward(k, buf, w, T, B, H) {
+  forward(k, buf, w, T, B, H, repack) {
     const G = 4 * H;
-    for (let t = 0; t < T; t++) {
-      // gates_t (B,4H) += h_{t-1} (B,H) · W_hhᵀ
-      k.gemm(false, true, B, G, H, buf.hs, t * B * H, H, w.wHh, 0, H, buf.xProj, t * B * G, G, true);
-      k.lstmForward(buf.xProj, t * B * G, buf.cs, t * B * H, buf.cs, (t + 1) * B * H,
-        buf.tanhC, t * B * H, buf.hs, (t + 1) * B * H, B, H);
-    }
+    // W_hh is read at every step: rearranged once per window for the per-step products.
+    if (repack) k.pack(true, H, G, w.wHh, 0, H, buf.packedForward);
+    // gates_t (B,4H) += h_{t-1} (B,H) · W_hhᵀ, then the gate arithmetic, for t = 0..T−1
+    k.lstmSequenceForward(T, B, H, buf.xProj, buf.hs, buf.cs, buf.tanhC, w.wHh, buf.packedForward);
   },
 
   backward(k, buf, w, T, B, H) {
     const G = 4 * H;
-    for (let t = T - 1; t >= 0; t--) {
-      k.add(buf.dh, 0, buf.dOut, t * B * H, B * H);
-      k.lstmBackward(buf.xProj, t * B * G, buf.cs, t * B * H, buf.tanhC, t * B * H,
-        buf.dh, buf.dc, buf.dGates, t * B * G, B, H);
-      // ∂L/∂h_{t-1} (B,H) = dGates_t (B,4H) · W_hh (4H,H)
-      k.gemm(false, false, B, H, G, buf.dGates, t * B * G, G, w.wHh, 0, H, buf.dh, 0, H, false);
-    }
+    k.pack(false, G, H, w.wHh, 0, H, buf.packedBackward);
+    // for t = T−1..0: dGates_t from dh, dc; ∂L/∂h_{t-1} (B,H) = dGates_t (B,4H) · W_hh (4H,H)
+    k.lstmSequenceBackward(T, B, H, buf.xProj, buf.hs, buf.cs, buf.tanhC, buf.dOut, buf.dGates, buf.dh, buf.dc, w.wHh, buf.packedBackward);
     // One product for all T steps: dW_hh (4H,H) += dGatesᵀ (4H, T·B) · h_{0..T-1} (T·B, H)
     k.gemm(true, false, G, H, T * B, buf.dGates, 0, G, buf.hs, 0, H, w.dWHh, 0, H, true);
   },

@@ -4,7 +4,7 @@
 // training step allocates nothing. Not here: optimisers, batching, files.
 
 import { arenaFloatsFor, type Arena, type DType, type FloatArray } from "../tensor/arena.js";
-import type { Kernels } from "../tensor/kernels.js";
+import { packedFloats, type Kernels } from "../tensor/kernels.js";
 import { normal, type Rng } from "../tensor/rng.js";
 import type { Cell, CellWeights, LayerBuffers } from "./cell.js";
 import { gruCell } from "./gru.js";
@@ -95,6 +95,12 @@ export interface ForwardOptions {
   rng?: Rng;
   /** Start from the initial state (learned, or zeros) rather than the carried one. */
   fromInit?: boolean;
+  /**
+   * The caller promises no weight changed since this workspace's previous forward, so the packed
+   * copies of W_hh are reused (the sampler's one-character steps, where packing would cost as
+   * much as the step itself).
+   */
+  weightsUnchanged?: boolean;
 }
 
 /** Buffer lengths of a workspace, in the order they are taken; used to size an arena. */
@@ -117,6 +123,8 @@ function workspaceLengths(config: ModelConfig, B: number, T: number, withDropout
       B * H, // dc
       withDropout && l < config.layers - 1 ? T * B * H : 0, // mask
       withDropout && l < config.layers - 1 ? T * B * H : 0, // dropped
+      packedFloats(H, G), // W_hh packed for the forward steps
+      packedFloats(G, H), // W_hh packed for the backward steps
     );
   }
   const E = config.embed;
@@ -147,6 +155,8 @@ export class Workspace {
   private steps = 0;
   private startedFromInit = false;
   private trainingPass = false;
+  /** True once a forward has packed W_hh (weightsUnchanged may reuse it only then). */
+  private packed = false;
   /** Summed loss (nats) of the last forward with targets, over its T·B predictions. */
   lastLossSum = 0;
 
@@ -171,12 +181,13 @@ export class Workspace {
       const xProj = take(), hProj = take(), hs = take(), cs = take(), tanhC = take();
       const dOut = take(), dGates = take(), dHh = take(), dh = take(), dc = take();
       const mask = take(), dropped = take();
+      const packedForward = take(), packedBackward = take();
       const buf: LayerBuffers = {
         // The Elman cell's projection goes straight into its output rows (see rnn.ts).
         xProj: config.cell === "rnn" ? hs.subarray(B * H) : xProj,
         hProj, hs, cs, tanhC, dOut, dGates,
         dHh: config.cell === "gru" ? dHh : dGates,
-        dh, dc,
+        dh, dc, packedForward, packedBackward,
       };
       this.layers.push({
         buf,
@@ -250,7 +261,7 @@ export class Workspace {
       }
       if (this.cell.foldsHiddenBias) k.addBias(buf.xProj, 0, rows, G, layer.weights.bHh);
 
-      this.cell.forward(k, buf, layer.weights, T, B, H);
+      this.cell.forward(k, buf, layer.weights, T, B, H, !(options.weightsUnchanged === true && this.packed));
 
       if (useDropout && l < config.layers - 1) {
         const rng = options.rng!;
@@ -261,6 +272,8 @@ export class Workspace {
       }
       this.saveFinalState(l, state, T);
     }
+
+    this.packed = true;
 
     // Decoder: logits (T·B, V) = y (T·B, H) · W_dᵀ + b_d, from the top layer's outputs.
     const top = this.layers[config.layers - 1]!.buf;

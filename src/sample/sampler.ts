@@ -13,7 +13,7 @@ export class Sampler {
   readonly model: CharModel;
   private readonly workspace: Workspace;
   private readonly state: RecurrentState;
-  private readonly input = new Int32Array(1);
+  private readonly input: Int32Array;
   private readonly scratch: PickScratch;
   /** False until the first token has been fed since reset(): that step starts from the initial state. */
   private started = false;
@@ -26,6 +26,7 @@ export class Sampler {
     this.model = model;
     const memory = arena ?? kernels.newArena(model.dtype, Sampler.arenaFloats(model.config, model.dtype));
     this.workspace = new Workspace(model, 1, 1, memory, kernels);
+    this.input = kernels.newIndexBuffer(1);
     this.state = model.newState(1);
     this.scratch = pickScratch(model.config.vocabSize);
   }
@@ -38,7 +39,8 @@ export class Sampler {
   /** Advances the state by one token; the logits for the next one are then ready to pick from. */
   feed(token: number): void {
     this.input[0] = token;
-    this.workspace.forward(this.input, null, this.state, { fromInit: !this.started });
+    // Weights cannot change within one sample (reset() starts the next), so W_hh stays packed.
+    this.workspace.forward(this.input, null, this.state, { fromInit: !this.started, weightsUnchanged: this.started });
     this.started = true;
   }
 

@@ -3,13 +3,13 @@
 // never used for training.
 
 import { Arena } from "./arena.js";
-import type { Kernels } from "./kernels.js";
+import { withTimeLoops, type Kernels } from "./kernels.js";
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const dTanhFromOutput = (y: number): number => 1 - y * y;
 const dSigmoidFromOutput = (y: number): number => y * (1 - y);
 
-export const naiveKernels: Kernels = {
+export const naiveKernels: Kernels = withTimeLoops({
   name: "naive",
 
   newArena: (dtype, floats) => new Arena(dtype, floats),
@@ -173,4 +173,4 @@ export const naiveKernels: Kernels = {
   multiply(out, x, mask, n) {
     for (let i = 0; i < n; i++) out[i] = x[i]! * mask[i]!;
   },
-};
+});

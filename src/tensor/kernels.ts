@@ -2,17 +2,36 @@
 // backend can replace them as a set. This file holds the fast TypeScript versions; the naive
 // reference versions, written for clarity and used only by tests, are in kernels-naive.ts.
 // Kernels take (array, offset) pairs rather than subarrays, so a step allocates nothing.
+// The compiled backend (src/wasm/) implements the same interface; the whole-layer time loops
+// (the *Sequence kernels) are written once here, for both TypeScript sets, from the step kernels.
 // Shape letters: B batch, T time, V vocabulary, H hidden, G gate rows (1, 3 or 4 times H).
 
 import { Arena, type DType, type FloatArray } from "./arena.js";
 
+/**
+ * Floats that op(B) (K,N) takes once packed by Kernels.pack: K rows of N rounded up to whole
+ * 8-column panels. The same for every backend, so workspaces are sized without knowing which.
+ */
+export const packedFloats = (K: number, N: number): number => K * Math.ceil(N / 8) * 8;
+
 export interface Kernels {
   readonly name: string;
+  /** Threads the heavy kernels are split across (1 for the TypeScript kernels). */
+  readonly threads: number;
   /**
    * An arena these kernels can work on in place: plain memory for the TypeScript kernels, the
    * module's own memory for a compiled backend. Every buffer handed to a kernel comes from one.
    */
   newArena(dtype: DType, floats: number): Arena;
+  /** A token buffer the kernels read in place (zero-filled); any Int32Array works, more slowly. */
+  newIndexBuffer(length: number): Int32Array;
+  /** Ends any threads; the kernels must not be used afterwards. A no-op without threads. */
+  dispose(): void;
+  /**
+   * Copies op(B) (K,N) into `packed` (packedFloats(K, N) floats) in the layout this backend's
+   * time loops read, so a weight used at every step is rearranged once per window.
+   */
+  pack(transB: boolean, K: number, N: number, B: FloatArray, bOff: number, ldb: number, packed: FloatArray): void;
   /**
    * C[M,N] (+)= op(A)[M,K] · op(B)[K,N], row-major with leading dimensions lda, ldb, ldc.
    * transA: A is stored (K,M); transB: B is stored (N,K) — the layout of PyTorch's weights,
@@ -82,6 +101,111 @@ export interface Kernels {
   softmaxCrossEntropy(logits: FloatArray, targets: Int32Array, rows: number, V: number, dLogits: FloatArray, gradScale: number): number;
   /** out[i] = x[i]·mask[i] (inverted dropout: mask holds 0 or 1/(1−p)). */
   multiply(out: FloatArray, x: FloatArray, mask: FloatArray, n: number): void;
+
+  // Whole time loops of one layer, in the buffer layouts of src/nn/cell.ts: hs (T+1, B, H) with
+  // the initial state in block 0; per-step rows (T, B, ·). wHh is W_hh (G,H) as stored; wHhT is
+  // pack(true, H, G, wHh) (for h·W_hhᵀ) and wHhP is pack(false, G, H, wHh) (for dGates·W_hh).
+  /** LSTM steps 0..T−1: gates (T,B,4H) hold W_ih·x + b_ih + b_hh and are activated in place; fills hs, cs, tanhC. */
+  lstmSequenceForward(T: number, B: number, H: number, gates: FloatArray, hs: FloatArray, cs: FloatArray, tanhC: FloatArray,
+    wHh: FloatArray, wHhT: FloatArray): void;
+  /** LSTM steps T−1..0: adds dOut into dh, writes dGates; dh and dc end as ∂L/∂(initial state). */
+  lstmSequenceBackward(T: number, B: number, H: number, gates: FloatArray, hs: FloatArray, cs: FloatArray, tanhC: FloatArray,
+    dOut: FloatArray, dGates: FloatArray, dh: FloatArray, dc: FloatArray, wHh: FloatArray, wHhP: FloatArray): void;
+  /** GRU steps 0..T−1: xProj (T,B,3H) becomes r,z,n in place; hProj (T,B,3H) = W_hh·h + b_hh. */
+  gruSequenceForward(T: number, B: number, H: number, xProj: FloatArray, hProj: FloatArray, hs: FloatArray, bHh: FloatArray,
+    wHh: FloatArray, wHhT: FloatArray): void;
+  /** GRU steps T−1..0: writes dGates (of xProj) and dHh (of hProj); dh ends as ∂L/∂h_0. */
+  gruSequenceBackward(T: number, B: number, H: number, acts: FloatArray, hProj: FloatArray, hs: FloatArray,
+    dOut: FloatArray, dGates: FloatArray, dHh: FloatArray, dh: FloatArray, wHh: FloatArray, wHhP: FloatArray): void;
+  /** Elman steps 0..T−1: hs[t+1] holds W_ih·x + b_ih + b_hh and becomes act(· + W_hh·h_t). */
+  rnnSequenceForward(T: number, B: number, H: number, hs: FloatArray, relu: boolean, wHh: FloatArray, wHhT: FloatArray): void;
+  /** Elman steps T−1..0: writes dGates (T,B,H) of the pre-activations; dh ends as ∂L/∂h_0. */
+  rnnSequenceBackward(T: number, B: number, H: number, hs: FloatArray, relu: boolean, dOut: FloatArray, dGates: FloatArray,
+    dh: FloatArray, wHh: FloatArray, wHhP: FloatArray): void;
+}
+
+/** The kernels a TypeScript set writes itself; the rest (packing, time loops) come from withTimeLoops. */
+export type StepKernels = Omit<Kernels, "threads" | "newIndexBuffer" | "dispose" | "pack" |
+  "lstmSequenceForward" | "lstmSequenceBackward" | "gruSequenceForward" | "gruSequenceBackward" |
+  "rnnSequenceForward" | "rnnSequenceBackward">;
+
+/**
+ * Completes a TypeScript kernel set: packing is a plain copy of op(B) as (K, ⌈N/8⌉·8) row-major,
+ * and each time loop is one product plus one step kernel per step, in the order the model always
+ * used, so results are bit-identical to calling the step kernels by hand.
+ */
+export function withTimeLoops(k: StepKernels): Kernels {
+  const ld = (N: number): number => Math.ceil(N / 8) * 8;
+  return {
+    ...k,
+    threads: 1,
+    newIndexBuffer: (length) => new Int32Array(length),
+    dispose() {},
+
+    pack(transB, K, N, B, bOff, ldb, packed) {
+      const width = ld(N);
+      for (let kk = 0; kk < K; kk++) {
+        for (let j = 0; j < N; j++) packed[kk * width + j] = transB ? B[bOff + j * ldb + kk]! : B[bOff + kk * ldb + j]!;
+      }
+    },
+
+    lstmSequenceForward(T, B, H, gates, hs, cs, tanhC, _wHh, wHhT) {
+      const G = 4 * H;
+      for (let t = 0; t < T; t++) {
+        // gates_t (B,4H) += h_{t-1} (B,H) · W_hhᵀ
+        k.gemm(false, false, B, G, H, hs, t * B * H, H, wHhT, 0, ld(G), gates, t * B * G, G, true);
+        k.lstmForward(gates, t * B * G, cs, t * B * H, cs, (t + 1) * B * H, tanhC, t * B * H, hs, (t + 1) * B * H, B, H);
+      }
+    },
+
+    lstmSequenceBackward(T, B, H, gates, hs, cs, tanhC, dOut, dGates, dh, dc, _wHh, wHhP) {
+      void hs;
+      const G = 4 * H;
+      for (let t = T - 1; t >= 0; t--) {
+        k.add(dh, 0, dOut, t * B * H, B * H);
+        k.lstmBackward(gates, t * B * G, cs, t * B * H, tanhC, t * B * H, dh, dc, dGates, t * B * G, B, H);
+        // ∂L/∂h_{t-1} (B,H) = dGates_t (B,4H) · W_hh (4H,H)
+        k.gemm(false, false, B, H, G, dGates, t * B * G, G, wHhP, 0, ld(H), dh, 0, H, false);
+      }
+    },
+
+    gruSequenceForward(T, B, H, xProj, hProj, hs, bHh, _wHh, wHhT) {
+      const G = 3 * H;
+      for (let t = 0; t < T; t++) {
+        // hProj_t (B,3H) = h_{t-1} (B,H) · W_hhᵀ + b_hh
+        k.gemm(false, false, B, G, H, hs, t * B * H, H, wHhT, 0, ld(G), hProj, t * B * G, G, false);
+        k.addBias(hProj, t * B * G, B, G, bHh);
+        // The activations r, z, n overwrite xProj in place (each element is read before it is written).
+        k.gruForward(xProj, t * B * G, hProj, t * B * G, hs, t * B * H, xProj, t * B * G, hs, (t + 1) * B * H, B, H);
+      }
+    },
+
+    gruSequenceBackward(T, B, H, acts, hProj, hs, dOut, dGates, dHh, dh, _wHh, wHhP) {
+      const G = 3 * H;
+      for (let t = T - 1; t >= 0; t--) {
+        k.add(dh, 0, dOut, t * B * H, B * H);
+        k.gruBackward(hProj, t * B * G, hs, t * B * H, acts, t * B * G, dh, dGates, t * B * G, dHh, t * B * G, B, H);
+        // ∂L/∂h_{t-1} = z ⊙ dh (left in dh by the step kernel) + dHh_t (B,3H) · W_hh (3H,H)
+        k.gemm(false, false, B, H, G, dHh, t * B * G, G, wHhP, 0, ld(H), dh, 0, H, true);
+      }
+    },
+
+    rnnSequenceForward(T, B, H, hs, relu, _wHh, wHhT) {
+      for (let t = 0; t < T; t++) {
+        const out = (t + 1) * B * H;
+        k.gemm(false, false, B, H, H, hs, t * B * H, H, wHhT, 0, ld(H), hs, out, H, true);
+        k.rnnForward(hs, out, B * H, relu);
+      }
+    },
+
+    rnnSequenceBackward(T, B, H, hs, relu, dOut, dGates, dh, _wHh, wHhP) {
+      for (let t = T - 1; t >= 0; t--) {
+        k.add(dh, 0, dOut, t * B * H, B * H);
+        k.rnnBackward(hs, (t + 1) * B * H, dh, dGates, t * B * H, B * H, relu);
+        k.gemm(false, false, B, H, H, dGates, t * B * H, H, wHhP, 0, ld(H), dh, 0, H, false);
+      }
+    },
+  };
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -147,7 +271,7 @@ function gemmStrided(
   for (let i = M4; i < M; i++) for (let j = 0; j < N4; j++) edge(i, j);
 }
 
-export const jsKernels: Kernels = {
+export const jsKernels: Kernels = withTimeLoops({
   name: "js",
 
   newArena: (dtype, floats) => new Arena(dtype, floats),
@@ -298,4 +422,4 @@ export const jsKernels: Kernels = {
   multiply(out, x, mask, n) {
     for (let i = 0; i < n; i++) out[i] = x[i]! * mask[i]!;
   },
-};
+});

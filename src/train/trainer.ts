@@ -64,6 +64,8 @@ export class Trainer {
   private readonly state: RecurrentState;
   private readonly inputs: Int32Array;
   private readonly targets: Int32Array;
+  private readonly validationInputs: Int32Array;
+  private readonly validationTargets: Int32Array;
   private rng: Rng;
   private textSampler: Sampler | null = null;
 
@@ -96,8 +98,11 @@ export class Trainer {
     this.optimizer = new Optimizer(options.optimizer, this.model.params.size, arena);
     this.samplerArena = options.kernels.newArena(dtype, Sampler.arenaFloats(config, dtype));
     this.state = this.model.newState(B);
-    this.inputs = new Int32Array(B * T);
-    this.targets = new Int32Array(B * T);
+    // Token windows live where the kernels read them in place (a compiled backend's memory).
+    this.inputs = options.kernels.newIndexBuffer(B * T);
+    this.targets = options.kernels.newIndexBuffer(B * T);
+    this.validationInputs = options.kernels.newIndexBuffer(validationStreams * T);
+    this.validationTargets = options.kernels.newIndexBuffer(validationStreams * T);
   }
 
   get epoch(): number {
@@ -140,7 +145,7 @@ export class Trainer {
     if (!batcher || !workspace) return null;
     const B = batcher.batchSize;
     const state = this.model.newState(B);
-    const inputs = new Int32Array(B * batcher.seqLen), targets = new Int32Array(B * batcher.seqLen);
+    const inputs = this.validationInputs, targets = this.validationTargets;
     let sum = 0, count = 0;
     for (let w = 0; w < batcher.windowsPerEpoch; w++) {
       batcher.fill(w, inputs, targets);

@@ -1,8 +1,9 @@
 // The batched model against an independent step-by-step reference, float64 central-difference
 // gradient checks of every parameter and of the initial states for every cell, 1–3 layers,
-// learned initial state and embedding (dropout off), plus dropout and the "hello" overfit.
+// learned initial state and embedding (dropout off), plus dropout and the "hello" overfit
+// (float32, so on every backend).
 
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { Arena } from "../../src/tensor/arena.js";
 import { jsKernels } from "../../src/tensor/kernels.js";
 import { createRng } from "../../src/tensor/rng.js";
@@ -11,6 +12,10 @@ import { parameterCount, type ModelConfig } from "../../src/nn/params.js";
 import { Optimizer, optimizerDefaults } from "../../src/optim/optimizers.js";
 import { worstError } from "../helpers/fixtures.js";
 import { referenceForward } from "../helpers/reference-model.js";
+import { float32Backends } from "../helpers/backends.js";
+
+const backends = float32Backends();
+afterAll(() => backends.dispose());
 
 function build(config: ModelConfig, B: number, T: number, dtype: "float32" | "float64" = "float64", seed = 7) {
   const arena = new Arena(dtype, CharModel.arenaFloats(config, dtype) + Workspace.arenaFloats(config, B, T, dtype));
@@ -157,14 +162,14 @@ describe("dropout", () => {
   });
 });
 
-describe("overfitting the seed example", () => {
+describe.each(backends.list)("overfitting the seed example (%s)", (_backend, kernels) => {
   it.each(["rnn", "lstm", "gru"] as const)("%s trained on \"hello\" predicts e, l, l, o", (cell) => {
     // Vocabulary of "hello" sorted by code point: e=0, h=1, l=2, o=3.
     const config: ModelConfig = { cell, activation: "tanh", layers: 1, hidden: 16, vocabSize: 4, embed: 0, dropout: 0, learnInit: false };
-    const arena = new Arena("float32", CharModel.arenaFloats(config, "float32") + Workspace.arenaFloats(config, 1, 4, "float32"));
+    const arena = kernels.newArena("float32", CharModel.arenaFloats(config, "float32") + Workspace.arenaFloats(config, 1, 4, "float32"));
     const model = new CharModel(config, arena);
     model.initialize(createRng(1));
-    const workspace = new Workspace(model, 1, 4, arena, jsKernels);
+    const workspace = new Workspace(model, 1, 4, arena, kernels);
     const inputs = Int32Array.from([1, 0, 2, 2]); // h e l l
     const targets = Int32Array.from([0, 2, 2, 3]); // e l l o
     const optimizer = new Optimizer(optimizerDefaults("adam"), model.params.size);

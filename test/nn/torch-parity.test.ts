@@ -1,19 +1,24 @@
 // Parity with PyTorch on the same weights and batch: loss, logits, final state, every gradient
 // (and the gradient of the carried-in state), for every cell type, 1–3 layers, learned initial
 // state and embedding input. Computed in float64 on both sides, so the 1e-5 tolerance asked for
-// is loose; a float32 run is checked too, at float32 precision.
+// is loose; a float32 run is checked too, at float32 precision, on every float32 backend.
 
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { naiveKernels } from "../../src/tensor/kernels-naive.js";
 import { jsKernels } from "../../src/tensor/kernels.js";
+import type { Kernels } from "../../src/tensor/kernels.js";
 import { buildFromCase, readFixture, worstError, type ParityCase } from "../helpers/fixtures.js";
+import { float32Backends } from "../helpers/backends.js";
+
+const backends = float32Backends();
+afterAll(() => backends.dispose());
 
 const fixture = readFixture<{ cases: ParityCase[] }>("torch-parity.json");
 /** 1e-5 relative, with an absolute floor of 1e-8 for values near zero. */
 const RELATIVE = 1e-5;
 const FLOOR = 1e-8;
 
-function run(c: ParityCase, dtype: "float32" | "float64", kernels = jsKernels) {
+function run(c: ParityCase, dtype: "float32" | "float64", kernels: Kernels = jsKernels) {
   const built = buildFromCase(c, dtype, kernels);
   const { model, workspace, state } = built;
   if (c.initialState) {
@@ -70,8 +75,8 @@ describe("PyTorch parity (float64)", () => {
       expect(worstError(naive.model.params.grads, model.params.grads, 1e-12)).toBeLessThan(1e-9);
     });
 
-    it("float32 agrees at float32 precision", () => {
-      const single = run(c, "float32");
+    it.each(backends.list)("float32 agrees at float32 precision (%s)", (_backend, kernels) => {
+      const single = run(c, "float32", kernels);
       expect(Math.abs(single.loss - c.loss) / c.loss).toBeLessThan(1e-5);
       expect(worstError(single.model.params.grads, model.params.grads, 1e-4)).toBeLessThan(2e-3);
     });

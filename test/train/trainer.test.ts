@@ -1,11 +1,16 @@
 // The whole training path (batcher, carried state, epoch reset, clipping, Adam) against ten
-// steps of PyTorch on the same weights and windows, and exact continuation from a snapshot.
+// steps of PyTorch on the same weights and windows, and exact continuation from a snapshot, on
+// every float32 backend; and the wasm backend's results do not depend on its thread count.
 
-import { describe, expect, it } from "vitest";
-import { jsKernels } from "../../src/tensor/kernels.js";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Kernels } from "../../src/tensor/kernels.js";
 import { optimizerDefaults } from "../../src/optim/optimizers.js";
 import { Trainer, type TrainerOptions } from "../../src/train/trainer.js";
 import { configOf, readFixture, worstError, type TorchCase } from "../helpers/fixtures.js";
+import { float32Backends } from "../helpers/backends.js";
+
+const backends = float32Backends();
+afterAll(() => backends.dispose());
 
 interface TrajectoryCase extends TorchCase {
   windowsPerEpoch: number;
@@ -18,7 +23,7 @@ interface TrajectoryCase extends TorchCase {
 }
 const fixture = readFixture<{ tokens: number[]; cases: TrajectoryCase[] }>("torch-trajectory.json");
 
-function trainerFor(c: TrajectoryCase, dropout = 0): Trainer {
+function trainerFor(c: TrajectoryCase, kernels: Kernels, dropout = 0): Trainer {
   const options: TrainerOptions = {
     model: configOf(c, dropout),
     batch: c.batch,
@@ -27,18 +32,20 @@ function trainerFor(c: TrajectoryCase, dropout = 0): Trainer {
     schedule: { kind: "constant", baseLr: c.optimizer.settings.lr, decay: 1, decayEvery: 1, warmup: 0, totalSteps: null },
     clip: { mode: "norm", limit: c.clip.value },
     seed: 5,
-    kernels: jsKernels,
+    kernels,
   };
   const trainer = new Trainer(options, Uint32Array.from(fixture.tokens), new Uint32Array(0));
   trainer.restoreParameters(Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, { data: Float32Array.from(v.data) }])));
   return trainer;
 }
 
-describe.each(fixture.cases.map((c) => [c.name, c] as const))("trajectory %s", (_name, c) => {
+const runs = fixture.cases.flatMap((c) => backends.list.map(([backend, kernels]) => [c.name, backend, c, kernels] as const));
+
+describe.each(runs)("trajectory %s (%s)", (_name, _backend, c, kernels) => {
   it("ten steps give PyTorch's losses and weights (float32)", () => {
     expect(c.windows).toContain(0);
     expect(c.windows.indexOf(0, 1)).toBeGreaterThan(0); // crosses an epoch boundary
-    const trainer = trainerFor(c);
+    const trainer = trainerFor(c, kernels);
     const losses = Array.from({ length: c.steps }, () => trainer.trainStep().loss);
     expect(worstError(losses, c.losses, 1e-3)).toBeLessThan(2e-5);
     for (const view of trainer.model.params.views) {
@@ -47,14 +54,14 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))("trajectory %s", (
   });
 
   it("a run stopped and restored from its snapshot continues bit-identically (with dropout)", () => {
-    const straight = trainerFor(c, 0.25);
+    const straight = trainerFor(c, kernels, 0.25);
     for (let s = 0; s < 9; s++) straight.trainStep();
 
-    const first = trainerFor(c, 0.25);
+    const first = trainerFor(c, kernels, 0.25);
     for (let s = 0; s < 4; s++) first.trainStep();
     const snapshot = first.snapshot();
     const weights = Object.fromEntries(first.model.params.views.map((v) => [v.name, { data: v.value.slice() }]));
-    const second = trainerFor(c, 0.25);
+    const second = trainerFor(c, kernels, 0.25);
     second.restoreParameters(weights);
     second.restore(structuredClone(snapshot));
     for (let s = 0; s < 5; s++) second.trainStep();
@@ -64,14 +71,14 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))("trajectory %s", (
   });
 });
 
-describe("validation", () => {
+describe.each(backends.list)("validation (%s)", (_backend, kernels) => {
   it("is the mean loss over the held-out streams, the same every time, and null without text", () => {
     const c = fixture.cases[0]!;
     const tokens = Uint32Array.from(fixture.tokens);
     const trainer = new Trainer({
       model: configOf(c), batch: 2, seqLen: 8, optimizer: optimizerDefaults("adam"),
       schedule: { kind: "constant", baseLr: 0.01, decay: 1, decayEvery: 1, warmup: 0, totalSteps: null },
-      clip: { mode: "norm", limit: 5 }, seed: 1, kernels: jsKernels,
+      clip: { mode: "norm", limit: 5 }, seed: 1, kernels,
     }, tokens.subarray(0, 150), tokens.subarray(150));
     const first = trainer.validationLoss()!;
     expect(first).toBeGreaterThan(Math.log(c.vocab) * 0.8);
@@ -80,5 +87,17 @@ describe("validation", () => {
     expect(trainer.validationLoss()!).toBeLessThan(first);
     const none = new Trainer({ ...trainer.options }, tokens.subarray(0, 150), tokens.subarray(150, 155));
     expect(none.validationLoss()).toBeNull();
+  });
+});
+
+describe("threads", () => {
+  it.each(fixture.cases.map((c) => [c.name, c] as const))("%s: two threads train to the same bits as one (with dropout)", (_name, c) => {
+    const [, one] = backends.list.find(([name]) => name === "wasm")!;
+    const [, two] = backends.list.find(([name]) => name === "wasm, 2 threads")!;
+    const a = trainerFor(c, one, 0.25), b = trainerFor(c, two, 0.25);
+    for (let s = 0; s < 6; s++) expect(b.trainStep().loss).toBe(a.trainStep().loss);
+    const bytes = (t: Trainer) => Buffer.from(t.model.params.values.buffer, t.model.params.values.byteOffset, t.model.params.values.byteLength);
+    expect(bytes(b).equals(bytes(a))).toBe(true);
+    expect(b.validationLoss()).toBe(a.validationLoss());
   });
 });

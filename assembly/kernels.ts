@@ -1,0 +1,783 @@
+// charnn's WebAssembly SIMD kernels (AssemblyScript): the matrix products, the fused gate
+// arithmetic and whole recurrent time loops, on float32 buffers in an imported, shared memory.
+// Not here: allocation (the JS side hands out every pointer), threads (the JS side runs one call
+// per thread with its own `part`), static data (none, so that instances sharing one memory never
+// re-initialise each other). Pointers are byte addresses; sizes are in elements.
+// Shape letters as in src/tensor/kernels.ts: B batch, T time, V vocabulary, H hidden, G gate rows.
+
+// ---------------------------------------------------------------------------------------------
+// Matrix products
+// ---------------------------------------------------------------------------------------------
+
+// Blocking after Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication" (2008):
+// a KC-deep slice of op(B) packed into 8-column panels stays in L2 while 4-row slivers of op(A),
+// packed 4-interleaved, stream past it; the 4×8 register tile holds 8 accumulators of 4 lanes.
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 64;
+const NC: i32 = 512;
+const A_PACK_FLOATS: i32 = MC * KC;
+const B_PACK_FLOATS: i32 = KC * NC;
+const X_FLOATS: i32 = 8192;
+const TILE_FLOATS: i32 = MR * NR;
+
+/** Bytes of scratch each thread needs: packed A, packed B, a contiguous copy of x, one tile. */
+export function scratchBytesPerPart(): i32 {
+  return (A_PACK_FLOATS + B_PACK_FLOATS + X_FLOATS + TILE_FLOATS) * 4;
+}
+
+/** Floats a fully packed op(B) (K,N) takes: ⌈N/8⌉ panels of K×8. */
+export function packedFloats(K: i32, N: i32): i32 {
+  return K * (((N + NR - 1) / NR) * NR);
+}
+
+/** This part's own scratch area: parts share one block, scratchBytesPerPart() each. */
+@inline function scratchOf(scratch: usize, part: i32): usize {
+  return scratch + <usize>part * <usize>scratchBytesPerPart();
+}
+
+/** [start, end) of `part` of `count` items split into `parts` nearly equal runs. */
+@inline function splitStart(count: i32, part: i32, parts: i32): i32 {
+  return <i32>((<i64>count * part) / parts);
+}
+
+/** Packs rows i0..i0+mc and columns p0..p0+kc of op(A) as 4-row slivers: dst[s][k][r]. */
+function packA(transA: bool, a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    let d = dst + <usize>(ir * kc) * 4;
+    if (transA) {
+      // op(A)(i, k) = a[k·lda + i]: four neighbouring rows are four neighbouring floats.
+      let src = a + (<usize>p0 * lda + i0 + ir) * 4;
+      if (rows == MR) {
+        for (let k = 0; k < kc; k++) { v128.store(d, v128.load(src)); d += 16; src += <usize>lda * 4; }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) store<f32>(d + <usize>r * 4, r < rows ? load<f32>(src + <usize>r * 4) : 0);
+          d += 16; src += <usize>lda * 4;
+        }
+      }
+    } else {
+      const r0 = a + (<usize>(i0 + ir) * lda + p0) * 4;
+      const stride = <usize>lda * 4;
+      if (rows == MR) {
+        const r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        for (let k = 0; k < kc; k++) {
+          const o = <usize>k * 4;
+          store<f32>(d, load<f32>(r0 + o)); store<f32>(d, load<f32>(r1 + o), 4);
+          store<f32>(d, load<f32>(r2 + o), 8); store<f32>(d, load<f32>(r3 + o), 12);
+          d += 16;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) store<f32>(d + <usize>r * 4, r < rows ? load<f32>(r0 + <usize>r * stride + <usize>k * 4) : 0);
+          d += 16;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs rows p0..p0+kc and columns j0..j0+nc of op(B) into 8-column panels, panel q at
+ * dst + q·panelStride bytes, row k of it at +k·32. Columns past nc are zero.
+ */
+function packB(transB: bool, b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize, panelStride: usize): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    let d = dst + <usize>(jr / NR) * panelStride;
+    if (transB) {
+      // op(B)(k, j) = b[j·ldb + k]: a panel row gathers one float from each of 8 rows of b.
+      const base = b + (<usize>(j0 + jr) * ldb + p0) * 4;
+      const stride = <usize>ldb * 4;
+      if (cols == NR) {
+        for (let k = 0; k < kc; k++) {
+          const s = base + <usize>k * 4;
+          store<f32>(d, load<f32>(s)); store<f32>(d, load<f32>(s + stride), 4);
+          store<f32>(d, load<f32>(s + 2 * stride), 8); store<f32>(d, load<f32>(s + 3 * stride), 12);
+          store<f32>(d, load<f32>(s + 4 * stride), 16); store<f32>(d, load<f32>(s + 5 * stride), 20);
+          store<f32>(d, load<f32>(s + 6 * stride), 24); store<f32>(d, load<f32>(s + 7 * stride), 28);
+          d += 32;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) store<f32>(d + <usize>c * 4, c < cols ? load<f32>(base + <usize>c * stride + <usize>k * 4) : 0);
+          d += 32;
+        }
+      }
+    } else {
+      let src = b + (<usize>p0 * ldb + j0 + jr) * 4;
+      if (cols == NR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(d, v128.load(src)); v128.store(d, v128.load(src, 16), 16);
+          d += 32; src += <usize>ldb * 4;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) store<f32>(d + <usize>c * 4, c < cols ? load<f32>(src + <usize>c * 4) : 0);
+          d += 32; src += <usize>ldb * 4;
+        }
+      }
+    }
+  }
+}
+
+@inline function storeRow(c: usize, v0: v128, v1: v128, accumulate: bool): void {
+  if (accumulate) {
+    v0 = f32x4.add(v128.load(c), v0);
+    v1 = f32x4.add(v128.load(c, 16), v1);
+  }
+  v128.store(c, v0);
+  v128.store(c, v1, 16);
+}
+
+/**
+ * The 4×8 register tile: C[0..rows, 0..cols] (+)= Σ_k a[k][0..4] ⊗ b[k][0..8] over kc steps.
+ * A ragged tile is computed whole into `tile` and only its valid part is written.
+ */
+function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, accumulate: bool, rows: i32, cols: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    const a0 = v128.load32_splat(ap), a1 = v128.load32_splat(ap, 4);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(ap, 8), a3 = v128.load32_splat(ap, 12);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    ap += 16; bp += 32;
+  }
+  const rowBytes = <usize>ldc * 4;
+  if (rows == MR && cols == NR) {
+    storeRow(c, c00, c01, accumulate);
+    storeRow(c + rowBytes, c10, c11, accumulate);
+    storeRow(c + 2 * rowBytes, c20, c21, accumulate);
+    storeRow(c + 3 * rowBytes, c30, c31, accumulate);
+    return;
+  }
+  v128.store(tile, c00); v128.store(tile, c01, 16); v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80); v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) {
+      const p = c + <usize>r * rowBytes + <usize>j * 4;
+      const v = load<f32>(tile + <usize>(r * NR + j) * 4);
+      store<f32>(p, accumulate ? load<f32>(p) + v : v);
+    }
+  }
+}
+
+/** Horizontal sum of four lanes in a fixed order: (l0 + l1) + (l2 + l3). */
+@inline function lanesSum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** y[j] (+)= Σ_k x[k]·b[j·ldb + k] for j in [n0, n1): rows of b are contiguous, four at a time. */
+function gemvRows(x: usize, K: i32, b: usize, ldb: i32, y: usize, n0: i32, n1: i32, accumulate: bool): void {
+  const K4 = K & ~3;
+  const stride = <usize>ldb * 4;
+  let j = n0;
+  for (; j + 4 <= n1; j += 4) {
+    const r0 = b + <usize>j * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let k = 0; k < K4; k += 4) {
+      const o = <usize>k * 4;
+      const xv = v128.load(x + o);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(r0 + o), xv));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(r1 + o), xv));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(r2 + o), xv));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(r3 + o), xv));
+    }
+    let t0 = lanesSum(s0), t1 = lanesSum(s1), t2 = lanesSum(s2), t3 = lanesSum(s3);
+    for (let k = K4; k < K; k++) {
+      const o = <usize>k * 4;
+      const xk = load<f32>(x + o);
+      t0 += load<f32>(r0 + o) * xk; t1 += load<f32>(r1 + o) * xk;
+      t2 += load<f32>(r2 + o) * xk; t3 += load<f32>(r3 + o) * xk;
+    }
+    const p = y + <usize>j * 4;
+    if (accumulate) { t0 += load<f32>(p); t1 += load<f32>(p, 4); t2 += load<f32>(p, 8); t3 += load<f32>(p, 12); }
+    store<f32>(p, t0); store<f32>(p, t1, 4); store<f32>(p, t2, 8); store<f32>(p, t3, 12);
+  }
+  for (; j < n1; j++) {
+    const r = b + <usize>j * stride;
+    let s = f32x4.splat(0);
+    for (let k = 0; k < K4; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(r + <usize>k * 4), v128.load(x + <usize>k * 4)));
+    let t = lanesSum(s);
+    for (let k = K4; k < K; k++) t += load<f32>(r + <usize>k * 4) * load<f32>(x + <usize>k * 4);
+    const p = y + <usize>j * 4;
+    store<f32>(p, accumulate ? load<f32>(p) + t : t);
+  }
+}
+
+/** y[j] (+)= Σ_k x[k]·b[k·ldb + j] for j in [n0, n1): a sweep down the rows of b, 16 columns at a time. */
+function gemvColumns(x: usize, K: i32, b: usize, ldb: i32, y: usize, n0: i32, n1: i32, accumulate: bool): void {
+  const stride = <usize>ldb * 4;
+  let j = n0;
+  for (; j + 16 <= n1; j += 16) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let row = b + <usize>j * 4;
+    for (let k = 0; k < K; k++) {
+      const xk = v128.load32_splat(x + <usize>k * 4);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(row), xk));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(row, 16), xk));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(row, 32), xk));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(row, 48), xk));
+      row += stride;
+    }
+    const p = y + <usize>j * 4;
+    if (accumulate) {
+      s0 = f32x4.add(v128.load(p), s0); s1 = f32x4.add(v128.load(p, 16), s1);
+      s2 = f32x4.add(v128.load(p, 32), s2); s3 = f32x4.add(v128.load(p, 48), s3);
+    }
+    v128.store(p, s0); v128.store(p, s1, 16); v128.store(p, s2, 32); v128.store(p, s3, 48);
+  }
+  for (; j + 4 <= n1; j += 4) {
+    let s = f32x4.splat(0);
+    let row = b + <usize>j * 4;
+    for (let k = 0; k < K; k++) {
+      s = f32x4.add(s, f32x4.mul(v128.load(row), v128.load32_splat(x + <usize>k * 4)));
+      row += stride;
+    }
+    const p = y + <usize>j * 4;
+    v128.store(p, accumulate ? f32x4.add(v128.load(p), s) : s);
+  }
+  for (; j < n1; j++) {
+    // The same lane arithmetic on a splat, so a ragged column rounds exactly like the others.
+    let s = f32x4.splat(0);
+    let row = b + <usize>j * 4;
+    for (let k = 0; k < K; k++) {
+      s = f32x4.add(s, f32x4.mul(v128.load32_splat(row), v128.load32_splat(x + <usize>k * 4)));
+      row += stride;
+    }
+    const p = y + <usize>j * 4;
+    const t = f32x4.extract_lane(s, 0);
+    store<f32>(p, accumulate ? load<f32>(p) + t : t);
+  }
+}
+
+/**
+ * C[M, n0..n1) (+)= op(A)[M,K] · op(B)[K, n0..n1), the one product every entry point uses.
+ * `packed` (0 if none) is op(B) fully packed by pack(); n0 is then a multiple of 8. A single row
+ * (M = 1, batch-1 sampling) is matrix-vector work and reads b as it is, packed or not.
+ */
+function gemmCore(
+  transA: bool, transB: bool, M: i32, n0: i32, n1: i32, K: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, packed: usize,
+  c: usize, ldc: i32, accumulate: bool, scratch: usize,
+): void {
+  if (M <= 0 || n1 <= n0) return;
+  if (K <= 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(c + (<usize>i * ldc + n0) * 4, 0, <usize>(n1 - n0) * 4);
+    return;
+  }
+  const aPack = scratch;
+  const bPack = aPack + <usize>A_PACK_FLOATS * 4;
+  const xCopy = bPack + <usize>B_PACK_FLOATS * 4;
+  const tile = xCopy + <usize>X_FLOATS * 4;
+
+  if (M == 1 && b != 0 && (!transA || K <= X_FLOATS)) {
+    // A row vector is contiguous unless A is stored transposed; then gather it once.
+    let x = a;
+    if (transA) {
+      for (let k = 0; k < K; k++) store<f32>(xCopy + <usize>k * 4, load<f32>(a + <usize>k * lda * 4));
+      x = xCopy;
+    }
+    if (transB) gemvRows(x, K, b, ldb, c, n0, n1, accumulate);
+    else gemvColumns(x, K, b, ldb, c, n0, n1, accumulate);
+    return;
+  }
+
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      let panels: usize, panelStride: usize;
+      if (packed != 0) {
+        panelStride = <usize>K * NR * 4;
+        panels = packed + <usize>(jc / NR) * panelStride + <usize>pc * NR * 4;
+      } else {
+        panelStride = <usize>kc * NR * 4;
+        panels = bPack;
+        packB(transB, b, ldb, pc, kc, jc, nc, bPack, panelStride);
+      }
+      const acc = accumulate || pc > 0;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(transA, a, lda, ic, mc, pc, kc, aPack);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const bp = panels + <usize>(jr / NR) * panelStride;
+          for (let ir = 0; ir < mc; ir += MR) {
+            microKernel(aPack + <usize>(ir * kc) * 4, bp, kc, c + (<usize>(ic + ir) * ldc + jc + jr) * 4, ldc, acc,
+              min(MR, mc - ir), cols, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** This part's column range [n0, n1) of an N-column product: whole 8-column panels each. */
+@inline function panelStart(N: i32, part: i32, parts: i32): i32 {
+  return min(N, splitStart((N + NR - 1) / NR, part, parts) * NR);
+}
+
+/** C (+)= op(A)·op(B), columns split between parts (see src/tensor/kernels.ts for the contract). */
+export function gemm(
+  transA: bool, transB: bool, M: i32, N: i32, K: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
+  scratch: usize, part: i32, parts: i32,
+): void {
+  gemmCore(transA, transB, M, panelStart(N, part, parts), panelStart(N, part + 1, parts), K, a, lda, b, ldb, 0, c, ldc, accumulate, scratchOf(scratch, part));
+}
+
+/** Packs all of op(B) (K,N) into 8-column panels of K rows (packedFloats(K, N) floats). */
+export function pack(transB: bool, K: i32, N: i32, b: usize, ldb: i32, packed: usize, part: i32, parts: i32): void {
+  const n0 = panelStart(N, part, parts), n1 = panelStart(N, part + 1, parts);
+  if (n1 > n0) packB(transB, b, ldb, 0, K, n0, n1 - n0, packed + <usize>(n0 / NR) * K * NR * 4, <usize>K * NR * 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise functions, four lanes at a time
+// ---------------------------------------------------------------------------------------------
+
+// exp by range reduction x = n·ln2 + r, |r| ≤ ln2/2, and Cephes' expf minimax polynomial for e^r
+// (Moshier, "Methods and Programs for Mathematical Functions", 1989): about 1 ulp. Inputs are
+// clamped to [-87, 88] so 2^n stays a normal float; NaN passes through (min/max keep NaN).
+@inline function vexp(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+@inline function vsigmoid(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
+}
+
+// tanh: Cephes' tanhf, an odd polynomial below |x| = 0.625 (where 1 − 2/(e^{2x}+1) would cancel)
+// and (1 − e^{−2|x|}) / (1 + e^{−2|x|}) with the sign of x above it.
+@inline function vtanh(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(x, f32x4.mul(f32x4.mul(p, z), x));
+  const e = vexp(f32x4.mul(ax, f32x4.splat(-2.0)));
+  const one = f32x4.splat(1.0);
+  const large = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  const signed = v128.or(large, v128.and(x, i32x4.splat(0x80000000)));
+  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
+}
+
+// Scalar forms for ragged tails: the lane arithmetic on a splat, so every element of a row rounds
+// the same way whatever its position.
+@inline function sexp(x: f32): f32 { return f32x4.extract_lane(vexp(f32x4.splat(x)), 0); }
+@inline function ssigmoid(x: f32): f32 { return f32x4.extract_lane(vsigmoid(f32x4.splat(x)), 0); }
+@inline function stanh(x: f32): f32 { return f32x4.extract_lane(vtanh(f32x4.splat(x)), 0); }
+
+/** Natural log in float64 for the loss: x = 2^e·m, m ∈ [√½, √2), log m = 2·atanh((m−1)/(m+1)) as a series. */
+function log64(x: f64): f64 {
+  if (!(x > 0) || !isFinite(x)) return x == 0 ? -Infinity : (x > 0 ? x : NaN);
+  let bits = reinterpret<u64>(x);
+  let e = <i32>((bits >> 52) & 0x7ff) - 1023;
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  if (e == -1023) return log64(x * 4503599627370496.0) - 36.04365338911715; // subnormal: scale by 2^52
+  if (m > 1.4142135623730951) { m *= 0.5; e++; }
+  const s = (m - 1) / (m + 1), s2 = s * s;
+  let series = 1.0 / 19;
+  series = series * s2 + 1.0 / 17; series = series * s2 + 1.0 / 15; series = series * s2 + 1.0 / 13;
+  series = series * s2 + 1.0 / 11; series = series * s2 + 1.0 / 9; series = series * s2 + 1.0 / 7;
+  series = series * s2 + 1.0 / 5; series = series * s2 + 1.0 / 3; series = series * s2 + 1.0;
+  return <f64>e * 0.6931471805599453 + 2 * s * series;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pointwise kernels
+// ---------------------------------------------------------------------------------------------
+
+/** out[r, :] = W[:, tokens[r]] + bias for rows of this part's gate range (W (G,V)). */
+export function oneHotProject(out: usize, tokens: usize, rows: i32, w: usize, bias: usize, G: i32, V: i32, part: i32, parts: i32): void {
+  const g0 = splitStart(G, part, parts), g1 = splitStart(G, part + 1, parts);
+  // Gate blocks of 16 keep 16 rows of W in L1 while every token row is written.
+  for (let gb = g0; gb < g1; gb += 16) {
+    const ge = min(g1, gb + 16);
+    for (let r = 0; r < rows; r++) {
+      const token = load<i32>(tokens + <usize>r * 4);
+      const o = out + <usize>r * G * 4;
+      for (let g = gb; g < ge; g++) {
+        store<f32>(o + <usize>g * 4, load<f32>(w + (<usize>g * V + token) * 4) + load<f32>(bias + <usize>g * 4));
+      }
+    }
+  }
+}
+
+/** dW[:, tokens[r]] += dOut[r, :] for this part's gate rows, in row order. */
+export function oneHotAccumulate(dW: usize, dOut: usize, tokens: usize, rows: i32, G: i32, V: i32, part: i32, parts: i32): void {
+  const g0 = splitStart(G, part, parts), g1 = splitStart(G, part + 1, parts);
+  for (let gb = g0; gb < g1; gb += 16) {
+    const ge = min(g1, gb + 16);
+    for (let r = 0; r < rows; r++) {
+      const token = load<i32>(tokens + <usize>r * 4);
+      const o = dOut + <usize>r * G * 4;
+      for (let g = gb; g < ge; g++) {
+        const p = dW + (<usize>g * V + token) * 4;
+        store<f32>(p, load<f32>(p) + load<f32>(o + <usize>g * 4));
+      }
+    }
+  }
+}
+
+export function embedLookup(out: usize, tokens: usize, rows: i32, e: usize, width: i32): void {
+  for (let r = 0; r < rows; r++) {
+    memory.copy(out + <usize>r * width * 4, e + <usize>load<i32>(tokens + <usize>r * 4) * width * 4, <usize>width * 4);
+  }
+}
+
+export function embedAccumulate(dE: usize, dOut: usize, tokens: usize, rows: i32, width: i32): void {
+  for (let r = 0; r < rows; r++) add(dE + <usize>load<i32>(tokens + <usize>r * 4) * width * 4, dOut + <usize>r * width * 4, width);
+}
+
+/** out[i] += x[i]. */
+export function add(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(x + o)));
+  }
+  for (; i < n; i++) store<f32>(out + <usize>i * 4, load<f32>(out + <usize>i * 4) + load<f32>(x + <usize>i * 4));
+}
+
+/** C[r, :] += bias. */
+export function addBias(c: usize, rows: i32, cols: i32, bias: usize): void {
+  for (let r = 0; r < rows; r++) add(c + <usize>r * cols * 4, bias, cols);
+}
+
+/** dBias[k] += Σ_r dC[r, k] for this part's columns, rows in order. */
+export function sumRows(dBias: usize, dC: usize, rows: i32, cols: i32, part: i32, parts: i32): void {
+  const k0 = min(cols, splitStart((cols + 3) / 4, part, parts) * 4), k1 = min(cols, splitStart((cols + 3) / 4, part + 1, parts) * 4);
+  for (let r = 0; r < rows; r++) add(dBias + <usize>k0 * 4, dC + (<usize>r * cols + k0) * 4, k1 - k0);
+}
+
+/** out[i] = x[i]·mask[i]. */
+export function multiply(out: usize, x: usize, mask: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(out + o, f32x4.mul(v128.load(x + o), v128.load(mask + o)));
+  }
+  for (; i < n; i++) store<f32>(out + <usize>i * 4, load<f32>(x + <usize>i * 4) * load<f32>(mask + <usize>i * 4));
+}
+
+/** One LSTM step for B rows (see kernels.ts lstmForward): gates activated in place, c, tanh(c), h. */
+export function lstmForward(gates: usize, cPrev: usize, c: usize, tanhC: usize, h: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gateBytes = <usize>H * 4;
+  for (let b = 0; b < B; b++) {
+    const g = gates + <usize>b * 4 * gateBytes, s = <usize>b * gateBytes;
+    for (let k = 0; k < H4; k += 4) {
+      const o = <usize>k * 4;
+      const i = vsigmoid(v128.load(g + o));
+      const f = vsigmoid(v128.load(g + gateBytes + o));
+      const u = vtanh(v128.load(g + 2 * gateBytes + o));
+      const og = vsigmoid(v128.load(g + 3 * gateBytes + o));
+      v128.store(g + o, i); v128.store(g + gateBytes + o, f); v128.store(g + 2 * gateBytes + o, u); v128.store(g + 3 * gateBytes + o, og);
+      const cNew = f32x4.add(f32x4.mul(f, v128.load(cPrev + s + o)), f32x4.mul(i, u));
+      v128.store(c + s + o, cNew);
+      const t = vtanh(cNew);
+      v128.store(tanhC + s + o, t);
+      v128.store(h + s + o, f32x4.mul(og, t));
+    }
+    for (let k = H4; k < H; k++) {
+      const o = <usize>k * 4;
+      const i = ssigmoid(load<f32>(g + o));
+      const f = ssigmoid(load<f32>(g + gateBytes + o));
+      const u = stanh(load<f32>(g + 2 * gateBytes + o));
+      const og = ssigmoid(load<f32>(g + 3 * gateBytes + o));
+      store<f32>(g + o, i); store<f32>(g + gateBytes + o, f); store<f32>(g + 2 * gateBytes + o, u); store<f32>(g + 3 * gateBytes + o, og);
+      const cNew = f * load<f32>(cPrev + s + o) + i * u;
+      store<f32>(c + s + o, cNew);
+      const t = stanh(cNew);
+      store<f32>(tanhC + s + o, t);
+      store<f32>(h + s + o, og * t);
+    }
+  }
+}
+
+/** One LSTM step backward for B rows (see kernels.ts lstmBackward). */
+export function lstmBackward(gates: usize, cPrev: usize, tanhC: usize, dh: usize, dc: usize, dGates: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gateBytes = <usize>H * 4;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < B; b++) {
+    const g = gates + <usize>b * 4 * gateBytes, d = dGates + <usize>b * 4 * gateBytes, s = <usize>b * gateBytes;
+    for (let k = 0; k < H4; k += 4) {
+      const o = <usize>k * 4;
+      const i = v128.load(g + o), f = v128.load(g + gateBytes + o), u = v128.load(g + 2 * gateBytes + o), og = v128.load(g + 3 * gateBytes + o);
+      const t = v128.load(tanhC + s + o);
+      const dhk = v128.load(dh + s + o);
+      const dcTotal = f32x4.add(v128.load(dc + s + o), f32x4.mul(f32x4.mul(dhk, og), f32x4.sub(one, f32x4.mul(t, t))));
+      v128.store(d + o, f32x4.mul(f32x4.mul(f32x4.mul(dcTotal, u), i), f32x4.sub(one, i)));
+      v128.store(d + gateBytes + o, f32x4.mul(f32x4.mul(f32x4.mul(dcTotal, v128.load(cPrev + s + o)), f), f32x4.sub(one, f)));
+      v128.store(d + 2 * gateBytes + o, f32x4.mul(f32x4.mul(dcTotal, i), f32x4.sub(one, f32x4.mul(u, u))));
+      v128.store(d + 3 * gateBytes + o, f32x4.mul(f32x4.mul(f32x4.mul(dhk, t), og), f32x4.sub(one, og)));
+      v128.store(dc + s + o, f32x4.mul(dcTotal, f));
+    }
+    for (let k = H4; k < H; k++) {
+      const o = <usize>k * 4;
+      const i = load<f32>(g + o), f = load<f32>(g + gateBytes + o), u = load<f32>(g + 2 * gateBytes + o), og = load<f32>(g + 3 * gateBytes + o);
+      const t = load<f32>(tanhC + s + o);
+      const dhk = load<f32>(dh + s + o);
+      const dcTotal = load<f32>(dc + s + o) + dhk * og * (1 - t * t);
+      store<f32>(d + o, dcTotal * u * i * (1 - i));
+      store<f32>(d + gateBytes + o, dcTotal * load<f32>(cPrev + s + o) * f * (1 - f));
+      store<f32>(d + 2 * gateBytes + o, dcTotal * i * (1 - u * u));
+      store<f32>(d + 3 * gateBytes + o, dhk * t * og * (1 - og));
+      store<f32>(dc + s + o, dcTotal * f);
+    }
+  }
+}
+
+/** One GRU step for B rows (see kernels.ts gruForward); acts may be xProj itself. */
+export function gruForward(xProj: usize, hProj: usize, hPrev: usize, acts: usize, h: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gb = <usize>H * 4;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < B; b++) {
+    const x = xProj + <usize>b * 3 * gb, hp = hProj + <usize>b * 3 * gb, a = acts + <usize>b * 3 * gb, s = <usize>b * gb;
+    for (let k = 0; k < H4; k += 4) {
+      const o = <usize>k * 4;
+      const r = vsigmoid(f32x4.add(v128.load(x + o), v128.load(hp + o)));
+      const z = vsigmoid(f32x4.add(v128.load(x + gb + o), v128.load(hp + gb + o)));
+      const n = vtanh(f32x4.add(v128.load(x + 2 * gb + o), f32x4.mul(r, v128.load(hp + 2 * gb + o))));
+      v128.store(a + o, r); v128.store(a + gb + o, z); v128.store(a + 2 * gb + o, n);
+      v128.store(h + s + o, f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, v128.load(hPrev + s + o))));
+    }
+    for (let k = H4; k < H; k++) {
+      const o = <usize>k * 4;
+      const r = ssigmoid(load<f32>(x + o) + load<f32>(hp + o));
+      const z = ssigmoid(load<f32>(x + gb + o) + load<f32>(hp + gb + o));
+      const n = stanh(load<f32>(x + 2 * gb + o) + r * load<f32>(hp + 2 * gb + o));
+      store<f32>(a + o, r); store<f32>(a + gb + o, z); store<f32>(a + 2 * gb + o, n);
+      store<f32>(h + s + o, (1 - z) * n + z * load<f32>(hPrev + s + o));
+    }
+  }
+}
+
+/** One GRU step backward for B rows (see kernels.ts gruBackward). */
+export function gruBackward(hProj: usize, hPrev: usize, acts: usize, dh: usize, dX: usize, dHh: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gb = <usize>H * 4;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < B; b++) {
+    const hp = hProj + <usize>b * 3 * gb, a = acts + <usize>b * 3 * gb, dx = dX + <usize>b * 3 * gb, dhh = dHh + <usize>b * 3 * gb, s = <usize>b * gb;
+    for (let k = 0; k < H4; k += 4) {
+      const o = <usize>k * 4;
+      const r = v128.load(a + o), z = v128.load(a + gb + o), n = v128.load(a + 2 * gb + o);
+      const dhk = v128.load(dh + s + o);
+      const dnPre = f32x4.mul(f32x4.mul(dhk, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      const dzPre = f32x4.mul(f32x4.mul(f32x4.mul(dhk, f32x4.sub(v128.load(hPrev + s + o), n)), z), f32x4.sub(one, z));
+      const drPre = f32x4.mul(f32x4.mul(f32x4.mul(dnPre, v128.load(hp + 2 * gb + o)), r), f32x4.sub(one, r));
+      v128.store(dx + o, drPre); v128.store(dx + gb + o, dzPre); v128.store(dx + 2 * gb + o, dnPre);
+      v128.store(dhh + o, drPre); v128.store(dhh + gb + o, dzPre); v128.store(dhh + 2 * gb + o, f32x4.mul(dnPre, r));
+      v128.store(dh + s + o, f32x4.mul(dhk, z));
+    }
+    for (let k = H4; k < H; k++) {
+      const o = <usize>k * 4;
+      const r = load<f32>(a + o), z = load<f32>(a + gb + o), n = load<f32>(a + 2 * gb + o);
+      const dhk = load<f32>(dh + s + o);
+      const dnPre = dhk * (1 - z) * (1 - n * n);
+      const dzPre = dhk * (load<f32>(hPrev + s + o) - n) * z * (1 - z);
+      const drPre = dnPre * load<f32>(hp + 2 * gb + o) * r * (1 - r);
+      store<f32>(dx + o, drPre); store<f32>(dx + gb + o, dzPre); store<f32>(dx + 2 * gb + o, dnPre);
+      store<f32>(dhh + o, drPre); store<f32>(dhh + gb + o, dzPre); store<f32>(dhh + 2 * gb + o, dnPre * r);
+      store<f32>(dh + s + o, dhk * z);
+    }
+  }
+}
+
+/** Elman step: pre[i] = act(pre[i]) in place. */
+export function rnnForward(pre: usize, n: i32, relu: bool): void {
+  let i = 0;
+  const zero = f32x4.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    const p = pre + <usize>i * 4;
+    const v = v128.load(p);
+    // v > 0 ? v : 0, as the TypeScript kernels do (NaN and −0 become +0).
+    v128.store(p, relu ? v128.and(v, f32x4.gt(v, zero)) : vtanh(v));
+  }
+  for (; i < n; i++) {
+    const p = pre + <usize>i * 4;
+    const v = load<f32>(p);
+    store<f32>(p, relu ? (v > 0 ? v : 0) : stanh(v));
+  }
+}
+
+/** dPre[i] = dh[i]·act'(h[i]). */
+export function rnnBackward(h: usize, dh: usize, dPre: usize, n: i32, relu: bool): void {
+  let i = 0;
+  const zero = f32x4.splat(0), one = f32x4.splat(1.0);
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    const y = v128.load(h + o), d = v128.load(dh + o);
+    v128.store(dPre + o, relu ? v128.and(d, f32x4.gt(y, zero)) : f32x4.mul(d, f32x4.sub(one, f32x4.mul(y, y))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    const y = load<f32>(h + o), d = load<f32>(dh + o);
+    store<f32>(dPre + o, relu ? (y > 0 ? d : 0) : d * (1 - y * y));
+  }
+}
+
+/**
+ * Softmax cross-entropy over this part's rows: writes gradScale·(softmax − onehot) into dLogits and
+ * each row's loss (nats, float64) into rowLoss, for the caller to sum in row order whatever the split.
+ */
+export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, V: i32, dLogits: usize, gradScale: f32, rowLoss: usize, part: i32, parts: i32): void {
+  const r0 = splitStart(rows, part, parts), r1 = splitStart(rows, part + 1, parts);
+  const V4 = V & ~3;
+  for (let r = r0; r < r1; r++) {
+    const l = logits + <usize>r * V * 4, d = dLogits + <usize>r * V * 4;
+    let mv = f32x4.splat(-Infinity);
+    for (let v = 0; v < V4; v += 4) mv = f32x4.max(mv, v128.load(l + <usize>v * 4));
+    let rowMax = max<f32>(max<f32>(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max<f32>(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (let v = V4; v < V; v++) rowMax = max<f32>(rowMax, load<f32>(l + <usize>v * 4));
+    const maxv = f32x4.splat(rowMax);
+    let sv = f32x4.splat(0);
+    for (let v = 0; v < V4; v += 4) sv = f32x4.add(sv, vexp(f32x4.sub(v128.load(l + <usize>v * 4), maxv)));
+    let sum = <f64>lanesSum(sv);
+    for (let v = V4; v < V; v++) sum += <f64>sexp(load<f32>(l + <usize>v * 4) - rowMax);
+    const logSum = log64(sum) + <f64>rowMax;
+    const target = load<i32>(targets + <usize>r * 4);
+    store<f64>(rowLoss + <usize>r * 8, logSum - <f64>load<f32>(l + <usize>target * 4));
+    const ls = f32x4.splat(<f32>logSum), scale = f32x4.splat(gradScale);
+    for (let v = 0; v < V4; v += 4) {
+      const o = <usize>v * 4;
+      v128.store(d + o, f32x4.mul(vexp(f32x4.sub(v128.load(l + o), ls)), scale));
+    }
+    for (let v = V4; v < V; v++) {
+      const o = <usize>v * 4;
+      store<f32>(d + o, sexp(load<f32>(l + o) - <f32>logSum) * gradScale);
+    }
+    const t = d + <usize>target * 4;
+    store<f32>(t, load<f32>(t) - gradScale);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole time loops, one part of the batch each
+// ---------------------------------------------------------------------------------------------
+// Streams never mix within a window: row b of h_t depends only on row b of h_{t-1}. So each
+// thread runs every step for its own rows with no hand-off, and the results do not depend on how
+// the batch was split. The per-step products read W_hh packed once for the window (or, for one
+// row, as it is). Buffer layouts are those of src/nn/cell.ts.
+
+/** LSTM layer forward, steps 0..T−1, rows of this part (wHhT: W_hh packed as op(B) = W_hhᵀ (H, 4H)). */
+export function lstmSequenceForward(T: i32, B: i32, H: i32, gates: usize, hs: usize, cs: usize, tanhC: usize,
+  wHh: usize, wHhT: usize, scratch: usize, part: i32, parts: i32): void {
+  const b0 = splitStart(B, part, parts), rows = splitStart(B, part + 1, parts) - b0;
+  if (rows <= 0) return;
+  scratch = scratchOf(scratch, part);
+  const G = 4 * H;
+  for (let t = 0; t < T; t++) {
+    const row = <usize>(t * B + b0);
+    const g = gates + row * G * 4;
+    gemmCore(false, true, rows, 0, G, H, hs + row * H * 4, H, rows == 1 ? wHh : 0, H, wHhT, g, G, true, scratch);
+    const next = <usize>((t + 1) * B + b0) * H * 4;
+    lstmForward(g, cs + row * H * 4, cs + next, tanhC + row * H * 4, hs + next, rows, H);
+  }
+}
+
+/** LSTM layer backward, steps T−1..0, rows of this part (wHhP: W_hh packed as op(B) = W_hh (4H, H)). */
+export function lstmSequenceBackward(T: i32, B: i32, H: i32, gates: usize, hs: usize, cs: usize, tanhC: usize,
+  dOut: usize, dGates: usize, dh: usize, dc: usize, wHh: usize, wHhP: usize, scratch: usize, part: i32, parts: i32): void {
+  const b0 = splitStart(B, part, parts), rows = splitStart(B, part + 1, parts) - b0;
+  if (rows <= 0) return;
+  scratch = scratchOf(scratch, part);
+  const G = 4 * H;
+  const dhRows = dh + <usize>b0 * H * 4, dcRows = dc + <usize>b0 * H * 4;
+  for (let t = T - 1; t >= 0; t--) {
+    const row = <usize>(t * B + b0);
+    add(dhRows, dOut + row * H * 4, rows * H);
+    const dg = dGates + row * G * 4;
+    lstmBackward(gates + row * G * 4, cs + row * H * 4, tanhC + row * H * 4, dhRows, dcRows, dg, rows, H);
+    gemmCore(false, false, rows, 0, H, G, dg, G, rows == 1 ? wHh : 0, H, wHhP, dhRows, H, false, scratch);
+  }
+}
+
+/** GRU layer forward (xProj becomes the activations r, z, n in place; hProj keeps W_hh·h + b_hh). */
+export function gruSequenceForward(T: i32, B: i32, H: i32, xProj: usize, hProj: usize, hs: usize, bHh: usize,
+  wHh: usize, wHhT: usize, scratch: usize, part: i32, parts: i32): void {
+  const b0 = splitStart(B, part, parts), rows = splitStart(B, part + 1, parts) - b0;
+  if (rows <= 0) return;
+  scratch = scratchOf(scratch, part);
+  const G = 3 * H;
+  for (let t = 0; t < T; t++) {
+    const row = <usize>(t * B + b0);
+    const hp = hProj + row * G * 4, x = xProj + row * G * 4;
+    gemmCore(false, true, rows, 0, G, H, hs + row * H * 4, H, rows == 1 ? wHh : 0, H, wHhT, hp, G, false, scratch);
+    addBias(hp, rows, G, bHh);
+    gruForward(x, hp, hs + row * H * 4, x, hs + <usize>((t + 1) * B + b0) * H * 4, rows, H);
+  }
+}
+
+/** GRU layer backward, rows of this part. */
+export function gruSequenceBackward(T: i32, B: i32, H: i32, acts: usize, hProj: usize, hs: usize,
+  dOut: usize, dGates: usize, dHh: usize, dh: usize, wHh: usize, wHhP: usize, scratch: usize, part: i32, parts: i32): void {
+  const b0 = splitStart(B, part, parts), rows = splitStart(B, part + 1, parts) - b0;
+  if (rows <= 0) return;
+  scratch = scratchOf(scratch, part);
+  const G = 3 * H;
+  const dhRows = dh + <usize>b0 * H * 4;
+  for (let t = T - 1; t >= 0; t--) {
+    const row = <usize>(t * B + b0);
+    add(dhRows, dOut + row * H * 4, rows * H);
+    const dhh = dHh + row * G * 4;
+    gruBackward(hProj + row * G * 4, hs + row * H * 4, acts + row * G * 4, dhRows, dGates + row * G * 4, dhh, rows, H);
+    gemmCore(false, false, rows, 0, H, G, dhh, G, rows == 1 ? wHh : 0, H, wHhP, dhRows, H, true, scratch);
+  }
+}
+
+/** Elman layer forward: hs[t+1] holds the input projection and receives W_hh·h_t, then act. */
+export function rnnSequenceForward(T: i32, B: i32, H: i32, hs: usize, relu: bool,
+  wHh: usize, wHhT: usize, scratch: usize, part: i32, parts: i32): void {
+  const b0 = splitStart(B, part, parts), rows = splitStart(B, part + 1, parts) - b0;
+  if (rows <= 0) return;
+  scratch = scratchOf(scratch, part);
+  for (let t = 0; t < T; t++) {
+    const out = hs + <usize>((t + 1) * B + b0) * H * 4;
+    gemmCore(false, true, rows, 0, H, H, hs + <usize>(t * B + b0) * H * 4, H, rows == 1 ? wHh : 0, H, wHhT, out, H, true, scratch);
+    rnnForward(out, rows * H, relu);
+  }
+}
+
+/** Elman layer backward, rows of this part. */
+export function rnnSequenceBackward(T: i32, B: i32, H: i32, hs: usize, relu: bool, dOut: usize, dGates: usize, dh: usize,
+  wHh: usize, wHhP: usize, scratch: usize, part: i32, parts: i32): void {
+  const b0 = splitStart(B, part, parts), rows = splitStart(B, part + 1, parts) - b0;
+  if (rows <= 0) return;
+  scratch = scratchOf(scratch, part);
+  const dhRows = dh + <usize>b0 * H * 4;
+  for (let t = T - 1; t >= 0; t--) {
+    const row = <usize>(t * B + b0);
+    add(dhRows, dOut + row * H * 4, rows * H);
+    const dp = dGates + row * H * 4;
+    rnnBackward(hs + <usize>((t + 1) * B + b0) * H * 4, dhRows, dp, rows * H, relu);
+    gemmCore(false, false, rows, 0, H, H, dp, H, rows == 1 ? wHh : 0, H, wHhP, dhRows, H, false, scratch);
+  }
+}

@@ -1,0 +1,33 @@
+// Runs once before the test files: builds dist/ when the wasm kernels or the worker entry are
+// missing or older than their sources. Workers load built JavaScript only, and the wasm kernels
+// are compiled by `npm run build`, so the tests of both backends need them fresh.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const outputs = ["dist/wasm/kernels.wasm", "dist/wasm/worker.js", "dist/wasm/protocol.js"];
+const sourceDirs = ["assembly", "src/wasm"];
+
+const mtime = (path: string): number => statSync(join(root, path)).mtimeMs;
+
+function newestSource(): number {
+  let newest = 0;
+  for (const dir of sourceDirs) {
+    for (const name of readdirSync(join(root, dir))) {
+      if (name.endsWith(".ts") || name.endsWith(".json")) newest = Math.max(newest, mtime(join(dir, name)));
+    }
+  }
+  return newest;
+}
+
+export default function setup(): void {
+  const stale = outputs.some((file) => !existsSync(join(root, file)) || mtime(file) < newestSource());
+  if (!stale) return;
+  // tsc still emits when another part of the tree has a type error; what matters here is the output.
+  spawnSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+  const missing = outputs.filter((file) => !existsSync(join(root, file)) || mtime(file) < newestSource());
+  if (missing.length > 0) throw new Error(`npm run build did not produce ${missing.join(", ")}`);
+}

@@ -1,0 +1,24 @@
+// The float32 kernel sets every backend-parameterised test runs on: the TypeScript kernels, the
+// wasm kernels on one thread, and on two (workers from dist/, built by test/global-setup.ts).
+// A test file that takes them disposes them in afterAll, so no worker outlives its file.
+
+import type { Kernels } from "../../src/tensor/kernels.js";
+import { jsKernels } from "../../src/tensor/kernels.js";
+import { createWasmKernels } from "../../src/wasm/kernels.js";
+
+export interface BackendSet {
+  list: Array<[string, Kernels]>;
+  dispose(): void;
+}
+
+export function float32Backends(): BackendSet {
+  const wasm = createWasmKernels({ threads: 1 });
+  const wasm2 = createWasmKernels({ threads: 2 });
+  return {
+    list: [["js", jsKernels], ["wasm", wasm], ["wasm, 2 threads", wasm2]],
+    dispose() {
+      wasm.dispose();
+      wasm2.dispose();
+    },
+  };
+}
