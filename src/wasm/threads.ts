@@ -13,7 +13,7 @@ import {
 } from "./protocol.js";
 
 /** How long to wait for the workers to start before giving up. */
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 15_000;
 
 export class ThreadPool {
   readonly parts: number;
@@ -36,7 +36,9 @@ export class ThreadPool {
     }
     for (let part = 1; part < parts; part++) {
       const data: WorkerData = { module, memory, control, part, parts };
-      const worker = new Worker(file, { workerData: data });
+      // No inherited node flags: `node --input-type=module -e …` would otherwise stop the worker
+      // from loading its file (V8 flags set at run time are process-wide and still apply).
+      const worker = new Worker(file, { workerData: data, execArgv: [] });
       worker.unref();
       this.workers.push(worker);
     }

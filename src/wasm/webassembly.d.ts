@@ -3,8 +3,19 @@
 // these declarations), so they are spelled out here. Not a complete description of the API.
 
 declare namespace WebAssembly {
+  interface ModuleImportDescriptor {
+    module: string;
+    name: string;
+    kind: string;
+  }
+  interface ModuleExportDescriptor {
+    name: string;
+    kind: string;
+  }
   class Module {
     constructor(bytes: BufferSource);
+    static imports(module: Module): ModuleImportDescriptor[];
+    static exports(module: Module): ModuleExportDescriptor[];
   }
   class Instance {
     constructor(module: Module, imports?: Record<string, Record<string, unknown>>);

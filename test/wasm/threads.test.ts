@@ -1,0 +1,78 @@
+// Worker threads of the wasm kernels: a split product equals the unsplit one bit for bit, a
+// failing part in a worker surfaces as an error without wedging the pool, and workers neither
+// keep a process alive nor survive dispose().
+
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { createWasmKernels } from "../../src/wasm/kernels.js";
+
+const one = createWasmKernels({ threads: 1 });
+const two = createWasmKernels({ threads: 2 });
+afterAll(() => {
+  one.dispose();
+  two.dispose();
+});
+
+function filled(kernels: typeof one, n: number, seed: number): Float32Array {
+  const a = kernels.newArena("float32", n + 16).take(n) as Float32Array;
+  for (let i = 0; i < n; i++) a[i] = Math.sin(seed * 1000 + i * 0.37);
+  return a;
+}
+
+describe("wasm kernel threads", () => {
+  it("split products are bit-identical to one thread's, for every layout", () => {
+    const M = 37, N = 300, K = 129;
+    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      const results = [one, two].map((k) => {
+        const A = filled(k, M * K, 1), B = filled(k, K * N, 2), C = filled(k, M * N, 3);
+        k.gemm(transA, transB, M, N, K, A, 0, transA ? M : K, B, 0, transB ? K : N, C, 0, N, true);
+        return C;
+      });
+      expect(Buffer.from(results[1]!.buffer, results[1]!.byteOffset, results[1]!.byteLength)
+        .equals(Buffer.from(results[0]!.buffer, results[0]!.byteOffset, results[0]!.byteLength))).toBe(true);
+    }
+  });
+
+  it("a part that fails in a worker is reported, and the pool keeps working", () => {
+    const K = 2048, N = 64;
+    const x = filled(two, K, 4), W = filled(two, N * K, 5);
+    // An output that runs off the end of memory after 40 of its 64 values: part 0 (columns
+    // 0..31) fits, part 1 (32..63), run by the worker, traps.
+    const end = two.memory.buffer.byteLength;
+    const y = new Float32Array(two.memory.buffer, end - 40 * 4, 40);
+    expect(() => two.gemm(false, true, 1, N, K, x, 0, K, W, 0, K, y, 0, N, false)).toThrow(/worker/);
+    const ok = filled(two, N, 6);
+    two.gemm(false, true, 1, N, K, x, 0, K, W, 0, K, ok, 0, N, false);
+    let expected = 0;
+    for (let k = 0; k < K; k++) expected += x[k]! * W[5 * K + k]!;
+    expect(ok[5]).toBeCloseTo(expected, 2);
+  });
+
+  it("never keep a process alive: a script that forgets dispose() still exits at once", () => {
+    const kernelsUrl = new URL("../../dist/wasm/kernels.js", import.meta.url).href;
+    const script = `
+      const { createWasmKernels } = await import(${JSON.stringify(kernelsUrl)});
+      const k = createWasmKernels({ threads: 2 });
+      const a = k.newArena("float32", 64 * 64 * 3);
+      const A = a.take(4096), B = a.take(4096), C = a.take(4096);
+      A.fill(1); B.fill(1);
+      k.gemm(false, false, 64, 64, 64, A, 0, 64, B, 0, 64, C, 0, 64, false);
+      console.log(C[0]);`;
+    const started = performance.now();
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)), encoding: "utf8", timeout: 20_000,
+    });
+    expect(child.stderr).toBe("");
+    expect(child.stdout.trim()).toBe("64");
+    expect(child.status).toBe(0);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it("refuse work after dispose()", () => {
+    const k = createWasmKernels({ threads: 2 });
+    const a = filled(k, 64 * 64, 7);
+    k.dispose();
+    expect(() => k.gemm(false, false, 64, 64, 64, a, 0, 64, a, 0, 64, a, 0, 64, true)).toThrow(/disposed/);
+  });
+});
