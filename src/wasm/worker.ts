@@ -15,10 +15,11 @@ const args = new Float64Array(control, ARGS_BYTE_OFFSET, MAX_ARGS);
 const errorBytes = new Uint8Array(control, ERROR_BYTE_OFFSET, ERROR_BYTES);
 const callArgs: number[] = [];
 
+// Read the call counter before saying ready: the main thread posts the first call only once every
+// worker is ready, so reading it afterwards could see that call's number and miss the call.
+let seen = Atomics.load(slots, Slot.sequence);
 Atomics.add(slots, Slot.ready, 1);
 Atomics.notify(slots, Slot.ready);
-
-let seen = Atomics.load(slots, Slot.sequence);
 for (;;) {
   // Spin for a while (a call in the same step comes within microseconds), then park.
   let spins = 0, since = 0;
