@@ -1,10 +1,135 @@
-// Placeholder for the `charnn eval` command body; it will be replaced by the real evaluation
-// command. Only the signature is settled here, so main.ts can dispatch to it.
+// `charnn eval`: how well a checkpoint predicts some text, as nats and bits per character and
+// perplexity, in one exact pass (or line by line with --per-line, for `sort -rn | head`).
+// Rule for characters outside the vocabulary: they are dropped from the text before scoring
+// (neither fed nor predicted), counted, and reported on stderr and in --json.
+// Not here: the scoring arithmetic (src/eval/score.ts) or line splitting (src/eval/lines.ts).
 
 import type { EvalOptions } from "../config.js";
-import { CharnnError, ExitCode } from "../errors.js";
-import type { CliIO } from "./io.js";
+import { readCorpus } from "../data/corpus.js";
+import type { Vocabulary } from "../data/vocab.js";
+import { ExitCode, badInput } from "../errors.js";
+import { splitLines, textOf } from "../eval/lines.js";
+import { DEFAULT_WINDOW_STEPS, TextScorer, scoreSummary, type Score } from "../eval/score.js";
+import type { Kernels } from "../tensor/kernels.js";
+import { selectKernels } from "./backend.js";
+import { writeOut, type CliIO } from "./io.js";
+import { describeUnknown, loadModelFor } from "./sample.js";
 
-export async function runEval(_options: EvalOptions, _inputs: string[], _io: CliIO): Promise<number> {
-  throw new CharnnError("charnn eval is not built yet", ExitCode.failure);
+const NEWLINE = 0x0a;
+/** Per-line output is written in chunks of about this many characters. */
+const OUTPUT_CHUNK = 16_384;
+
+interface UnknownReport {
+  count: number;
+  characters: Array<{ character: string; codePoint: number; count: number }>;
+}
+
+function unknownReport(unknown: Map<number, number>): UnknownReport {
+  const entries = [...unknown].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  return {
+    count: entries.reduce((sum, [, count]) => sum + count, 0),
+    characters: entries.map(([codePoint, count]) => ({ character: String.fromCodePoint(codePoint), codePoint, count })),
+  };
+}
+
+function warnUnknown(io: CliIO, vocabulary: Vocabulary, unknown: Map<number, number>): void {
+  if (unknown.size === 0) return;
+  const { count } = unknownReport(unknown);
+  io.stderr.write(`note: left out ${count} character(s) the model never saw (not fed, not scored): ${describeUnknown(vocabulary, unknown)}\n`);
+}
+
+/** "1.234567" with enough digits to compare runs, "-" when there is nothing to show. */
+const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : "-");
+
+export async function runEval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
+  const kernels = selectKernels("auto");
+  try {
+    return await evalWith(kernels, options, inputs, io);
+  } finally {
+    kernels.dispose();
+  }
+}
+
+async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
+  const { model, vocabulary, arena, file } = await loadModelFor(options, io, kernels, (config, dtype) =>
+    TextScorer.arenaFloats(config, DEFAULT_WINDOW_STEPS, dtype),
+  );
+  const scorer = new TextScorer(model, kernels, arena, DEFAULT_WINDOW_STEPS);
+  const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
+  for (const skipped of corpus.skipped) io.stderr.write(`note: skipped ${skipped}: looks binary\n`);
+  if (options.perLine) return evalPerLine(scorer, vocabulary, corpus.codePoints, options, io);
+
+  const { indices, unknown } = vocabulary.encode(corpus.codePoints);
+  warnUnknown(io, vocabulary, unknown);
+  if (indices.length < 2) {
+    throw badInput(
+      `nothing to score in ${corpus.sources.join(", ")}: ${indices.length} known character(s), at least 2 are needed`,
+      "each character is predicted from the ones before it, so the first one is never scored",
+    );
+  }
+  // The indices are below 2^31, so the same bytes read as Int32 are the same numbers.
+  const tokens = new Int32Array(indices.buffer, indices.byteOffset, indices.length);
+  const score = scorer.score(tokens);
+  const { nats, bits, perplexity } = scoreSummary(score);
+  if (options.json) {
+    await writeOut(io, JSON.stringify({
+      checkpoint: file,
+      inputs: corpus.sources,
+      nats, bits, perplexity,
+      predictions: score.predictions,
+      characters: indices.length,
+      lossSum: score.lossSum,
+      unknown: unknownReport(unknown),
+    }) + "\n");
+  } else {
+    await writeOut(io, `${fixed(nats, 6)} nats/char  ${fixed(bits, 6)} bits/char  perplexity ${fixed(perplexity, 4)}  ${score.predictions} characters predicted\n`);
+  }
+  return ExitCode.ok;
+}
+
+/**
+ * Every line on its own from the initial state. The model first reads a newline (when the
+ * vocabulary has one), the context any line start has in training text, so every character of
+ * the line is predicted; without one, a line of n known characters gives n−1 predictions.
+ */
+async function evalPerLine(scorer: TextScorer, vocabulary: Vocabulary, codePoints: Uint32Array, options: EvalOptions, io: CliIO): Promise<number> {
+  const newline = vocabulary.indexOf(NEWLINE);
+  const lead = newline >= 0 ? 1 : 0;
+  const lines = splitLines(codePoints);
+  let longest = 0;
+  for (const line of lines) longest = Math.max(longest, line.end - line.start);
+  // One buffer for every line's tokens: the newline context, then the line's known characters.
+  const tokens = new Int32Array(longest + lead);
+  if (lead) tokens[0] = newline;
+  const unknown = new Map<number, number>();
+
+  let pending = "";
+  for (let n = 0; n < lines.length; n++) {
+    const { start, end } = lines[n]!;
+    let length = lead, lineUnknown = 0;
+    for (let i = start; i < end; i++) {
+      const index = vocabulary.indexOf(codePoints[i]!);
+      if (index >= 0) tokens[length++] = index;
+      else {
+        unknown.set(codePoints[i]!, (unknown.get(codePoints[i]!) ?? 0) + 1);
+        lineUnknown++;
+      }
+    }
+    const score: Score = length > 1 ? scorer.score(tokens.subarray(0, length)) : { lossSum: 0, predictions: 0 };
+    const { nats, bits } = scoreSummary(score);
+    const text = textOf(codePoints, start, end);
+    if (options.json) {
+      const known = score.predictions > 0;
+      pending += JSON.stringify({ line: n + 1, bits: known ? bits : null, nats: known ? nats : null, predictions: score.predictions, unknown: lineUnknown, text }) + "\n";
+    } else {
+      pending += `${fixed(bits, 4)}\t${text}\n`;
+    }
+    if (pending.length >= OUTPUT_CHUNK) {
+      await writeOut(io, pending);
+      pending = "";
+    }
+  }
+  if (pending.length > 0) await writeOut(io, pending);
+  warnUnknown(io, vocabulary, unknown);
+  return ExitCode.ok;
 }

@@ -1,10 +1,186 @@
-// Placeholder for the `charnn info` command body; it will be replaced by the real checkpoint
-// inspection command. Only the signature is settled here, so main.ts can dispatch to it.
+// `charnn info [CHECKPOINT]`: what a checkpoint holds, for people (a short report with the loss
+// curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
+// weights; it builds no model and runs nothing. Not here: the file format (src/checkpoint/).
 
-import type { InfoOptions } from "../config.js";
-import { CharnnError, ExitCode } from "../errors.js";
-import type { CliIO } from "./io.js";
+import type { InfoOptions, TrainConfig } from "../config.js";
+import type { CheckpointState } from "../checkpoint/format.js";
+import { ExitCode } from "../errors.js";
+import { textOf } from "../eval/lines.js";
+import { createColor } from "./color.js";
+import { writeOut, type CliIO } from "./io.js";
+import { readCheckpointFor } from "./sample.js";
 
-export async function runInfo(_options: InfoOptions, _io: CliIO): Promise<number> {
-  throw new CharnnError("charnn info is not built yet", ExitCode.failure);
+const MAX_VOCABULARY_SHOWN = 160;
+const CHART_WIDTH = 60;
+const CHART_HEIGHT = 10;
+
+const ESCAPES: ReadonlyMap<number, string> = new Map([
+  [0x09, "\\t"],
+  [0x0a, "\\n"],
+  [0x0d, "\\r"],
+  [0x22, '\\"'],
+  [0x5c, "\\\\"],
+]);
+
+/**
+ * The vocabulary as one quoted line: visible characters as they are, and an escape for anything
+ * that would print as nothing or move the cursor (controls, separators other than the space).
+ */
+export function renderVocabulary(codePoints: readonly number[], limit = MAX_VOCABULARY_SHOWN): string {
+  let text = "";
+  for (const codePoint of codePoints.slice(0, limit)) {
+    const escape = ESCAPES.get(codePoint);
+    const character = String.fromCodePoint(codePoint);
+    if (escape !== undefined) text += escape;
+    else if (codePoint !== 0x20 && /[\p{C}\p{Z}]/u.test(character)) {
+      const hex = codePoint.toString(16).toUpperCase().padStart(4, "0");
+      text += codePoint < 0x10000 ? `\\u${hex}` : `\\u{${hex}}`;
+    } else if (/\p{M}/u.test(character)) text += `\u25CC${character}`; // a combining mark needs a base
+    else text += character;
+  }
+  const rest = codePoints.length - limit;
+  return `"${text}"${rest > 0 ? ` and ${rest} more` : ""}`;
+}
+
+export interface ChartSeries {
+  name: string;
+  /** One character drawn at each point. */
+  symbol: string;
+  /** [step, loss] pairs. */
+  points: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * Loss curves as lines of plain text: `width` columns of steps by `height` rows of loss, with
+ * the loss range on the left and the step range below. Points that share a column are averaged
+ * so a long history reads as a line rather than a smear; a later series is drawn over an earlier
+ * one. `paint` may colour a symbol (it is applied after layout, so widths stay right).
+ */
+export function drawLossChart(
+  series: readonly ChartSeries[],
+  width = CHART_WIDTH,
+  height = CHART_HEIGHT,
+  paint: (series: ChartSeries, symbol: string) => string = (_, symbol) => symbol,
+): string[] {
+  const all = series.flatMap((s) => s.points);
+  if (all.length === 0) return ["(no loss history yet)"];
+  const steps = all.map(([step]) => step), losses = all.map(([, loss]) => loss);
+  const xMin = Math.min(...steps), xMax = Math.max(...steps);
+  let yMin = Math.min(...losses), yMax = Math.max(...losses);
+  if (yMax === yMin) {
+    yMin -= 0.5;
+    yMax += 0.5;
+  }
+  const column = (step: number): number => (xMax === xMin ? 0 : Math.round(((step - xMin) / (xMax - xMin)) * (width - 1)));
+  const row = (loss: number): number => Math.round(((yMax - loss) / (yMax - yMin)) * (height - 1));
+
+  const grid: string[][] = Array.from({ length: height }, () => new Array<string>(width).fill(" "));
+  for (const s of series) {
+    const sums = new Map<number, { total: number; count: number }>();
+    for (const [step, loss] of s.points) {
+      const bucket = sums.get(column(step)) ?? { total: 0, count: 0 };
+      bucket.total += loss;
+      bucket.count++;
+      sums.set(column(step), bucket);
+    }
+    for (const [x, { total, count }] of sums) grid[row(total / count)]![x] = paint(s, s.symbol);
+  }
+
+  const labelWidth = Math.max(yMax.toFixed(2).length, yMin.toFixed(2).length);
+  const label = (r: number): string => {
+    if (r === 0) return yMax.toFixed(2);
+    if (r === height - 1) return yMin.toFixed(2);
+    if (r === Math.floor((height - 1) / 2)) return ((yMax + yMin) / 2).toFixed(2);
+    return "";
+  };
+  const pad = " ".repeat(labelWidth);
+  const lines = grid.map((cells, r) => `${label(r).padStart(labelWidth)} |${cells.join("")}`);
+  lines.push(`${pad} +${"-".repeat(width)}`);
+  const first = `step ${xMin}`, last = String(xMax);
+  lines.push(`${pad}  ${first}${last.padStart(Math.max(1, width - first.length))}`);
+  lines.push(`${pad}  ${series.map((s) => `${paint(s, s.symbol)} ${s.name}`).join("   ")}`);
+  return lines;
+}
+
+/** Everything info reports, as plain data (the weights are only counted). */
+export function describeCheckpoint(state: CheckpointState, file: string) {
+  const config = state.config as unknown as TrainConfig;
+  const parameters = Object.values(state.params).reduce((sum, tensor) => sum + tensor.data.length, 0);
+  const best = state.bestValidationLoss;
+  return {
+    checkpoint: file,
+    charnnVersion: state.charnnVersion,
+    createdAt: state.createdAt,
+    command: state.command,
+    model: {
+      cell: config.model,
+      activation: config.activation,
+      layers: config.layers,
+      hidden: config.hidden,
+      embed: config.embed,
+      dropout: config.dropout,
+      learnInit: config.learnInit,
+      parameters,
+    },
+    vocabulary: { size: state.vocabulary.length, text: textOf(state.vocabulary), codePoints: state.vocabulary },
+    progress: { step: state.step, epoch: state.epoch, cursor: state.cursor },
+    bestValidationLoss: best === null ? null : { nats: best, bits: best / Math.LN2 },
+    corpus: state.corpus,
+    runtime: state.runtime,
+    config: state.config,
+    history: state.history,
+  };
+}
+
+const count = (n: number): string => n.toLocaleString("en-US");
+
+export async function runInfo(options: InfoOptions, io: CliIO): Promise<number> {
+  const { state, file } = await readCheckpointFor(options, io);
+  const info = describeCheckpoint(state, file);
+  if (options.json) {
+    await writeOut(io, JSON.stringify(info) + "\n");
+    return ExitCode.ok;
+  }
+
+  const color = createColor(io.env, io.stdoutIsTTY);
+  const config = state.config as unknown as TrainConfig;
+  const m = info.model;
+  const input = m.embed > 0 ? `embedding of ${m.embed}` : "one-hot input";
+  const extras = [m.cell === "rnn" ? `${m.activation} activation` : null, m.learnInit ? "learned initial state" : null].filter((x) => x !== null);
+  const schedule = config.lrSchedule === "constant" ? "" : ` (${config.lrSchedule} schedule)`;
+  const latestTrain = state.history.train.at(-1);
+  const rows: Array<[string, string]> = [
+    ["checkpoint", `${file} (written ${state.createdAt} by charnn ${state.charnnVersion})`],
+    ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${count(m.parameters)} parameters`],
+    ["vocabulary", `${info.vocabulary.size} characters: ${renderVocabulary(state.vocabulary)}`],
+    ["progress", `step ${count(state.step)}, epoch ${state.epoch}${latestTrain ? `; last train loss ${latestTrain[1].toFixed(4)} nats/char` : ""}`],
+    ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${config.batch} x ${config.seqLen} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
+    ["corpus", `${count(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
+    ["runtime", `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
+    ["best val", info.bestValidationLoss === null
+      ? "none yet (no validation pass has run)"
+      : `${info.bestValidationLoss.nats.toFixed(4)} nats/char (${info.bestValidationLoss.bits.toFixed(3)} bits/char)`],
+  ];
+  if (state.command.length > 0) rows.push(["command", `charnn ${state.command.join(" ")}`]);
+
+  const columns = (io.stdout as { columns?: number }).columns;
+  const width = columns === undefined ? CHART_WIDTH : Math.max(20, Math.min(CHART_WIDTH, columns - 12));
+  const chart = drawLossChart(
+    [
+      { name: "train", symbol: ".", points: state.history.train },
+      { name: "validation", symbol: "o", points: state.history.validation },
+    ],
+    width,
+    CHART_HEIGHT,
+    (series, symbol) => (series.name === "train" ? color.cyan(symbol) : color.yellow(symbol)),
+  );
+  const text = [
+    ...rows.map(([name, value]) => `${color.bold(name.padEnd(11))}${value}`),
+    "",
+    color.bold("loss (nats/char) by step"),
+    ...chart,
+    "",
+  ].join("\n");
+  await writeOut(io, text);
+  return ExitCode.ok;
 }

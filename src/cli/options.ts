@@ -191,6 +191,17 @@ export function addSampleOptions(command: Command): void {
   command.addOption(choiceOption("--unknown <policy>", "prime characters outside the vocabulary", ["error", "skip"], d.unknown));
   command.addOption(integerOption("--count <n>", "independent samples", d.count));
   command.addOption(switchOption("--json", "one JSON object per sample on stdout"));
+  command.addHelpText(
+    "after",
+    `
+Without a prime the model is warmed up on a newline (or, if its vocabulary has none, on its
+first character), as at the start of a line; that character is not printed.
+Prime characters the model never saw are an error (exit 3); --unknown skip leaves them out, and
+the echoed prime is the text the model was given. Sample i of --count uses seed S+i (mod 2^32).
+Samples are separated by a blank line; --json prints one object per sample:
+{"seed","prime","text","logProbability","length","stopped"}, where logProbability is the
+sample's natural log-probability under the distribution it was drawn from (0 for --temp 0).`,
+  );
 }
 
 /** `charnn eval` options; attribute names equal the EvalOptions keys. */
@@ -198,11 +209,29 @@ export function addEvalOptions(command: Command): void {
   addCheckpointOptions(command);
   command.addOption(switchOption("--json", "results as JSON on stdout"));
   command.addOption(switchOption("--per-line", "the loss of every line, not one total per file"));
+  command.addHelpText(
+    "after",
+    `
+The hidden state runs through the whole text (all files, joined by newlines) in one exact pass
+from the initial state; each character is predicted from all the ones before it, so N characters
+give N-1 predictions. Prints nats/char, bits/char (nats / ln 2) and perplexity (e^nats).
+Characters outside the model's vocabulary are dropped before scoring (neither fed nor
+predicted); how many, and which, is reported on stderr and in --json.
+--per-line scores each line on its own from the initial state, after a newline as context (so
+every character of the line is predicted), and prints "bits-per-char<TAB>line" in input order,
+"-" for a line with nothing to score: charnn eval --per-line - < lines.txt | sort -rn | head`,
+  );
 }
 
 /** `charnn info` options; attribute names equal the InfoOptions keys. */
 export function addInfoOptions(command: Command): void {
   command.addOption(switchOption("--json", "the checkpoint's metadata as JSON on stdout"));
+  command.addHelpText(
+    "after",
+    `
+Shows the model, its vocabulary, training progress, the best validation loss and the loss
+curves; --json gives the same as data (without the weights).`,
+  );
 }
 
 /**

@@ -1,10 +1,232 @@
-// Placeholder for the `charnn sample` command body; it will be replaced by the real sampling
-// command. Only the signature is settled here, so main.ts can dispatch to it.
+// `charnn sample`: load a checkpoint, warm the model up on a prime, and stream generated text to
+// stdout in small chunks (so `charnn sample | head -c 100` sees output at once and ends quietly).
+// Also home of the checkpoint-argument handling that eval and info share (-c, --best, messages).
+// Not here: the sampling arithmetic (src/sample/) or the checkpoint format (src/checkpoint/).
 
+import { randomInt } from "node:crypto";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { SampleOptions } from "../config.js";
-import { CharnnError, ExitCode } from "../errors.js";
-import type { CliIO } from "./io.js";
+import { readCorpus } from "../data/corpus.js";
+import type { Vocabulary } from "../data/vocab.js";
+import { ExitCode, badInput, usageError } from "../errors.js";
+import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../checkpoint/model.js";
+import type { CheckpointState } from "../checkpoint/format.js";
+import { loadCheckpoint } from "../checkpoint/store.js";
+import type { ModelConfig } from "../nn/params.js";
+import type { DType } from "../tensor/arena.js";
+import type { Kernels } from "../tensor/kernels.js";
+import { createRng } from "../tensor/rng.js";
+import type { SamplingPolicy } from "../sample/policy.js";
+import { Sampler } from "../sample/sampler.js";
+import { generateCharacters } from "../sample/text.js";
+import { textOf } from "../eval/lines.js";
+import { selectKernels } from "./backend.js";
+import { writeOut, type CliIO } from "./io.js";
 
-export async function runSample(_options: SampleOptions, _io: CliIO): Promise<number> {
-  throw new CharnnError("charnn sample is not built yet", ExitCode.failure);
+// ---------------------------------------------------------------------------------------------
+// The checkpoint argument, shared by sample, eval and info
+
+const NEWLINE = 0x0a;
+const SEED_RANGE = 2 ** 32;
+
+/** The file -c/--checkpoint and --best name: best.json in the checkpoint's folder with --best. */
+export function checkpointFileOf(options: { checkpoint: string; best?: boolean }): string {
+  return options.best === true ? path.join(path.dirname(options.checkpoint), "best.json") : options.checkpoint;
+}
+
+/**
+ * Reads and validates the checkpoint named by the options (relative to io.cwd). A missing file
+ * gets a message that says how to make one; damage is reported by the checkpoint loader.
+ */
+export async function readCheckpointFor(options: { checkpoint: string; best?: boolean }, io: CliIO): Promise<{ state: CheckpointState; file: string }> {
+  const file = checkpointFileOf(options);
+  const absolute = path.resolve(io.cwd, file);
+  if (!existsSync(absolute)) {
+    const folder = path.dirname(file);
+    if (options.best === true && existsSync(path.join(path.dirname(absolute), "latest.json"))) {
+      throw badInput(
+        `no best.json in ${folder} (--best)`,
+        "best.json is written when a validation pass improves the loss; train with validation text (--val-frac > 0), or leave out --best",
+      );
+    }
+    throw badInput(`no checkpoint at ${file}`, `make one with: charnn train FILE --out ${folder} (or pass --checkpoint FILE)`);
+  }
+  return { state: await loadCheckpoint(absolute, { expectedShapes }), file };
+}
+
+/** The checkpoint's model with its weights, with room in its arena for the caller's buffers. */
+export async function loadModelFor(
+  options: { checkpoint: string; best?: boolean },
+  io: CliIO,
+  kernels: Kernels,
+  extraFloats: (config: ModelConfig, dtype: DType) => number,
+): Promise<LoadedModel & { file: string }> {
+  const { state, file } = await readCheckpointFor(options, io);
+  return { ...modelFromCheckpoint(state, extraFloats, kernels), file };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output in chunks
+
+/**
+ * Collects characters and writes them in chunks: one awaited write per character would make
+ * sampling slow, while one write at the end would make `| head` wait for the whole sample.
+ * A chunk goes out at `maxCharacters`, or once `maxDelayMs` has passed since the last write.
+ */
+export class ChunkedOutput {
+  private buffer = "";
+  private lastFlush = performance.now();
+
+  constructor(
+    private readonly io: CliIO,
+    private readonly maxCharacters = 64,
+    private readonly maxDelayMs = 20,
+  ) {}
+
+  /** Adds text; true when the caller should now await flush(). */
+  add(text: string): boolean {
+    this.buffer += text;
+    return this.buffer.length >= this.maxCharacters || performance.now() - this.lastFlush >= this.maxDelayMs;
+  }
+
+  async flush(): Promise<void> {
+    this.lastFlush = performance.now();
+    if (this.buffer.length === 0) return;
+    const text = this.buffer;
+    this.buffer = "";
+    await writeOut(this.io, text);
+    // Sampling is synchronous, so without a turn of the event loop an EPIPE from a reader that
+    // went away (`| head`) would never be delivered and a long sample would run on for nothing.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The prime
+
+export interface Prime {
+  /** Vocabulary indices fed before sampling. */
+  tokens: number[];
+  /** The prime as the model saw it (unknown characters left out under --unknown skip). */
+  text: string;
+  /** Characters outside the vocabulary that were left out, by code point. */
+  skipped: Map<number, number>;
+}
+
+function codePointsOf(text: string): Uint32Array {
+  const codePoints: number[] = [];
+  for (const character of text) codePoints.push(character.codePointAt(0)!);
+  return Uint32Array.from(codePoints);
+}
+
+/** "é" (U+00E9) x3, ... for messages: the most frequent first, at most `limit` of them. */
+export function describeUnknown(vocabulary: Vocabulary, unknown: Map<number, number>, limit = 10): string {
+  const entries = [...unknown].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const shown = entries.slice(0, limit).map(([codePoint, count]) => `${vocabulary.describe(codePoint)}${count > 1 ? ` x${count}` : ""}`);
+  if (entries.length > limit) shown.push(`and ${entries.length - limit} more`);
+  return shown.join(", ");
+}
+
+/**
+ * The prime's tokens under the unknown-character policy. With no prime text (or none left after
+ * skipping), the model is warmed up on a newline if its vocabulary has one, else on its first
+ * character: the state a line start would give. That warm-up is not part of the text.
+ */
+export function primeTokens(codePoints: Uint32Array, vocabulary: Vocabulary, policy: "error" | "skip"): Prime {
+  const tokens: number[] = [];
+  const kept: number[] = [];
+  const skipped = new Map<number, number>();
+  for (const codePoint of codePoints) {
+    const index = vocabulary.indexOf(codePoint);
+    if (index >= 0) {
+      tokens.push(index);
+      kept.push(codePoint);
+    } else skipped.set(codePoint, (skipped.get(codePoint) ?? 0) + 1);
+  }
+  if (skipped.size > 0 && policy === "error") {
+    const total = [...skipped.values()].reduce((a, b) => a + b, 0);
+    throw badInput(
+      `the prime has ${total} character(s) the model never saw: ${describeUnknown(vocabulary, skipped)}`,
+      "remove them from the prime, or pass --unknown skip to leave them out",
+    );
+  }
+  if (tokens.length === 0) tokens.push(Math.max(0, vocabulary.indexOf(NEWLINE)));
+  return { tokens, text: textOf(kept), skipped };
+}
+
+async function primeCodePoints(options: SampleOptions, io: CliIO): Promise<Uint32Array> {
+  // `--prime -` reads stdin like `--prime-file -`: a prime is rarely just a dash.
+  const file = options.prime === "-" ? "-" : options.primeFile;
+  if (file !== null) return (await readCorpus([file], { stdin: io.stdin, cwd: io.cwd })).codePoints;
+  return options.prime === null ? new Uint32Array(0) : codePointsOf(options.prime);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+/** Sample i of --count uses seed S+i, wrapped into the range --seed accepts so it can be repeated. */
+export const seedOfSample = (baseSeed: number, index: number): number => (baseSeed + index) % SEED_RANGE;
+
+function checkCombinations(options: SampleOptions): void {
+  if (options.temp === 0 && (options.topK !== 0 || options.topP !== 1)) {
+    throw usageError(
+      `${options.topK !== 0 ? "--top-k" : "--top-p"} has no effect with --temp 0, which always takes the most likely character`,
+      "leave out --temp 0 to sample from the filtered distribution",
+    );
+  }
+}
+
+export async function runSample(options: SampleOptions, io: CliIO): Promise<number> {
+  checkCombinations(options);
+  const kernels = selectKernels("auto");
+  try {
+    await sampleWith(kernels, options, io);
+  } finally {
+    kernels.dispose();
+  }
+  return ExitCode.ok;
+}
+
+async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): Promise<void> {
+  const { model, vocabulary, arena } = await loadModelFor(options, io, kernels, (config, dtype) => Sampler.arenaFloats(config, dtype));
+  const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
+  if (prime.skipped.size > 0) {
+    const total = [...prime.skipped.values()].reduce((a, b) => a + b, 0);
+    io.stderr.write(`note: left out ${total} prime character(s) the model never saw: ${describeUnknown(vocabulary, prime.skipped)}\n`);
+  }
+
+  const baseSeed = options.seed ?? randomInt(0, SEED_RANGE);
+  if (options.seed === null) {
+    io.stderr.write(`seed: ${baseSeed} (pass --seed ${baseSeed} to repeat ${options.count > 1 ? "these samples" : "this sample"})\n`);
+  }
+
+  const sampler = new Sampler(model, kernels, arena);
+  const policy: SamplingPolicy = { temperature: options.temp, topK: options.topK, topP: options.topP };
+  const out = new ChunkedOutput(io);
+  for (let i = 0; i < options.count; i++) {
+    const seed = seedOfSample(baseSeed, i);
+    const characters = generateCharacters(sampler, vocabulary, {
+      length: options.length, policy, rng: createRng(seed), primeTokens: prime.tokens, stop: options.stop,
+    });
+    if (options.json) {
+      let text = "", logProbability = 0;
+      for (const character of characters) {
+        text += character.text;
+        logProbability += character.logProbability;
+      }
+      const stopped = options.stop !== null && text.endsWith(options.stop);
+      out.add(JSON.stringify({ seed, prime: prime.text, text, logProbability, length: [...text].length, stopped }) + "\n");
+      await out.flush();
+      continue;
+    }
+    // Samples are separated by a blank line, and each ends with a newline.
+    if (i > 0) out.add("\n");
+    if (options.echo) out.add(prime.text);
+    for (const character of characters) {
+      if (out.add(character.text)) await out.flush();
+    }
+    out.add("\n");
+    await out.flush();
+  }
 }

@@ -1,0 +1,72 @@
+// Scoring text under a trained model: the summed cross-entropy (nats) of predicting each
+// character from the ones before it, in one exact pass that carries the hidden state from the
+// initial state through the whole text, T steps at a time (batch 1).
+// Not here: reading files, unknown-character policy, formatting — the eval command does those.
+
+import type { Arena, DType } from "../tensor/arena.js";
+import type { Kernels } from "../tensor/kernels.js";
+import { Workspace, type CharModel, type RecurrentState } from "../nn/model.js";
+import type { ModelConfig } from "../nn/params.js";
+
+/** Steps per forward window. Large windows turn the input and decoder products into big GEMMs. */
+export const DEFAULT_WINDOW_STEPS = 256;
+
+export interface Score {
+  /** Σ −ln p(x[i+1] | x[0..i]) over every prediction, in nats. */
+  lossSum: number;
+  /** Characters predicted: one fewer than the tokens scored (the first has no context). */
+  predictions: number;
+}
+
+/** Mean nats, bits per character (nats / ln 2) and perplexity (e^nats) of a score. */
+export function scoreSummary(score: Score): { nats: number; bits: number; perplexity: number } {
+  const nats = score.predictions > 0 ? score.lossSum / score.predictions : NaN;
+  return { nats, bits: nats / Math.LN2, perplexity: Math.exp(nats) };
+}
+
+export class TextScorer {
+  readonly windowSteps: number;
+  private readonly workspace: Workspace;
+  private readonly state: RecurrentState;
+  /** (T) this window's inputs and targets, in memory the kernels read in place. */
+  private readonly inputs: Int32Array;
+  private readonly targets: Int32Array;
+
+  /** Floats a scorer takes from the model's arena. */
+  static arenaFloats(config: ModelConfig, windowSteps: number, dtype: DType): number {
+    return Workspace.arenaFloats(config, 1, windowSteps, dtype);
+  }
+
+  constructor(model: CharModel, kernels: Kernels, arena: Arena, windowSteps = DEFAULT_WINDOW_STEPS) {
+    if (!Number.isInteger(windowSteps) || windowSteps < 1) throw new RangeError(`window of ${windowSteps} steps`);
+    this.windowSteps = windowSteps;
+    this.workspace = new Workspace(model, 1, windowSteps, arena, kernels);
+    this.state = model.newState(1);
+    this.inputs = kernels.newIndexBuffer(windowSteps);
+    this.targets = kernels.newIndexBuffer(windowSteps);
+  }
+
+  /**
+   * Scores `tokens` (vocabulary indices) from the initial state: token i is the input that
+   * predicts token i+1. The state after one window is the initial state of the next, so the
+   * total is the same as a one-step-at-a-time pass. Allocates nothing.
+   */
+  score(tokens: Int32Array): Score {
+    const predictions = Math.max(0, tokens.length - 1);
+    let lossSum = 0;
+    for (let start = 0; start < predictions; start += this.windowSteps) {
+      const steps = Math.min(this.windowSteps, predictions - start);
+      // With B = 1 the time-major layout (T·B) is just the run of tokens itself. Copied, because
+      // a compiled backend would otherwise copy the whole of `tokens` in for every window.
+      for (let t = 0; t < steps; t++) {
+        this.inputs[t] = tokens[start + t]!;
+        this.targets[t] = tokens[start + t + 1]!;
+      }
+      // The weights never change during a pass, so W_hh packed for the first window is reused.
+      const first = start === 0;
+      this.workspace.forward(this.inputs, this.targets, this.state, { steps, fromInit: first, weightsUnchanged: !first });
+      lossSum += this.workspace.lastLossSum;
+    }
+    return { lossSum, predictions };
+  }
+}
