@@ -123,6 +123,16 @@ function packB(transB: bool, b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: 
   }
 }
 
+/**
+ * c + a·b. Built with relaxed SIMD (kernels-relaxed.wasm) it is one fused multiply-add where the
+ * processor has one, which rounds once instead of twice: different last bits from the plain
+ * build, but the same on every run on one machine, whatever the thread count.
+ */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 @inline function storeRow(c: usize, v0: v128, v1: v128, accumulate: bool): void {
   if (accumulate) {
     v0 = f32x4.add(v128.load(c), v0);
@@ -142,11 +152,11 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, accumula
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     const a0 = v128.load32_splat(ap), a1 = v128.load32_splat(ap, 4);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
     const a2 = v128.load32_splat(ap, 8), a3 = v128.load32_splat(ap, 12);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     ap += 16; bp += 32;
   }
   const rowBytes = <usize>ldc * 4;
@@ -184,10 +194,10 @@ function gemvRows(x: usize, K: i32, b: usize, ldb: i32, y: usize, n0: i32, n1: i
     for (let k = 0; k < K4; k += 4) {
       const o = <usize>k * 4;
       const xv = v128.load(x + o);
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(r0 + o), xv));
-      s1 = f32x4.add(s1, f32x4.mul(v128.load(r1 + o), xv));
-      s2 = f32x4.add(s2, f32x4.mul(v128.load(r2 + o), xv));
-      s3 = f32x4.add(s3, f32x4.mul(v128.load(r3 + o), xv));
+      s0 = madd(v128.load(r0 + o), xv, s0);
+      s1 = madd(v128.load(r1 + o), xv, s1);
+      s2 = madd(v128.load(r2 + o), xv, s2);
+      s3 = madd(v128.load(r3 + o), xv, s3);
     }
     let t0 = lanesSum(s0), t1 = lanesSum(s1), t2 = lanesSum(s2), t3 = lanesSum(s3);
     for (let k = K4; k < K; k++) {
@@ -220,10 +230,10 @@ function gemvColumns(x: usize, K: i32, b: usize, ldb: i32, y: usize, n0: i32, n1
     let row = b + <usize>j * 4;
     for (let k = 0; k < K; k++) {
       const xk = v128.load32_splat(x + <usize>k * 4);
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(row), xk));
-      s1 = f32x4.add(s1, f32x4.mul(v128.load(row, 16), xk));
-      s2 = f32x4.add(s2, f32x4.mul(v128.load(row, 32), xk));
-      s3 = f32x4.add(s3, f32x4.mul(v128.load(row, 48), xk));
+      s0 = madd(v128.load(row), xk, s0);
+      s1 = madd(v128.load(row, 16), xk, s1);
+      s2 = madd(v128.load(row, 32), xk, s2);
+      s3 = madd(v128.load(row, 48), xk, s3);
       row += stride;
     }
     const p = y + <usize>j * 4;

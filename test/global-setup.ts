@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const outputs = ["kernels.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/wasm/${name}`);
+const outputs = ["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/wasm/${name}`);
 const sourceDirs = ["assembly", "src/wasm"];
 
 const mtime = (path: string): number => statSync(join(root, path)).mtimeMs;

@@ -8,7 +8,7 @@ import type { Backend } from "../config.js";
 import { usageError } from "../errors.js";
 import { jsKernels, type Kernels } from "../tensor/kernels.js";
 import { createWasmKernels, resolveThreads } from "../wasm/kernels.js";
-import { builtFile, wasmSimdSupported } from "../wasm/module.js";
+import { builtFile, wasmRelaxedSimdSupported, wasmSimdSupported } from "../wasm/module.js";
 
 /** Whether `auto` would pick the wasm kernels here. */
 export function wasmAvailable(): boolean {
@@ -19,11 +19,14 @@ export function wasmAvailable(): boolean {
  * The kernels for a --backend value, split across `threads` threads (0 = every available core;
  * the TypeScript kernels always run on one). A kernel set with threads owns worker threads:
  * call its dispose() when the command is done (the workers are unref'd, so a forgotten one
- * never keeps the process alive).
+ * never keeps the process alive). `relaxed` asks for the relaxed-SIMD build of the wasm kernels
+ * (named "wasm-relaxed": faster products, deterministic on one machine, last bits of its own);
+ * where the runtime lacks relaxed SIMD the plain build is used.
  */
-export function selectKernels(backend: Backend, threads = 1): Kernels {
+export function selectKernels(backend: Backend, threads = 1, relaxed = false): Kernels {
   if (!Number.isInteger(threads) || threads < 0) throw usageError(`--threads must be a whole number ≥ 0, not ${threads}`);
   if (backend === "js") return jsKernels;
   if (backend === "auto" && !wasmAvailable()) return jsKernels;
-  return createWasmKernels({ threads: resolveThreads(threads) });
+  const useRelaxed = relaxed && wasmRelaxedSimdSupported() && existsSync(builtFile("kernels-relaxed.wasm"));
+  return createWasmKernels({ threads: resolveThreads(threads), relaxed: useRelaxed });
 }

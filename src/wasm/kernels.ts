@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { CharnnError, ExitCode } from "../errors.js";
 import { Arena, type DType, type FloatArray } from "../tensor/arena.js";
 import type { Kernels } from "../tensor/kernels.js";
-import { kernelModule, wasmSimdSupported, type KernelExports } from "./module.js";
+import { kernelModule, wasmSimdSupported, type KernelExports, type KernelVariant } from "./module.js";
 import { ThreadPool } from "./threads.js";
 import type { ThreadedKernel } from "./protocol.js";
 
@@ -23,6 +23,12 @@ const MIN_THREADED_MACS = 1 << 16;
 export interface WasmKernelOptions {
   /** Threads to split the heavy kernels across; 0 = every available core. Default 1. */
   threads?: number;
+  /**
+   * Use the relaxed-SIMD build (fused multiply-adds in the products): faster, and deterministic
+   * on one machine for any thread count, but its last bits differ from the plain build's and can
+   * differ between processors. Default false.
+   */
+  relaxed?: boolean;
 }
 
 export interface WasmKernels extends Kernels {
@@ -33,7 +39,7 @@ export interface WasmKernels extends Kernels {
 const flag = (b: boolean): number => (b ? 1 : 0);
 
 class WasmBackend implements WasmKernels {
-  readonly name = "wasm";
+  readonly name: string;
   readonly threads: number;
   readonly memory: WebAssembly.Memory;
   private readonly x: KernelExports;
@@ -54,8 +60,10 @@ class WasmBackend implements WasmKernels {
   private rowLossAddress = 0;
   private rowLossRows = 0;
 
-  constructor(threads: number) {
-    const module = kernelModule();
+  constructor(threads: number, variant: KernelVariant) {
+    const module = kernelModule(variant);
+    // Checkpoints record the backend by name, and the two builds differ in the last bits.
+    this.name = variant === "simd" ? "wasm" : "wasm-relaxed";
     this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.x = instance.exports as unknown as KernelExports;
@@ -337,5 +345,5 @@ export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels 
   }
   const threads = resolveThreads(options.threads ?? 1);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, not ${threads}`);
-  return new WasmBackend(threads);
+  return new WasmBackend(threads, options.relaxed === true ? "relaxed" : "simd");
 }

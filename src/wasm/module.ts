@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { CharnnError, ExitCode } from "../errors.js";
 
 /** What the module exports (pointers are byte addresses in the shared memory). */
@@ -43,18 +44,52 @@ export function builtFile(name: string): string {
   return fileURLToPath(url);
 }
 
-let compiled: WebAssembly.Module | null = null;
+/**
+ * (func (param v128 v128 v128) (result v128) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2))):
+ * valid only where relaxed SIMD is on.
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // body
+]);
+
+/**
+ * Whether relaxed SIMD can be used, switching it on first where Node 20 keeps it behind a flag
+ * (--experimental-wasm-relaxed-simd; V8 reads it when a module is compiled, so turning it on at
+ * run time works, for every thread of the process).
+ */
+export function wasmRelaxedSimdSupported(): boolean {
+  try {
+    if (WebAssembly.validate(RELAXED_PROBE)) return true;
+    setFlagsFromString("--experimental-wasm-relaxed-simd");
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** `simd`: plain 128-bit SIMD (the default); `relaxed`: the same kernels with fused multiply-adds. */
+export type KernelVariant = "simd" | "relaxed";
+
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
 
 /** The compiled kernel module (compiled once per process; a Module can be sent to workers). */
-export function kernelModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  const file = builtFile("kernels.wasm");
+export function kernelModule(variant: KernelVariant = "simd"): WebAssembly.Module {
+  const cached = compiled.get(variant);
+  if (cached) return cached;
+  const file = builtFile(variant === "simd" ? "kernels.wasm" : "kernels-relaxed.wasm");
   if (!existsSync(file)) {
     throw new CharnnError(`the WebAssembly kernels are not built (${file} is missing)`, ExitCode.failure,
       "run `npm run build`, or use --backend js");
   }
-  compiled = new WebAssembly.Module(readFileSync(file));
-  return compiled;
+  if (variant === "relaxed" && !wasmRelaxedSimdSupported()) {
+    throw new CharnnError("this JavaScript runtime has no relaxed WebAssembly SIMD", ExitCode.usage);
+  }
+  const module = new WebAssembly.Module(readFileSync(file));
+  compiled.set(variant, module);
+  return module;
 }
 
 /**

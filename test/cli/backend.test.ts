@@ -30,6 +30,12 @@ describe("selectKernels", () => {
     expect(select("wasm", 2).threads).toBe(2);
   });
 
+  it("relaxed asks for the relaxed-SIMD build, named apart since its last bits differ", () => {
+    expect(select("wasm", 1, true).name).toBe("wasm-relaxed");
+    expect(select("auto", 2, true).name).toBe("wasm-relaxed");
+    expect(select("js", 1, true).name).toBe("js");
+  });
+
   it("0 threads means every available core", () => {
     expect(select("wasm", 0).threads).toBe(availableParallelism());
   });

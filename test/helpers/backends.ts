@@ -1,5 +1,6 @@
 // The float32 kernel sets every backend-parameterised test runs on: the TypeScript kernels, the
-// wasm kernels on one thread, and on two (workers from dist/, built by test/global-setup.ts).
+// wasm kernels on one thread and on two (workers from dist/, built by test/global-setup.ts), and
+// the relaxed-SIMD build (fused multiply-adds) on one thread and on two.
 // A test file that takes them disposes them in afterAll, so no worker outlives its file.
 
 import type { Kernels } from "../../src/tensor/kernels.js";
@@ -14,11 +15,12 @@ export interface BackendSet {
 export function float32Backends(): BackendSet {
   const wasm = createWasmKernels({ threads: 1 });
   const wasm2 = createWasmKernels({ threads: 2 });
+  const relaxed = createWasmKernels({ threads: 1, relaxed: true });
+  const relaxed2 = createWasmKernels({ threads: 2, relaxed: true });
   return {
-    list: [["js", jsKernels], ["wasm", wasm], ["wasm, 2 threads", wasm2]],
+    list: [["js", jsKernels], ["wasm", wasm], ["wasm, 2 threads", wasm2], ["wasm-relaxed", relaxed], ["wasm-relaxed, 2 threads", relaxed2]],
     dispose() {
-      wasm.dispose();
-      wasm2.dispose();
+      for (const kernels of [wasm, wasm2, relaxed, relaxed2]) kernels.dispose();
     },
   };
 }

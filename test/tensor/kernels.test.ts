@@ -58,7 +58,8 @@ describe.each(cases)("%s kernels match the naive ones (%s)", (_name, dtype, kern
         const fast = C0.slice(), naive = C0.slice();
         kernels.gemm(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, fast, cOff, ldc, accumulate);
         naiveKernels.gemm(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, naive, cOff, ldc, accumulate);
-        expectClose(fast, naive, tolerance(dtype));
+        // float32 sums of K products drift by up to about K ulps, whatever the order.
+        expectClose(fast, naive, tolerance(dtype) * Math.max(1, K / 64));
         // Padding between rows is never written.
         expect(fast[cOff + N]).toBe(C0[cOff + N]);
       }

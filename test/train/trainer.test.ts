@@ -90,10 +90,10 @@ describe.each(backends.list)("validation (%s)", (_backend, kernels) => {
   });
 });
 
-describe("threads", () => {
+describe.each(["wasm", "wasm-relaxed"])("threads (%s)", (build) => {
   it.each(fixture.cases.map((c) => [c.name, c] as const))("%s: two threads train to the same bits as one (with dropout)", (_name, c) => {
-    const [, one] = backends.list.find(([name]) => name === "wasm")!;
-    const [, two] = backends.list.find(([name]) => name === "wasm, 2 threads")!;
+    const [, one] = backends.list.find(([name]) => name === build)!;
+    const [, two] = backends.list.find(([name]) => name === `${build}, 2 threads`)!;
     const a = trainerFor(c, one, 0.25), b = trainerFor(c, two, 0.25);
     for (let s = 0; s < 6; s++) expect(b.trainStep().loss).toBe(a.trainStep().loss);
     const bytes = (t: Trainer) => Buffer.from(t.model.params.values.buffer, t.model.params.values.byteOffset, t.model.params.values.byteLength);

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { builtFile, kernelModule, sectionIds, wasmSimdSupported } from "../../src/wasm/module.js";
+import { builtFile, kernelModule, sectionIds, wasmRelaxedSimdSupported, wasmSimdSupported } from "../../src/wasm/module.js";
 
 const SECTION = { import: 2, memory: 5, data: 11, dataCount: 12 };
 
@@ -12,12 +12,17 @@ describe("the kernel module", () => {
     expect(wasmSimdSupported()).toBe(true);
   });
 
+  it("Node 20 has relaxed SIMD once the flag is switched on at run time, and compiles that build", () => {
+    expect(wasmRelaxedSimdSupported()).toBe(true);
+    expect(WebAssembly.Module.exports(kernelModule("relaxed")).map((e) => e.name)).toContain("gemm");
+  });
+
   it("is found in dist/ when the sources run directly", () => {
     expect(builtFile("kernels.wasm")).toMatch(/dist[/\\]wasm[/\\]kernels\.wasm$/);
   });
 
-  it("imports its memory and carries no data segments another instance could re-apply", () => {
-    const binary = new Uint8Array(readFileSync(builtFile("kernels.wasm")));
+  it.each(["kernels.wasm", "kernels-relaxed.wasm"])("%s imports its memory and carries no data segments another instance could re-apply", (file) => {
+    const binary = new Uint8Array(readFileSync(builtFile(file)));
     const ids = sectionIds(binary);
     expect(ids).toContain(SECTION.import);
     expect(ids).not.toContain(SECTION.memory);
