@@ -496,11 +496,16 @@ export function multiply(out: usize, x: usize, mask: usize, n: i32): void {
 
 /** One LSTM step for B rows (see kernels.ts lstmForward): gates activated in place, c, tanh(c), h. */
 export function lstmForward(gates: usize, cPrev: usize, c: usize, tanhC: usize, h: usize, B: i32, H: i32): void {
-  const H4 = H & ~3;
+  lstmForwardUnits(gates, cPrev, c, tanhC, h, B, H, 0, H);
+}
+
+/** lstmForward for hidden units k0..k1 only (k0 a multiple of 4); each unit rounds the same either way. */
+function lstmForwardUnits(gates: usize, cPrev: usize, c: usize, tanhC: usize, h: usize, B: i32, H: i32, k0: i32, k1: i32): void {
+  const H4 = k0 + ((k1 - k0) & ~3);
   const gateBytes = <usize>H * 4;
   for (let b = 0; b < B; b++) {
     const g = gates + <usize>b * 4 * gateBytes, s = <usize>b * gateBytes;
-    for (let k = 0; k < H4; k += 4) {
+    for (let k = k0; k < H4; k += 4) {
       const o = <usize>k * 4;
       const i = vsigmoid(v128.load(g + o));
       const f = vsigmoid(v128.load(g + gateBytes + o));
@@ -513,7 +518,7 @@ export function lstmForward(gates: usize, cPrev: usize, c: usize, tanhC: usize, 
       v128.store(tanhC + s + o, t);
       v128.store(h + s + o, f32x4.mul(og, t));
     }
-    for (let k = H4; k < H; k++) {
+    for (let k = H4; k < k1; k++) {
       const o = <usize>k * 4;
       const i = ssigmoid(load<f32>(g + o));
       const f = ssigmoid(load<f32>(g + gateBytes + o));
@@ -700,6 +705,18 @@ export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, V:
 /** LSTM layer forward, steps 0..T−1, rows of this part (wHhT: W_hh packed as op(B) = W_hhᵀ (H, 4H)). */
 export function lstmSequenceForward(T: i32, B: i32, H: i32, gates: usize, hs: usize, cs: usize, tanhC: usize,
   wHh: usize, wHhT: usize, scratch: usize, part: i32, parts: i32): void {
+  if (B == 1 && T == 1 && parts > 1) {
+    // One stream, one step (sampling): split the hidden units instead. A part computes all four
+    // gates of its units, W_hh rows q·H + u for q = i, f, g, o, and needs no other part's result.
+    const groups = (H + 3) / 4;
+    const u0 = min(H, splitStart(groups, part, parts) * 4), u1 = min(H, splitStart(groups, part + 1, parts) * 4);
+    if (u1 <= u0) return;
+    for (let q = 0; q < 4; q++) {
+      gemvRows(hs, H, wHh + <usize>q * H * H * 4, H, gates + <usize>q * H * 4, u0, u1, true);
+    }
+    lstmForwardUnits(gates, cs, cs + <usize>H * 4, tanhC, hs + <usize>H * 4, 1, H, u0, u1);
+    return;
+  }
   const b0 = splitStart(B, part, parts), rows = splitStart(B, part + 1, parts) - b0;
   if (rows <= 0) return;
   scratch = scratchOf(scratch, part);

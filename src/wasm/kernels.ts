@@ -19,6 +19,11 @@ const MAX_PAGES = 65536;
 const FIRST_ADDRESS = 1024;
 /** Products below this many multiply-adds are not worth a hand-off (1–2 µs) between threads. */
 const MIN_THREADED_MACS = 1 << 16;
+/**
+ * A matrix-vector product (one row, batch-1 sampling) is split only from this many weights up
+ * (1 MiB): below it the whole product takes a few microseconds, no more than the hand-off.
+ */
+const MIN_THREADED_GEMV = 1 << 18;
 
 export interface WasmKernelOptions {
   /** Threads to split the heavy kernels across; 0 = every available core. Default 1. */
@@ -172,7 +177,7 @@ class WasmBackend implements WasmKernels {
     A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
     C: FloatArray, cOff: number, ldc: number, accumulate: boolean): void {
     const a = this.address(A, aOff), b = this.address(B, bOff), c = this.address(C, cOff);
-    this.run("gemm", M * N * K >= MIN_THREADED_MACS && N > 8,
+    this.run("gemm", (M === 1 ? N * K >= MIN_THREADED_GEMV : M * N * K >= MIN_THREADED_MACS) && N > 8,
       [flag(transA), flag(transB), M, N, K, a, lda, b, ldb, c, ldc, flag(accumulate), this.scratch]);
     this.unstage();
   }
@@ -285,7 +290,8 @@ class WasmBackend implements WasmKernels {
     wHh: FloatArray, wHhT: FloatArray): void {
     const args = [T, B, H, this.address(gates, 0), this.address(hs, 0), this.address(cs, 0), this.address(tanhC, 0),
       this.address(wHh, 0), this.address(wHhT, 0), this.scratch];
-    this.run("lstmSequenceForward", B > 1, args);
+    // Batch 1, one step (sampling) splits the hidden units when W_hh is big enough to be worth it.
+    this.run("lstmSequenceForward", B > 1 || (T === 1 && 4 * H * H >= MIN_THREADED_GEMV), args);
     this.unstage();
   }
 

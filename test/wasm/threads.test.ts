@@ -5,6 +5,8 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { packedFloats } from "../../src/tensor/kernels.js";
+import { naiveKernels } from "../../src/tensor/kernels-naive.js";
 import { createWasmKernels } from "../../src/wasm/kernels.js";
 
 const one = createWasmKernels({ threads: 1 });
@@ -34,8 +36,33 @@ describe("wasm kernel threads", () => {
     }
   });
 
+  it("a batch-1 LSTM step (sampling) split by hidden units gives one thread's bits", () => {
+    // H = 258: big enough to be split, and not a multiple of 4 (a ragged last group).
+    const H = 258, G = 4 * H;
+    const results = [one, two].map((k) => {
+      const wHh = filled(k, G * H, 8), gates = filled(k, G, 9), hs = filled(k, 2 * H, 10), cs = filled(k, 2 * H, 11);
+      const tanhC = filled(k, H, 12), packed = filled(k, packedFloats(H, G), 0);
+      k.lstmSequenceForward(1, 1, H, gates, hs, cs, tanhC, wHh, packed);
+      return { hs, cs, gates, wHh };
+    });
+    for (const name of ["hs", "cs", "gates"] as const) {
+      const [a, b] = results.map((r) => r[name]);
+      expect(Buffer.from(b!.buffer, b!.byteOffset, b!.byteLength).equals(Buffer.from(a!.buffer, a!.byteOffset, a!.byteLength)), name).toBe(true);
+    }
+    // And it is the LSTM step: the reference on plain copies of the inputs.
+    const gates = new Float32Array(G), hs = new Float32Array(2 * H), cs = new Float32Array(2 * H), tanhC = new Float32Array(H);
+    for (let i = 0; i < G; i++) gates[i] = Math.sin(9000 + i * 0.37);
+    for (let i = 0; i < 2 * H; i++) { hs[i] = Math.sin(10000 + i * 0.37); cs[i] = Math.sin(11000 + i * 0.37); }
+    const packed = new Float32Array(packedFloats(H, G));
+    naiveKernels.pack(true, H, G, results[0]!.wHh, 0, H, packed);
+    naiveKernels.lstmSequenceForward(1, 1, H, gates, hs, cs, tanhC, results[0]!.wHh, packed);
+    let worst = 0;
+    for (let i = H; i < 2 * H; i++) worst = Math.max(worst, Math.abs(hs[i]! - results[1]!.hs[i]!));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
   it("a part that fails in a worker is reported, and the pool keeps working", () => {
-    const K = 2048, N = 64;
+    const K = 8192, N = 64; // 2^19 weights: a matrix-vector product big enough to be split
     const x = filled(two, K, 4), W = filled(two, N * K, 5);
     // An output that runs off the end of memory after 40 of its 64 values: part 0 (columns
     // 0..31) fits, part 1 (32..63), run by the worker, traps.
