@@ -36,11 +36,19 @@ export const ERROR_BYTES = 512;
 export const CONTROL_BYTES = ERROR_BYTE_OFFSET + ERROR_BYTES;
 
 /**
- * How long an idle thread spins before it parks in Atomics.wait. A hand-off costs 1–2 µs when the
+ * How long an idle worker spins before it parks in Atomics.wait. A hand-off costs 1–2 µs when the
  * other side spins and about 55 µs through Atomics.wait (shared/peers/RESULTS.md), while a
  * training step's calls come tens of microseconds apart: spin through a step, park between steps.
  */
 export const SPIN_MS = 2;
+
+/**
+ * How long the main thread spins for the workers to finish a call before it sleeps. The parts of
+ * a call are about equal, so a worker is normally done within microseconds of the main thread;
+ * one that is not has usually lost its core to another process, and spinning on would only keep
+ * that process off the other core.
+ */
+export const MAIN_SPIN_MS = 0.2;
 
 /** What the main thread hands each worker at start. */
 export interface WorkerData {

@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { CharnnError, ExitCode } from "../errors.js";
 import { builtFile } from "./module.js";
 import {
-  ARGS_BYTE_OFFSET, CONTROL_BYTES, CONTROL_INTS, ERROR_BYTE_OFFSET, ERROR_BYTES, MAX_ARGS, SPIN_MS, Slot,
+  ARGS_BYTE_OFFSET, CONTROL_BYTES, CONTROL_INTS, ERROR_BYTE_OFFSET, ERROR_BYTES, MAIN_SPIN_MS, MAX_ARGS, Slot,
   THREADED_KERNELS, type ThreadedKernel, type WorkerData,
 } from "./protocol.js";
 
@@ -83,10 +83,10 @@ export class ThreadPool {
     const slots = this.slots, target = this.parts - 1;
     let spins = 0, since = 0;
     for (let done = Atomics.load(slots, Slot.done); done < target; done = Atomics.load(slots, Slot.done)) {
-      if (++spins % 1024 !== 0) continue;
+      if (++spins % 256 !== 0) continue;
       const now = performance.now();
       if (since === 0) since = now;
-      else if (now - since > SPIN_MS) Atomics.wait(slots, Slot.done, done, 100);
+      else if (now - since > MAIN_SPIN_MS) Atomics.wait(slots, Slot.done, done, 100);
     }
   }
 
