@@ -25,6 +25,12 @@ beforeAll(async () => {
   const { io, stderr } = createTestIO({ cwd: dir });
   const code = await main(["train", "corpus.txt", "--out", "run", "--steps", "20", "--hidden", "16", "--layers", "1", "--batch", "2", "--seq-len", "8"], io);
   if (code !== 0) throw new Error(`training the fixture failed: ${stderr()}`);
+  // A model whose vocabulary has no newline (one file without one): --per-line has no context.
+  await writeFile(join(dir, "flat.txt"), "abcab cabca bcabc ".repeat(20));
+  const flat = createTestIO({ cwd: dir });
+  if ((await main(["train", "flat.txt", "--out", "flat", "--steps", "5", "--hidden", "8", "--layers", "1", "--batch", "2", "--seq-len", "8"], flat.io)) !== 0) {
+    throw new Error(`training the second fixture failed: ${flat.stderr()}`);
+  }
 });
 
 afterAll(async () => {
@@ -161,6 +167,14 @@ describe("charnn eval --per-line", () => {
     expect(among + "\n").toBe(alone);
   });
 
+  it("without a newline in the vocabulary, a line of n characters gives n-1 predictions", async () => {
+    const captured = createTestIO({ cwd: dir, stdin: "abc\nb\ncab\n" });
+    expect(await main(["eval", "-c", "flat/latest.json", "--per-line", "--json", "-"], captured.io)).toBe(0);
+    const objects = captured.stdout().trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(objects.map((o) => o.predictions)).toEqual([2, 0, 2]);
+    expect(objects[1].bits).toBeNull();
+  });
+
   it("--json gives one object per line", async () => {
     const { stdout } = await evaluate(["-", "--per-line", "--json"], "the dog\n\nfar é\n");
     const objects = stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
@@ -171,6 +185,16 @@ describe("charnn eval --per-line", () => {
     ]);
     expect(objects[1].bits).toBeNull();
     expect(objects[0].bits).toBeCloseTo(objects[0].nats / Math.LN2, 12);
+  });
+});
+
+describe("charnn eval --help", () => {
+  it("states the unknown-character rule and the per-line context", async () => {
+    const captured = createTestIO();
+    expect(await main(["eval", "--help"], captured.io)).toBe(0);
+    const help = captured.stdout().replace(/\s+/g, " ");
+    expect(help).toContain("Characters outside the model's vocabulary are dropped before scoring (neither fed nor predicted)");
+    expect(help).toContain("after a newline as context");
   });
 });
 

@@ -249,6 +249,17 @@ describe("charnn sample: --stop and the prime", () => {
   });
 });
 
+describe("charnn sample --help", () => {
+  it("documents the warm-up without a prime, the unknown-character policy and the seeds of --count", async () => {
+    const captured = createTestIO();
+    expect(await main(["sample", "--help"], captured.io)).toBe(0);
+    const help = captured.stdout().replace(/\s+/g, " ");
+    expect(help).toContain("Without a prime the model is warmed up on a newline (or, if its vocabulary has none, on its first character)");
+    expect(help).toContain("--unknown skip leaves them out");
+    expect(help).toContain("Sample i of --count uses seed S+i (mod 2^32)");
+  });
+});
+
 describe("charnn sample: checkpoints and errors", () => {
   it("--best loads best.json from the checkpoint's folder", async () => {
     const best = await sample(["-c", "mixed/latest.json", "--best", "--temp", "0", "-n", "40"]);
