@@ -268,7 +268,23 @@ function gemmStrided(
     C[p] = accumulate ? C[p]! + sum : sum;
   };
   for (let i = 0; i < M; i++) for (let j = N4; j < N; j++) edge(i, j);
-  for (let i = M4; i < M; i++) for (let j = 0; j < N4; j++) edge(i, j);
+  // Leftover rows (all of them at batch 1, as in sampling) still take four columns at a time.
+  for (let i = M4; i < M; i++) {
+    const a0 = aOff + i * ai;
+    for (let j = 0; j < N4; j += 4) {
+      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      let pa = a0, pb = bOff + j * bj;
+      for (let k = 0; k < K; k++) {
+        const x = A[pa]!;
+        c0 += x * B[pb]!; c1 += x * B[pb + bj]!; c2 += x * B[pb + 2 * bj]!; c3 += x * B[pb + 3 * bj]!;
+        pa += ak;
+        pb += bk;
+      }
+      const p = cOff + i * ldc + j;
+      if (accumulate) { C[p] += c0; C[p + 1] += c1; C[p + 2] += c2; C[p + 3] += c3; }
+      else { C[p] = c0; C[p + 1] = c1; C[p + 2] = c2; C[p + 3] = c3; }
+    }
+  }
 }
 
 export const jsKernels: Kernels = withTimeLoops({
