@@ -27,6 +27,8 @@ export type StartupTiming =
 export interface BenchReport {
   /** ISO date-time of the run. */
   date: string;
+  /** The git commit measured (marked when the tree had uncommitted changes); null outside git. */
+  revision: string | null;
   machine: MachineInfo;
   /** The bench's own arguments, e.g. ["--quick"]. */
   argv: string[];
@@ -96,7 +98,7 @@ function peerRatio(report: BenchReport, target: string, workload: WorkloadId & P
   const value = mine[metric].charsPerSecond / theirs[peerField];
   return {
     target, goal, value, met: value >= minimum,
-    detail: `${formatNumber(mine[metric].charsPerSecond)} (${runLabel(mine)}) / ${formatNumber(theirs[peerField])} (${peerName}, ${theirs.setting}) chars/s`,
+    detail: `${formatNumber(mine[metric].charsPerSecond)} (${runLabel(mine)}) / ${formatNumber(theirs[peerField])} (${peer === "tfjs" ? peerName : `${peerName}, ${theirs.setting}`}) chars/s`,
   };
 }
 
@@ -204,7 +206,7 @@ export function renderBody(report: BenchReport, level: number): string {
   const options = report.argv.length > 0 ? ` ${report.argv.join(" ")}` : "";
   const parts = [
     `Measured by \`npm run bench${options ? ` --${options}` : ""}\` on ${report.date.slice(0, 10)}: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.platform}, ` +
-      `load average ${m.loadAverage.toFixed(1)} at the start. ` +
+      `load average ${m.loadAverage.toFixed(1)} at the start; charnn ${report.revision ? `at ${report.revision}` : "outside git"}. ` +
       (report.peers.length > 0
         ? "Every number comes from this one run; the peers ran in it too, one process at a time."
         : "Every number comes from this one run; no peer was measured in it."),
@@ -229,7 +231,7 @@ export function renderBody(report: BenchReport, level: number): string {
       "Eval: the batch-1 forward pass over held-out text (the last 5%) in windows of 256, carrying the state.",
     "- Checkpoint: the whole training state (weights, optimiser moments, cursor) written by saveCheckpoint (atomic write) and read by loadCheckpoint (checksum, decode, shape check).",
     "- Peak RSS: maxrss of the process that ran the workload, the runtime included (importing torch alone is about 250 MB).",
-    "- GFLOP/s: training chars/s times the step's matrix-product FLOPs per character (one-hot input, so layer 0 has no input product); in brackets the same products run alone on the same kernels and shapes.",
+    "- GFLOP/s: training chars/s times the step's matrix-product FLOPs per character (one-hot input, so layer 0 has no input product); in brackets the same products run alone on the same kernels and shapes, one gemm call each (so a threaded backend pays a hand-off per product, which its fused time loops avoid).",
     "- PyTorch is its best thread setting per workload and metric (thread count in brackets); numpy is the best min-char-rnn variant. Other work on the machine during the run shows up in these numbers: compare ratios within one run.",
   ];
   if (report.notes.length > 0) parts.push("", `${h} Skipped or unavailable`, "", ...report.notes.map((note) => `- ${note}`));

@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { saveCheckpoint } from "../checkpoint/store.js";
 import { CharnnError, ExitCode } from "../errors.js";
-import { machineInfo } from "./machine.js";
+import { machineInfo, sourceRevision } from "./machine.js";
 import { checkpointState, prepareWorkload, type MeasureSpec } from "./measure.js";
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./options.js";
 import { runNumpy, runTfjs, runTorch, type PeerPlan } from "./peers.js";
@@ -149,6 +149,7 @@ async function bench(argv: readonly string[]): Promise<number> {
 
   const started = new Date();
   const machine = machineInfo(); // now, so the load average is the machine's before the bench adds its own
+  const revision = sourceRevision(repositoryRoot);
   const notes: string[] = [];
   const { variants, notes: variantNotes } = planVariants(options.backends, options.threads, probeKernels);
   notes.push(...variantNotes);
@@ -161,6 +162,7 @@ async function bench(argv: readonly string[]): Promise<number> {
 
   const report: BenchReport = {
     date: started.toISOString(),
+    revision,
     machine,
     argv: [...argv],
     windows: options.windows,

@@ -28,6 +28,7 @@ function peer(peerName: PeerResult["peer"], config: PeerResult["config"], settin
 function report(overrides: Partial<BenchReport> = {}): BenchReport {
   return {
     date: "2026-05-04T10:00:00.000Z",
+    revision: "6cfba80",
     machine: { node: "v20.20.2", cpu: "AMD EPYC", cores: 2, platform: "linux-x64", loadAverage: 0.25 },
     argv: [],
     windows: 3,
@@ -86,6 +87,7 @@ describe("targetRatios", () => {
     const tfjs = ratios["Training C2 vs TF.js (wasm)"]!;
     expect(tfjs.value).toBeCloseTo(40_000 / 1_387, 10);
     expect(tfjs.met).toBe(true);
+    expect(tfjs.detail).toBe("40,000 (charnn wasm x2) / 1,387 (TF.js wasm) chars/s");
 
     const sustained = ratios["C3 training GFLOP/s vs charnn's best product kernel alone"]!;
     expect(sustained.value).toBeCloseTo(47 / 60, 10);
@@ -132,7 +134,7 @@ describe("rendering", () => {
   it("writes the date, machine, targets and one column per variant and peer", () => {
     const text = renderBenchmarksFile(report({ argv: ["--only", "C2,C3"] }));
     expect(text.startsWith("# charnn benchmarks\n")).toBe(true);
-    expect(text).toContain("`npm run bench -- --only C2,C3` on 2026-05-04: Node v20.20.2, AMD EPYC, 2 cores, linux-x64, load average 0.3 at the start.");
+    expect(text).toContain("`npm run bench -- --only C2,C3` on 2026-05-04: Node v20.20.2, AMD EPYC, 2 cores, linux-x64, load average 0.3 at the start; charnn at 6cfba80.");
     expect(text).toContain("| Workload | Metric | charnn js x1 | charnn wasm x2 | PyTorch (best) | TF.js wasm | numpy |");
     expect(text).toContain("| C2 LSTM 2x128 | train chars/s | 2,500 | 40,000 | 31,550 (1 thread) | 1,387 | – |");
     expect(text).toContain("|  | sample chars/s (batch 1) | 1,900 | 32,000 | 8,000 (2 threads) | 1,935 | – |");
