@@ -1,0 +1,230 @@
+// Shared support for the hardening suite (issue 6): temporary folders, generated corpora, the
+// built binary spawned with stdout, stderr and exit code kept apart, main() run in-process, the
+// backends every crash test runs on, and the one assertion every error case makes (one charnn:
+// line, at most one hint: line, no stack). Test support only: it holds no test and no fake logic.
+
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import seedrandom from "seedrandom";
+import { afterAll, expect } from "vitest";
+import { main, type CommandHandlers } from "../../src/cli/main.js";
+import { createTestIO } from "../cli/helpers.js";
+
+export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const charnnBin = join(repositoryRoot, "bin", "charnn.js");
+
+// ---------------------------------------------------------------------------------------------
+// Folders
+
+/** A new temporary folder, removed when the test file ends. Call at most from inside tests/hooks. */
+const created: string[] = [];
+export async function freshFolder(label = "hardening"): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), `charnn-${label}-`));
+  created.push(folder);
+  return folder;
+}
+afterAll(async () => {
+  await Promise.all(created.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
+});
+
+// ---------------------------------------------------------------------------------------------
+// The built binary
+
+/** Whether a source file is newer than what dist/ was built from (or was never built). */
+function distIsStale(): boolean {
+  const pending = [join(repositoryRoot, "src")];
+  while (pending.length > 0) {
+    const folder = pending.pop()!;
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) pending.push(path);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
+        const built = join(repositoryRoot, "dist", path.slice(join(repositoryRoot, "src").length).replace(/\.ts$/, ".js"));
+        if (!existsSync(built) || statSync(built).mtimeMs < statSync(path).mtimeMs) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Builds dist/ when a source is newer, so spawned tests never run a stale binary. */
+export function ensureBuilt(): void {
+  if (!distIsStale()) return;
+  const build = spawnSync("npm", ["run", "build"], { cwd: repositoryRoot, encoding: "utf8" });
+  if (distIsStale()) throw new Error(`npm run build left dist/ stale:\n${build.stdout}\n${build.stderr}`);
+}
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** Everything printed on stdout so far. */
+  stdout(): string;
+  /** Resolves once stdout holds a line for which `test` is true (rejects if the child ends first). */
+  line(test: (line: string) => boolean): Promise<string>;
+  done: Promise<Finished>;
+}
+
+export interface SpawnCharnnOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  /** Text for stdin; stdin is closed after it (empty when not given). */
+  stdin?: string | Buffer;
+  /** Run as this user (tests run as root; a real "permission denied" needs someone else). */
+  uid?: number;
+  gid?: number;
+  /** Node flags before the script, e.g. --max-old-space-size. */
+  nodeFlags?: string[];
+  /** Run this script instead of bin/charnn.js (e.g. a measuring wrapper). */
+  script?: string;
+}
+
+/** Spawns `node bin/charnn.js ...args` with a clean environment (no CI or colour variables). */
+export function spawnCharnn(args: string[], options: SpawnCharnnOptions): Running {
+  const spawnOptions: SpawnOptions = {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+  };
+  if (options.uid !== undefined) spawnOptions.uid = options.uid;
+  if (options.gid !== undefined) spawnOptions.gid = options.gid;
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script ?? charnnBin, ...args], spawnOptions);
+  let stdout = "", stderr = "";
+  const waiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void }> = [];
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (chunk: string) => {
+    const before = stdout.lastIndexOf("\n") + 1;
+    stdout += chunk;
+    const complete = stdout.lastIndexOf("\n") + 1;
+    for (const line of stdout.slice(before, complete).split("\n")) {
+      for (const waiter of waiters.filter((w) => w.test(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => (stderr += chunk));
+  child.stdin!.on("error", () => {}); // a child that exits before reading all of stdin
+  if (options.stdin !== undefined && typeof options.stdin !== "string") child.stdin!.end(options.stdin);
+  else child.stdin!.end(options.stdin ?? "");
+  const done = new Promise<Finished>((resolvePromise) =>
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr })),
+  );
+  return {
+    child,
+    stdout: () => stdout,
+    done,
+    line: (test) =>
+      new Promise((resolvePromise, reject) => {
+        const already = stdout.split("\n").slice(0, -1).find(test);
+        if (already !== undefined) return resolvePromise(already);
+        waiters.push({ test, resolve: resolvePromise });
+        void done.then((result) => reject(new Error(`charnn ended (code ${result.code}, signal ${result.signal}) before the awaited line:\n${result.stderr}`)));
+      }),
+  };
+}
+
+export const charnn = (args: string[], options: SpawnCharnnOptions): Promise<Finished> => spawnCharnn(args, options).done;
+
+/** A JSON event line of this type (train --json). */
+export const eventOfType = (type: string) => (line: string): boolean => line.startsWith(`{"type":"${type}"`);
+
+// ---------------------------------------------------------------------------------------------
+// In-process
+
+export interface InProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** main(argv) over in-memory streams, in `cwd`. */
+export async function runMain(
+  argv: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; handlers?: Partial<CommandHandlers> } = {},
+): Promise<InProcessResult> {
+  const captured = createTestIO({ cwd: options.cwd ?? repositoryRoot, env: options.env ?? {}, stdin: options.stdin });
+  const code = await main(argv, captured.io, options.handlers ?? {});
+  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What every error case asserts
+
+/** stderr split into lines, without the empty string after the final newline. */
+export function linesOf(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+/**
+ * The error contract of issue 6: exactly one `charnn:` line, optionally followed by one `hint:`
+ * line, nothing else on stderr (no stack, no "at ..." frames), and the given exit code.
+ * Returns the message line without its "charnn: " prefix.
+ */
+export function expectOneLineError(result: { code: number | null; stderr: string }, exitCode: number, context = ""): string {
+  const lines = linesOf(result.stderr);
+  const where = `${context}\nstderr:\n${result.stderr}`;
+  expect(result.code, where).toBe(exitCode);
+  expect(lines.length, where).toBeGreaterThanOrEqual(1);
+  expect(lines.length, where).toBeLessThanOrEqual(2);
+  expect(lines[0], where).toMatch(/^charnn: \S/);
+  if (lines.length === 2) expect(lines[1], where).toMatch(/^hint: \S/);
+  expect(result.stderr, where).not.toMatch(/^\s+at /m);
+  expect(result.stderr, where).not.toMatch(/unexpected error/);
+  return lines[0]!.slice("charnn: ".length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corpora and runs
+
+/** Deterministic prose of about `length` characters, with a few non-ASCII words. */
+export function generatedText(length: number, seed = 11): string {
+  const words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "and", "runs", "away", "über", "naïve", "日本", "café"];
+  let state = seed >>> 0;
+  // Numerical Recipes' LCG: varied enough, and the same text on every machine.
+  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0), state / 2 ** 32);
+  const lines: string[] = [];
+  let total = 0;
+  while (total < length) {
+    const count = 3 + Math.floor(next() * 9);
+    const line = Array.from({ length: count }, () => words[Math.floor(next() * words.length)]).join(" ") + (next() < 0.3 ? "." : "");
+    lines.push(line);
+    total += line.length + 1;
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** A tiny model: fast enough to train hundreds of steps per second in a spawned process. */
+export const TINY_MODEL = ["--hidden", "16", "--layers", "1", "--batch", "2", "--seq-len", "8"];
+
+/** The backends and thread counts the crash and resume tests run on. */
+export const BACKENDS: ReadonlyArray<{ name: string; args: string[] }> = [
+  { name: "js", args: ["--backend", "js"] },
+  { name: "wasm, 1 thread", args: ["--backend", "wasm", "--threads", "1"] },
+  { name: "wasm, 2 threads", args: ["--backend", "wasm", "--threads", "2"] },
+];
+
+/** The fields of a checkpoint file an exact resume must reproduce, as their JSON text. */
+export const TRAINING_STATE_FIELDS = ["params", "optimizer", "hiddenState", "rng", "cursor", "step", "epoch"] as const;
+
+export async function trainingStateOf(file: string): Promise<Record<string, string>> {
+  const document = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  return Object.fromEntries(TRAINING_STATE_FIELDS.map((field) => [field, JSON.stringify(document[field])]));
+}
+
+/** A seeded generator of floats in [0, 1): the same moments on every run of the suite. */
+export const seededUniform = (seed: number): (() => number) => seedrandom(`hardening-${seed}`);
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
