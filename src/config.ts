@@ -338,7 +338,9 @@ function checkValue(key: string, value: unknown, rule: Rule, source: Source): un
     case "integer": {
       if (typeof value !== "number" || !Number.isFinite(value)) throw fail("a whole number");
       if (!Number.isInteger(value)) throw fail("a whole number");
-      const max = rule.max === COUNT ? undefined : atMost(rule.max);
+      // A count has no limit of its own, so its ceiling (the largest whole number a double holds
+      // exactly) is only named to the one who passed it: "--steps 1e30" must not read "at least 0".
+      const max = rule.max === COUNT && value <= rule.max ? undefined : atMost(rule.max);
       if (value < rule.min || value > rule.max) throw fail(rangeText(atLeast(rule.min), max));
       return value;
     }
