@@ -197,7 +197,15 @@ export function decodeCheckpoint(text: string, sourceName: string, options: Deco
   const problem = firstNonFiniteProblem(state);
   if (problem) throw badInput(`${sourceName}: ${problem}`, DAMAGED_HINT);
   if (options.expectedShapes) {
-    checkShapes(state, options.expectedShapes(state.config, state.vocabulary.length), sourceName);
+    let expected: Map<string, number[]>;
+    try {
+      expected = options.expectedShapes(state.config, state.vocabulary.length);
+    } catch (error) {
+      // The caller judges the config; the message still has to name the file like every other.
+      if (error instanceof CharnnError) throw badInput(`${sourceName}: ${error.message}`, error.hint ?? DAMAGED_HINT);
+      throw error;
+    }
+    checkShapes(state, expected, sourceName);
   }
   return state;
 }

@@ -5,7 +5,7 @@
 
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -228,3 +228,17 @@ export async function trainingStateOf(file: string): Promise<Record<string, stri
 export const seededUniform = (seed: number): (() => number) => seedrandom(`hardening-${seed}`);
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+
+/**
+ * Trains a tiny model in-process (js backend) on generated text in `folder` and returns the path
+ * of its latest.json; `extra` adds or overrides train flags (the model kind, say).
+ */
+export async function trainedCheckpoint(folder: string, extra: string[] = [], steps = 3): Promise<string> {
+  await writeFile(join(folder, "corpus.txt"), generatedText(2000));
+  const result = await runMain(
+    ["train", "corpus.txt", ...TINY_MODEL, "--backend", "js", "--steps", String(steps), "--eval-every", "2", "--out", "run", ...extra],
+    { cwd: folder },
+  );
+  if (result.code !== 0) throw new Error(`training the fixture failed (${result.code}):\n${result.stderr}`);
+  return join(folder, "run", "latest.json");
+}
