@@ -64,9 +64,15 @@ export function drawLossChart(
 ): string[] {
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return ["(no loss history yet)"];
-  const steps = all.map(([step]) => step), losses = all.map(([, loss]) => loss);
-  const xMin = Math.min(...steps), xMax = Math.max(...steps);
-  let yMin = Math.min(...losses), yMax = Math.max(...losses);
+  // One pass, not Math.min(...steps): spreading a long run's history (over ~120,000 points)
+  // into arguments overflows the stack.
+  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
+  for (const [step, loss] of all) {
+    xMin = Math.min(xMin, step);
+    xMax = Math.max(xMax, step);
+    yMin = Math.min(yMin, loss);
+    yMax = Math.max(yMax, loss);
+  }
   if (yMax === yMin) {
     yMin -= 0.5;
     yMax += 0.5;
