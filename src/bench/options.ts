@@ -1,15 +1,15 @@
 // The options of `npm run bench`, one typed object, and the strict parse of its argv. Pure: the
 // run decides what to do with them. Unknown flags and values are usage errors, as in the CLI.
 
-import type { Backend } from "../config.js";
 import { usageError } from "../errors.js";
+import { BENCH_BACKENDS, type BenchBackend } from "./variants.js";
 import { WORKLOAD_IDS, type WorkloadId } from "./workloads.js";
 
 export interface BenchOptions {
   /** Workloads to run, in the standard order. */
   workloads: WorkloadId[];
   /** Kernel backends to try; one that cannot be selected is skipped with a note. */
-  backends: Exclude<Backend, "auto">[];
+  backends: BenchBackend[];
   /** Thread counts to try per backend; counts a backend cannot run are skipped with a note. */
   threads: number[];
   peers: boolean;
@@ -39,7 +39,7 @@ Options:
   --full               also TensorFlow.js on C3 (slow)
   --only LIST          workloads to run, e.g. C2,C3 (of ${WORKLOAD_IDS.join(", ")})
   --no-peers           measure charnn only
-  --backends LIST      kernel backends to try (default js,wasm)
+  --backends LIST      kernel backends to try (default ${BENCH_BACKENDS.join(",")})
   --threads LIST       thread counts to try (default 1 and the number of cores)
   -h, --help           show this help
 `;
@@ -55,7 +55,7 @@ const parseList = (flag: string, value: string | undefined): string[] => {
 export function parseBenchArgs(argv: readonly string[], cores: number): BenchOptions {
   let quick = false, full = false, peers = true, help = false;
   let only: WorkloadId[] | null = null;
-  let backends: BenchOptions["backends"] = ["js", "wasm"];
+  let backends: BenchOptions["backends"] = [...BENCH_BACKENDS];
   let threads: number[] | null = null;
 
   for (let i = 0; i < argv.length; i++) {
@@ -76,8 +76,9 @@ export function parseBenchArgs(argv: readonly string[], cores: number): BenchOpt
         break;
       case "--backends":
         backends = parseList(flag, value()).map((name) => {
-          if (name !== "js" && name !== "wasm") throw usageError(`--backends: unknown backend "${name}"`, "choose from js, wasm");
-          return name;
+          const backend = BENCH_BACKENDS.find((known) => known === name);
+          if (!backend) throw usageError(`--backends: unknown backend "${name}"`, `choose from ${BENCH_BACKENDS.join(", ")}`);
+          return backend;
         });
         break;
       case "--threads":

@@ -3,11 +3,15 @@
 // count the backend does not run). The plan is a pure function of a probe, so it is tested
 // without any backend; kernelsFor is the one place the bench asks the CLI for kernels.
 
-import type { Backend } from "../config.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { selectKernels } from "../cli/backend.js";
 
-export type BenchBackend = Exclude<Backend, "auto">;
+/**
+ * The kernel sets by the name they report: the TypeScript kernels, the WebAssembly SIMD ones,
+ * and their relaxed-SIMD build (fused multiply-adds; `selectKernels("wasm", threads, true)`).
+ */
+export const BENCH_BACKENDS = ["js", "wasm", "wasm-relaxed"] as const;
+export type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
 /** One column of charnn results: a backend at a thread count. */
 export interface Variant {
@@ -17,15 +21,9 @@ export interface Variant {
 
 export const variantLabel = (variant: Variant): string => `${variant.backend} x${variant.threads}`;
 
-/**
- * selectKernels with room for the thread count: --threads is being added to the backends, and
- * until it is, the one-argument selectKernels ignores the count (kernelThreads then says 1).
- */
-const selectWithThreads: (backend: BenchBackend, threads: number) => Kernels = selectKernels;
-
 /** The kernels for a variant, as `charnn train --backend B --threads N` would get them; throws as selectKernels does. */
 export function kernelsFor(variant: Variant): Kernels {
-  return selectWithThreads(variant.backend, variant.threads);
+  return selectKernels(variant.backend === "js" ? "js" : "wasm", variant.threads, variant.backend === "wasm-relaxed");
 }
 
 /** The thread count kernels run on: a `threads` property when the backend has one, else 1. */
@@ -34,13 +32,14 @@ export function kernelThreads(kernels: Kernels): number {
   return typeof threads === "number" && Number.isInteger(threads) && threads >= 1 ? threads : 1;
 }
 
-/** What a probe learned: the thread count the kernels really run on, or why there are none. */
-export type ProbeOutcome = { threads: number } | { error: string };
+/** What a probe learned: the kernels' name and the thread count they really run on, or why there are none. */
+export type ProbeOutcome = { name: string; threads: number } | { error: string };
 
 /**
  * Every (backend, threads) pair that a probe confirms, in the order given, and one note per
- * backend or pair left out. A pair whose kernels run on a different thread count than asked is
- * left out, so a one-thread backend is not measured twice under two names.
+ * backend or pair left out. A pair whose kernels run on a different thread count than asked,
+ * or are another set than asked (selectKernels falls back to plain wasm where relaxed SIMD is
+ * missing), is left out, so one kernel set is never measured twice under two names.
  */
 export function planVariants(backends: readonly BenchBackend[], threadCounts: readonly number[], probe: (variant: Variant) => ProbeOutcome): { variants: Variant[]; notes: string[] } {
   const variants: Variant[] = [];
@@ -54,6 +53,10 @@ export function planVariants(backends: readonly BenchBackend[], threadCounts: re
         notes.push(`charnn backend ${backend} x${threads} skipped: ${outcome.error}`);
         if (threads === threadCounts[0]) break; // a backend that cannot be selected fails the same way for every count
         continue;
+      }
+      if (outcome.name !== backend) {
+        notes.push(`charnn backend ${backend} skipped: selectKernels gave ${outcome.name} instead here`);
+        break;
       }
       if (outcome.threads !== threads) {
         unsupported.push(threads);
@@ -82,9 +85,9 @@ export function releaseKernels(kernels: Kernels): void {
 export function probeKernels(variant: Variant): ProbeOutcome {
   try {
     const kernels = kernelsFor(variant);
-    const threads = kernelThreads(kernels);
+    const outcome = { name: kernels.name, threads: kernelThreads(kernels) };
     releaseKernels(kernels);
-    return { threads };
+    return outcome;
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }

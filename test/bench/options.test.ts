@@ -19,7 +19,7 @@ describe("parseBenchArgs", () => {
   it("runs everything by default: five workloads, js and wasm at 1 and all cores, peers with TF.js on C2", () => {
     const options = parseBenchArgs([], 2);
     expect(options.workloads).toEqual(["C1", "C2", "C3", "GRU", "RNN"]);
-    expect(options.backends).toEqual(["js", "wasm"]);
+    expect(options.backends).toEqual(["js", "wasm", "wasm-relaxed"]);
     expect(options.threads).toEqual([1, 2]);
     expect(options).toMatchObject({ peers: true, tfjs: true, tfjsC3: false, windows: 3, sampleLength: 2000, startupRuns: 10, help: false });
   });
@@ -49,6 +49,7 @@ describe("parseBenchArgs", () => {
   it("--threads and --backends take lists, sorted and without repeats", () => {
     expect(parseBenchArgs(["--threads", "2,1,2"], 4).threads).toEqual([1, 2]);
     expect(parseBenchArgs(["--backends", "wasm"], 2).backends).toEqual(["wasm"]);
+    expect(parseBenchArgs(["--backends", "wasm-relaxed,js"], 2).backends).toEqual(["wasm-relaxed", "js"]);
   });
 
   it("rejects unknown flags and values with a usage error that names them", () => {

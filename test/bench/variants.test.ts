@@ -7,7 +7,7 @@ import type { Kernels } from "../../src/tensor/kernels.js";
 
 describe("planVariants", () => {
   it("keeps a one-thread backend once and says why its other thread counts are missing", () => {
-    const { variants, notes } = planVariants(["js"], [1, 2], () => ({ threads: 1 }));
+    const { variants, notes } = planVariants(["js"], [1, 2], () => ({ name: "js", threads: 1 }));
     expect(variants).toEqual([{ backend: "js", threads: 1 }]);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toContain("does not run on 2 threads");
@@ -18,7 +18,7 @@ describe("planVariants", () => {
     const asked: Variant[] = [];
     const probe = (variant: Variant): ProbeOutcome => {
       asked.push(variant);
-      return variant.backend === "wasm" ? { error: "the wasm backend is not available" } : { threads: variant.threads };
+      return variant.backend === "wasm" ? { error: "the wasm backend is not available" } : { name: variant.backend, threads: variant.threads };
     };
     const { variants, notes } = planVariants(["js", "wasm"], [1, 2], probe);
     expect(variants).toEqual([{ backend: "js", threads: 1 }, { backend: "js", threads: 2 }]);
@@ -27,15 +27,21 @@ describe("planVariants", () => {
   });
 
   it("measures every thread count a threaded backend runs", () => {
-    const { variants, notes } = planVariants(["wasm"], [1, 2, 4], (v) => ({ threads: Math.min(v.threads, 2) }));
+    const { variants, notes } = planVariants(["wasm"], [1, 2, 4], (v) => ({ name: "wasm", threads: Math.min(v.threads, 2) }));
     expect(variants).toEqual([{ backend: "wasm", threads: 1 }, { backend: "wasm", threads: 2 }]);
     expect(notes[0]).toContain("does not run on 4 threads");
   });
 
   it("says a backend was not measured when none of the asked counts is what it runs", () => {
-    const { variants, notes } = planVariants(["js"], [2], () => ({ threads: 1 }));
+    const { variants, notes } = planVariants(["js"], [2], () => ({ name: "js", threads: 1 }));
     expect(variants).toEqual([]);
     expect(notes[0]).toContain("not measured");
+  });
+
+  it("skips the relaxed build where selectKernels falls back to the plain one", () => {
+    const { variants, notes } = planVariants(["wasm", "wasm-relaxed"], [1, 2], (v) => ({ name: "wasm", threads: v.threads }));
+    expect(variants).toEqual([{ backend: "wasm", threads: 1 }, { backend: "wasm", threads: 2 }]);
+    expect(notes).toEqual(["charnn backend wasm-relaxed skipped: selectKernels gave wasm instead here"]);
   });
 });
 
