@@ -2,8 +2,7 @@
 // arithmetic and whole recurrent time loops, on float32 buffers in an imported, shared memory.
 // Not here: allocation (the JS side hands out every pointer), threads (the JS side runs one call
 // per thread with its own `part`), static data (none, so that instances sharing one memory never
-// re-initialise each other). Pointers are byte addresses; sizes are in elements.
-// Shape letters as in src/tensor/kernels.ts: B batch, T time, V vocabulary, H hidden, G gate rows.
+// re-initialise each other). Pointers are bytes, sizes elements, shapes as in src/tensor/kernels.ts.
 
 // ---------------------------------------------------------------------------------------------
 // Matrix products

@@ -39,6 +39,8 @@ export interface WasmKernelOptions {
 export interface WasmKernels extends Kernels {
   /** The memory every arena of this kernel set lives in. */
   readonly memory: WebAssembly.Memory;
+  /** Whether the worker threads have been started (at the first call worth splitting). */
+  readonly threadsStarted: boolean;
 }
 
 const flag = (b: boolean): number => (b ? 1 : 0);
@@ -48,7 +50,10 @@ class WasmBackend implements WasmKernels {
   readonly threads: number;
   readonly memory: WebAssembly.Memory;
   private readonly x: KernelExports;
-  private readonly pool: ThreadPool | null;
+  private readonly module: WebAssembly.Module;
+  /** Started at the first call worth splitting, so a run that never needs threads never starts them. */
+  private pool: ThreadPool | null = null;
+  private disposed = false;
   private readonly scratch: number;
   /**
    * Every buffer object handed out over this memory. Growing it, and even instantiating a module
@@ -73,11 +78,16 @@ class WasmBackend implements WasmKernels {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.x = instance.exports as unknown as KernelExports;
     this.threads = threads;
+    this.module = module;
     this.scratch = this.allocate(threads * this.x.scratchBytesPerPart());
-    this.pool = threads > 1 ? new ThreadPool(module, this.memory, threads) : null;
+  }
+
+  get threadsStarted(): boolean {
+    return this.pool !== null;
   }
 
   dispose(): void {
+    this.disposed = true;
     this.pool?.dispose();
   }
 
@@ -165,8 +175,13 @@ class WasmBackend implements WasmKernels {
   private run(kernel: ThreadedKernel, split: boolean, args: number[]): void {
     const fn = this.x[kernel]!;
     try {
-      if (this.pool && split) this.pool.run(kernel, fn, args);
-      else fn(...args, 0, 1);
+      if (split && this.threads > 1) {
+        if (this.disposed) throw new Error("the kernel threads were disposed");
+        this.pool ??= new ThreadPool(this.module, this.memory, this.threads);
+        this.pool.run(kernel, fn, args);
+      } else {
+        fn(...args, 0, 1);
+      }
     } catch (error) {
       this.discardStaged();
       throw error;

@@ -96,6 +96,17 @@ describe("wasm kernel threads", () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 
+  it("start only when a call is worth splitting (a small model never starts them)", () => {
+    const k = createWasmKernels({ threads: 2 });
+    const small = filled(k, 8 * 8, 13);
+    k.gemm(false, false, 8, 8, 8, small, 0, 8, small, 0, 8, small, 0, 8, true);
+    expect(k.threadsStarted).toBe(false);
+    const big = filled(k, 128 * 128, 14), out = filled(k, 128 * 128, 0);
+    k.gemm(false, false, 128, 128, 128, big, 0, 128, big, 0, 128, out, 0, 128, false);
+    expect(k.threadsStarted).toBe(true);
+    k.dispose();
+  });
+
   it("refuse work after dispose()", () => {
     const k = createWasmKernels({ threads: 2 });
     const a = filled(k, 64 * 64, 7);
