@@ -17,8 +17,11 @@ const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
 /** Address 0 is never handed out: the kernels read a null pointer as "no such matrix". */
 const FIRST_ADDRESS = 1024;
-/** Products below this many multiply-adds are not worth a hand-off (1–2 µs) between threads. */
-const MIN_THREADED_MACS = 1 << 16;
+/**
+ * Products below this many multiply-adds (about 10 µs of work) are not worth a hand-off between
+ * threads: 1–2 µs when both spin, much more when a worker has to be woken or has lost its core.
+ */
+const MIN_THREADED_MACS = 1 << 18;
 /**
  * A matrix-vector product (one row, batch-1 sampling) is split only from this many weights up
  * (1 MiB): below it the whole product takes a few microseconds, no more than the hand-off.

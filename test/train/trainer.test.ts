@@ -100,4 +100,22 @@ describe.each(["wasm", "wasm-relaxed"])("threads (%s)", (build) => {
     expect(bytes(b).equals(bytes(a))).toBe(true);
     expect(b.validationLoss()).toBe(a.validationLoss());
   });
+
+  it("a model big enough for every product to be split trains to the same bits on one thread and two", () => {
+    const [, one] = backends.list.find(([name]) => name === build)!;
+    const [, two] = backends.list.find(([name]) => name === `${build}, 2 threads`)!;
+    const tokens = Uint32Array.from({ length: 6000 }, (_, i) => (i * 7919 + (i >> 3)) % 31);
+    const make = (kernels: Kernels) => new Trainer({
+      model: { cell: "lstm", activation: "tanh", layers: 2, hidden: 64, vocabSize: 31, embed: 0, dropout: 0.1, learnInit: false },
+      batch: 12, seqLen: 24, optimizer: optimizerDefaults("adam"),
+      schedule: { kind: "constant", baseLr: 0.01, decay: 1, decayEvery: 1, warmup: 0, totalSteps: null },
+      clip: { mode: "norm", limit: 5 }, seed: 3, kernels,
+    }, tokens.subarray(0, 5000), tokens.subarray(5000));
+    const a = make(one), b = make(two);
+    for (let s = 0; s < 3; s++) expect(b.trainStep().loss).toBe(a.trainStep().loss);
+    const bytes = (t: Trainer) => Buffer.from(t.model.params.values.buffer, t.model.params.values.byteOffset, t.model.params.values.byteLength);
+    expect(bytes(b).equals(bytes(a))).toBe(true);
+    expect(b.validationLoss()).toBe(a.validationLoss());
+    expect((two as { threadsStarted?: boolean }).threadsStarted).toBe(true);
+  });
 });
