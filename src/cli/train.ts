@@ -101,7 +101,6 @@ type Origin =
 const loadFor = (file: string) => loadCheckpoint(file, { expectedShapes });
 
 export async function runTrain(requested: TrainConfig, inputs: string[], io: CliIO, explicit: ReadonlySet<string> = new Set()): Promise<number> {
-  const kernels = selectKernels(requested.backend);
   const out = path.resolve(io.cwd, requested.out);
   const latestPath = path.join(out, "latest.json");
   // Progress on stderr is a courtesy: when its reader goes away (`2>&1 | head`), the EPIPE must
@@ -178,122 +177,130 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
 
   const modelConfig = modelConfigOf(config, vocabulary.size);
   const windows = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
-  const trainerOptions: TrainerOptions = {
-    model: modelConfig,
-    batch: config.batch,
-    seqLen: config.seqLen,
-    optimizer: optimizerSettings(config),
-    schedule: scheduleOf(config, windows),
-    clip: { mode: config.clipMode, limit: config.clip },
-    seed: config.seed,
-    kernels,
-  };
 
   if (config.dryRun) {
     await writeOut(io, dryRunReport(config, vocabulary, train.length, validation.length, windows, origin, requested.json));
     return ExitCode.ok;
   }
 
-  const trainer = new Trainer(trainerOptions, train, validation);
-  const progress: Progress = { train: [], validation: [], bestValidationLoss: null };
-  if (origin.kind === "resume") {
-    const c = origin.checkpoint;
-    trainer.restoreParameters(c.params);
-    trainer.restore({ step: c.step, cursor: c.cursor, optimizer: { type: c.optimizer.type as OptimizerSettings["type"], step: c.optimizer.step, buffers: c.optimizer.buffers }, rng: c.rng as never, hiddenState: c.hiddenState ?? new Float32Array(0) });
-    progress.train = c.history.train;
-    progress.validation = c.history.validation;
-    progress.bestValidationLoss = c.bestValidationLoss;
-    if (origin.inexact.length > 0) warn(`${origin.inexact.join(", ")} changed on resume: training continues, but not as the uninterrupted run would have`);
-    const runtime = c.runtime;
-    if (runtime.backend !== kernels.name || runtime.threads !== 1) warn(`this run was trained with backend ${runtime.backend} and ${runtime.threads} thread(s); resuming with ${kernels.name} and 1 is not bit-identical`);
-  } else if (origin.kind === "init") {
-    transplantWeights(trainer.model, origin.checkpoint, vocabulary);
-  }
-  const note = describeSchedule(trainerOptions.schedule);
-  if (note) warn(note);
-
-  const release = await acquireLock(out);
-  const fsImpl = withFaults(nodeAtomicFs, faultsFromEnv(io.env));
-  let received: SignalName | null = null;
-  const onSignal = (name: SignalName) => () => {
-    if (received !== null) {
-      // The second signal: stop now. Checkpoints are only ever replaced by rename, so none is damaged.
-      if (io.signals === process) process.exit(name === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint);
-      return;
-    }
-    received = name;
-    warn(`${name}: finishing this step and saving a checkpoint (send it again to stop at once)`);
-  };
-  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
-  io.signals?.on("SIGINT", handlers.SIGINT);
-  io.signals?.on("SIGTERM", handlers.SIGTERM);
-
+  // Chosen once the text and any checkpoint have been read (so a bad input never starts worker
+  // threads), from the run's own config: a resume keeps the backend and threads it was trained with.
+  const kernels = selectKernels(config.backend, config.threads);
   try {
-    const buildState = (): CheckpointState => {
-      const snapshot = trainer.snapshot();
-      return {
-        charnnVersion: packageVersion(),
-        createdAt: new Date().toISOString(),
-        command: process.argv.slice(2),
-        config: { ...config } as unknown as Record<string, unknown>,
-        vocabulary: vocabulary.toJSON(),
-        params: weightRecords(trainer.model),
-        optimizer: { type: snapshot.optimizer.type, step: snapshot.optimizer.step, buffers: snapshot.optimizer.buffers as Record<string, Float32Array> },
-        rng: snapshot.rng,
-        cursor: snapshot.cursor,
-        hiddenState: snapshot.hiddenState as Float32Array,
-        step: snapshot.step,
-        epoch: trainer.epoch,
-        history: { train: progress.train, validation: progress.validation },
-        bestValidationLoss: progress.bestValidationLoss,
-        corpus: { fingerprint, length: corpus.codePoints.length },
-        runtime: { backend: kernels.name, threads: 1, node: process.version, platform: `${process.platform}-${process.arch}` },
-      };
+    const trainerOptions: TrainerOptions = {
+      model: modelConfig,
+      batch: config.batch,
+      seqLen: config.seqLen,
+      optimizer: optimizerSettings(config),
+      schedule: scheduleOf(config, windows),
+      clip: { mode: config.clipMode, limit: config.clip },
+      seed: config.seed,
+      kernels,
     };
 
-    reporter.event({
-      type: "start",
-      config,
-      parameterCount: trainer.model.params.size,
-      vocabularySize: vocabulary.size,
-      trainChars: train.length,
-      validationChars: trainer.validationChars,
-      resumedFromStep: origin.kind === "resume" ? trainer.step : null,
-      totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windows),
-    });
-    if (validation.length > 0 && trainer.validationChars === 0) warn(`the validation text (${validation.length} characters) is shorter than one window of ${config.seqLen + 1}: no validation`);
-
-    const startCharacter = Math.max(0, vocabulary.indexOf(0x0a));
-    const reason = await runLoop(trainer, progress, {
-      steps: config.steps, epochs: config.epochs, timeMs: config.time, patience: config.patience,
-    }, {
-      evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery),
-    }, {
-      emit: (event) => reporter.event(event),
-      save: async (isBest) => (await saveCheckpoint(out, buildState(), { keep: config.keep, isBest, fsImpl })).latest,
-      sample: () => generateText(trainer.sampler(), vocabulary, {
-        length: config.sampleLength, policy: { temperature: 0.8, topK: 0, topP: 1 },
-        // Its own generator, so previews never change the training run's random stream.
-        rng: createRng(`sample-${trainer.step}`), primeTokens: [startCharacter],
-      }).text,
-      now: () => performance.now(),
-      interrupted: () => received !== null,
-    });
-    reporter.close();
-    if (reason === "diverged") {
-      throw new CharnnError(
-        `training diverged at step ${trainer.step}: the loss became ${Number.isFinite(trainer.lastLoss) ? "too large" : "non-finite"}; the last checkpoint is untouched`,
-        ExitCode.diverged,
-        `lower --lr (now ${config.lr}) or clip harder with --clip (now ${config.clip}), then --resume`,
-      );
+    const trainer = new Trainer(trainerOptions, train, validation);
+    const progress: Progress = { train: [], validation: [], bestValidationLoss: null };
+    if (origin.kind === "resume") {
+      const c = origin.checkpoint;
+      trainer.restoreParameters(c.params);
+      trainer.restore({ step: c.step, cursor: c.cursor, optimizer: { type: c.optimizer.type as OptimizerSettings["type"], step: c.optimizer.step, buffers: c.optimizer.buffers }, rng: c.rng as never, hiddenState: c.hiddenState ?? new Float32Array(0) });
+      progress.train = c.history.train;
+      progress.validation = c.history.validation;
+      progress.bestValidationLoss = c.bestValidationLoss;
+      if (origin.inexact.length > 0) warn(`${origin.inexact.join(", ")} changed on resume: training continues, but not as the uninterrupted run would have`);
+      const runtime = c.runtime;
+      if (runtime.backend !== kernels.name || runtime.threads !== kernels.threads) warn(`this run was trained with backend ${runtime.backend} and ${runtime.threads} thread(s); resuming with ${kernels.name} and ${kernels.threads} is not bit-identical`);
+    } else if (origin.kind === "init") {
+      transplantWeights(trainer.model, origin.checkpoint, vocabulary);
     }
-    if (reason === "interrupted") return received === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint;
-    return ExitCode.ok;
+    const note = describeSchedule(trainerOptions.schedule);
+    if (note) warn(note);
+
+    const release = await acquireLock(out);
+    const fsImpl = withFaults(nodeAtomicFs, faultsFromEnv(io.env));
+    let received: SignalName | null = null;
+    const onSignal = (name: SignalName) => () => {
+      if (received !== null) {
+        // The second signal: stop now. Checkpoints are only ever replaced by rename, so none is damaged.
+        if (io.signals === process) process.exit(name === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint);
+        return;
+      }
+      received = name;
+      warn(`${name}: finishing this step and saving a checkpoint (send it again to stop at once)`);
+    };
+    const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+    io.signals?.on("SIGINT", handlers.SIGINT);
+    io.signals?.on("SIGTERM", handlers.SIGTERM);
+
+    try {
+      const buildState = (): CheckpointState => {
+        const snapshot = trainer.snapshot();
+        return {
+          charnnVersion: packageVersion(),
+          createdAt: new Date().toISOString(),
+          command: process.argv.slice(2),
+          config: { ...config } as unknown as Record<string, unknown>,
+          vocabulary: vocabulary.toJSON(),
+          params: weightRecords(trainer.model),
+          optimizer: { type: snapshot.optimizer.type, step: snapshot.optimizer.step, buffers: snapshot.optimizer.buffers as Record<string, Float32Array> },
+          rng: snapshot.rng,
+          cursor: snapshot.cursor,
+          hiddenState: snapshot.hiddenState as Float32Array,
+          step: snapshot.step,
+          epoch: trainer.epoch,
+          history: { train: progress.train, validation: progress.validation },
+          bestValidationLoss: progress.bestValidationLoss,
+          corpus: { fingerprint, length: corpus.codePoints.length },
+          runtime: { backend: kernels.name, threads: kernels.threads, node: process.version, platform: `${process.platform}-${process.arch}` },
+        };
+      };
+
+      reporter.event({
+        type: "start",
+        config,
+        parameterCount: trainer.model.params.size,
+        vocabularySize: vocabulary.size,
+        trainChars: train.length,
+        validationChars: trainer.validationChars,
+        resumedFromStep: origin.kind === "resume" ? trainer.step : null,
+        totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windows),
+      });
+      if (validation.length > 0 && trainer.validationChars === 0) warn(`the validation text (${validation.length} characters) is shorter than one window of ${config.seqLen + 1}: no validation`);
+
+      const startCharacter = Math.max(0, vocabulary.indexOf(0x0a));
+      const reason = await runLoop(trainer, progress, {
+        steps: config.steps, epochs: config.epochs, timeMs: config.time, patience: config.patience,
+      }, {
+        evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery),
+      }, {
+        emit: (event) => reporter.event(event),
+        save: async (isBest) => (await saveCheckpoint(out, buildState(), { keep: config.keep, isBest, fsImpl })).latest,
+        sample: () => generateText(trainer.sampler(), vocabulary, {
+          length: config.sampleLength, policy: { temperature: 0.8, topK: 0, topP: 1 },
+          // Its own generator, so previews never change the training run's random stream.
+          rng: createRng(`sample-${trainer.step}`), primeTokens: [startCharacter],
+        }).text,
+        now: () => performance.now(),
+        interrupted: () => received !== null,
+      });
+      reporter.close();
+      if (reason === "diverged") {
+        throw new CharnnError(
+          `training diverged at step ${trainer.step}: the loss became ${Number.isFinite(trainer.lastLoss) ? "too large" : "non-finite"}; the last checkpoint is untouched`,
+          ExitCode.diverged,
+          `lower --lr (now ${config.lr}) or clip harder with --clip (now ${config.clip}), then --resume`,
+        );
+      }
+      if (reason === "interrupted") return received === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint;
+      return ExitCode.ok;
+    } finally {
+      reporter.close();
+      io.signals?.off("SIGINT", handlers.SIGINT);
+      io.signals?.off("SIGTERM", handlers.SIGTERM);
+      await release();
+    }
   } finally {
-    reporter.close();
-    io.signals?.off("SIGINT", handlers.SIGINT);
-    io.signals?.off("SIGTERM", handlers.SIGTERM);
-    await release();
+    kernels.dispose();
   }
 }
 
