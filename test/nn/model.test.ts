@@ -190,3 +190,27 @@ describe.each(backends.list)("overfitting the seed example (%s)", (_backend, ker
     expect(predicted.map((i) => "ehlo"[i]).join("")).toBe("ello");
   });
 });
+
+describe.each(backends.list)("packed recurrent weights (%s)", (_backend, kernels) => {
+  it("are repacked on every forward by default, and reusing them when promised changes nothing", () => {
+    const config: ModelConfig = { cell: "lstm", activation: "tanh", layers: 1, hidden: 8, vocabSize: 5, embed: 0, dropout: 0, learnInit: false };
+    const arena = kernels.newArena("float32", CharModel.arenaFloats(config, "float32") + Workspace.arenaFloats(config, 1, 1, "float32"));
+    const model = new CharModel(config, arena);
+    model.initialize(createRng(2));
+    const workspace = new Workspace(model, 1, 1, arena, kernels);
+    const input = Int32Array.from([3]);
+    const state = model.newState(1);
+    state.h.fill(0.5);
+    const logitsAfter = (options: { weightsUnchanged?: boolean }): number[] => {
+      const s = { h: state.h.slice(), c: state.c!.slice() };
+      workspace.forward(input, null, s, options);
+      return Array.from(workspace.logits);
+    };
+    const before = logitsAfter({});
+    expect(logitsAfter({ weightsUnchanged: true })).toEqual(before);
+    model.params.get("weight_hh_l0").value.fill(0.3);
+    const after = logitsAfter({});
+    expect(after).not.toEqual(before);
+    expect(logitsAfter({ weightsUnchanged: true })).toEqual(after);
+  });
+});
