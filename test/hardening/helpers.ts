@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import seedrandom from "seedrandom";
 import { afterAll, expect } from "vitest";
 import { main, type CommandHandlers } from "../../src/cli/main.js";
@@ -241,4 +241,34 @@ export async function trainedCheckpoint(folder: string, extra: string[] = [], st
   );
   if (result.code !== 0) throw new Error(`training the fixture failed (${result.code}):\n${result.stderr}`);
   return join(folder, "run", "latest.json");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peak memory
+
+let measuringScript: string | undefined;
+
+/**
+ * Runs charnn through a two-line wrapper that reports the process's peak resident set size
+ * (process.resourceUsage().maxRSS, which covers the whole life of the process) on a last stderr
+ * line; that line is taken off stderr and returned as bytes.
+ */
+export async function charnnWithPeakRss(args: string[], options: SpawnCharnnOptions): Promise<Finished & { peakRssBytes: number }> {
+  if (measuringScript === undefined) {
+    const folder = await mkdtemp(join(tmpdir(), "charnn-measure-"));
+    created.push(folder);
+    measuringScript = join(folder, "measure.mjs");
+    const mainUrl = pathToFileURL(join(repositoryRoot, "dist", "cli", "main.js")).href;
+    await writeFile(
+      measuringScript,
+      `const { main } = await import(${JSON.stringify(mainUrl)});\n` +
+        "const code = await main(process.argv.slice(2));\n" +
+        "process.stderr.write(`peak-rss-kb ${process.resourceUsage().maxRSS}\\n`);\n" +
+        "process.exitCode = code;\n",
+    );
+  }
+  const result = await spawnCharnn(args, { ...options, script: measuringScript }).done;
+  const match = /peak-rss-kb (\d+)\n$/.exec(result.stderr);
+  if (!match) throw new Error(`no peak RSS reported (code ${result.code}):\n${result.stderr}`);
+  return { ...result, stderr: result.stderr.slice(0, match.index), peakRssBytes: Number(match[1]) * 1024 };
 }
