@@ -122,6 +122,9 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   } else if (requested.resume) {
     warn(`nothing to resume in ${requested.out}: starting a new run`);
   } else if (existsSync(latestPath) && !requested.dryRun) {
+    // While a live run holds the folder (cron fired again), that is what the user needs to hear:
+    // taking the lock says so with exit 5, and otherwise it is given straight back.
+    await (await acquireLock(out))();
     throw usageError(
       `${requested.out} already holds a run (latest.json)`,
       "add --resume to continue it, use --out DIR for a new run, or delete the folder",
