@@ -78,7 +78,9 @@ describe("SIGINT and SIGTERM: a checkpoint, the documented exit code, and an exa
       const terminated = await second.done;
       expect(terminated.code, terminated.stderr).toBe(ExitCode.sigterm);
       const termAt = await expectStoppedCleanly(parts, terminated, "SIGTERM in a write");
-      expect(termAt % 40, "the save in progress completed, and no other was needed").toBe(0);
+      // The save in progress (a cadence one, or one for a new best at an evaluation) completed,
+      // and no other was needed.
+      expect(termAt % 40 === 0 || termAt % 60 === 0, `stopped at ${termAt}`).toBe(true);
       expect(termAt).toBeGreaterThan(stoppedAt);
 
       // SIGTERM at a random moment of start-up: before the handlers exist, node's default ends
