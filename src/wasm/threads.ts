@@ -14,6 +14,13 @@ import {
 
 /** How long to wait for the workers to start before giving up. */
 const START_TIMEOUT_MS = 15_000;
+/**
+ * After the workers were found late on most recent calls (another process has their core: on a
+ * busy machine two spinning threads run far slower than one), this many calls run on the main
+ * thread alone before splitting is tried again. Safe for results: every kernel gives the same
+ * bits however it is split.
+ */
+const SOLO_CALLS = 1000;
 
 export class ThreadPool {
   readonly parts: number;
@@ -23,6 +30,10 @@ export class ThreadPool {
   private readonly workers: Worker[] = [];
   private readonly kernelIndex = new Map<string, number>(THREADED_KERNELS.map((name, i) => [name, i]));
   private disposed = false;
+  /** Running fraction of recent calls that found the workers late. */
+  private lateness = 0;
+  /** Calls left to run on the main thread alone (see SOLO_CALLS). */
+  private soloCalls = 0;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, parts: number) {
     this.parts = parts;
@@ -57,6 +68,11 @@ export class ThreadPool {
   /** Runs `kernel(...args, part, parts)` for every part, part 0 here, and returns when all are done. */
   run(kernel: ThreadedKernel, fn: (...args: number[]) => unknown, args: number[]): void {
     if (this.disposed) throw new Error("the kernel threads were disposed");
+    if (this.soloCalls > 0) {
+      this.soloCalls--;
+      fn(...args, 0, 1);
+      return;
+    }
     const slots = this.slots;
     for (let i = 0; i < args.length; i++) this.args[i] = args[i]!;
     slots[Slot.kernel] = this.kernelIndex.get(kernel)!;
@@ -65,17 +81,33 @@ export class ThreadPool {
     Atomics.add(slots, Slot.sequence, 1);
     Atomics.notify(slots, Slot.sequence);
     let ownError: unknown = null;
+    const started = performance.now();
     try {
       fn(...args, 0, this.parts);
     } catch (error) {
       ownError = error;
     }
+    const ownDone = performance.now();
     this.waitForWorkers();
+    this.noteLateness(ownDone - started, performance.now() - ownDone);
     if (ownError) throw ownError;
     if (Atomics.load(slots, Slot.failed) !== 0) {
       const message = new TextDecoder().decode(this.errorBytes.slice()).replace(/\0+$/, "");
       Atomics.store(slots, Slot.failed, 0);
       throw new Error(`a kernel worker failed: ${message}`);
+    }
+  }
+
+  /**
+   * The parts of a call are about equal, so workers that finish much later than the main thread
+   * did not get a core. When most recent calls found that, run alone for a while.
+   */
+  private noteLateness(ownMs: number, waitedMs: number): void {
+    const late = waitedMs > Math.max(ownMs, 0.05);
+    this.lateness = 0.9 * this.lateness + (late ? 0.1 : 0);
+    if (this.lateness > 0.5) {
+      this.lateness = 0;
+      this.soloCalls = SOLO_CALLS;
     }
   }
 
