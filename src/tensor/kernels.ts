@@ -6,6 +6,7 @@
 // (the *Sequence kernels) are written once here, for both TypeScript sets, from the step kernels.
 // Shape letters: B batch, T time, V vocabulary, H hidden, G gate rows (1, 3 or 4 times H).
 
+import { CharnnError, ExitCode } from "../errors.js";
 import { Arena, type DType, type FloatArray } from "./arena.js";
 
 /**
@@ -290,7 +291,17 @@ function gemmStrided(
 export const jsKernels: Kernels = withTimeLoops({
   name: "js",
 
-  newArena: (dtype, floats) => new Arena(dtype, floats),
+  newArena: (dtype, floats) => {
+    try {
+      return new Arena(dtype, floats);
+    } catch (error) {
+      // V8's "Array buffer allocation failed" says neither how much nor what to make smaller.
+      if (!(error instanceof RangeError)) throw error;
+      const mebibytes = Math.ceil((floats * (dtype === "float32" ? 4 : 8)) / 2 ** 20);
+      throw new CharnnError(`could not allocate ${mebibytes} MiB for the model and its workspaces`, ExitCode.failure,
+        "use a smaller --batch, --seq-len, --hidden or --layers");
+    }
+  },
 
   gemm(transA, transB, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate) {
     const ai = transA ? 1 : lda, ak = transA ? lda : 1;

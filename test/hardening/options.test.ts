@@ -303,3 +303,17 @@ describe("unknown and conflicting flags: exit 2, one line", () => {
     expect(result.stdout).toBe("");
   });
 });
+
+describe("sizes within every range that no machine holds", () => {
+  // Valid flags, absurd together: 16 layers of 8192 hidden units is about 200 GiB of arena.
+  it.each([["js"], ["wasm"]])("--backend %s: exit 1, one line with the size and what to make smaller", async (backend) => {
+    const folder = await mkdtemp(join(tmpdir(), "charnn-hardening-huge-"));
+    await writeFile(join(folder, "corpus.txt"), "the quick brown fox jumps over the lazy dog\n".repeat(100));
+    const result = await runMain(
+      ["train", "corpus.txt", "--hidden", "8192", "--layers", "16", "--embed", "8192", "--steps", "1", "--backend", backend, "--json", "--out", "run"],
+      { cwd: folder },
+    );
+    expect(expectOneLineError(result, ExitCode.failure)).toMatch(/could not (allocate|grow their memory to) \d{6,} MiB/);
+    expect(result.stderr).toMatch(/\nhint: use a smaller --batch, --seq-len/);
+  });
+});
