@@ -698,8 +698,9 @@ export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, V:
 // ---------------------------------------------------------------------------------------------
 // Streams never mix within a window: row b of h_t depends only on row b of h_{t-1}. So each
 // thread runs every step for its own rows with no hand-off, and the results do not depend on how
-// the batch was split. The per-step products read W_hh packed once for the window (or, for one
-// row, as it is). Buffer layouts are those of src/nn/cell.ts.
+// the batch was split. The per-step products read W_hh packed once for the window; only a batch
+// of one stream reads it as it is (matrix-vector work, summed in another order), never a part
+// that happens to hold one row, or its bits would depend on the split. Layouts: src/nn/cell.ts.
 
 /** LSTM layer forward, steps 0..T−1, rows of this part (wHhT: W_hh packed as op(B) = W_hhᵀ (H, 4H)). */
 export function lstmSequenceForward(T: i32, B: i32, H: i32, gates: usize, hs: usize, cs: usize, tanhC: usize,
@@ -723,7 +724,7 @@ export function lstmSequenceForward(T: i32, B: i32, H: i32, gates: usize, hs: us
   for (let t = 0; t < T; t++) {
     const row = <usize>(t * B + b0);
     const g = gates + row * G * 4;
-    gemmCore(false, true, rows, 0, G, H, hs + row * H * 4, H, rows == 1 ? wHh : 0, H, wHhT, g, G, true, scratch);
+    gemmCore(false, true, rows, 0, G, H, hs + row * H * 4, H, B == 1 ? wHh : 0, H, wHhT, g, G, true, scratch);
     const next = <usize>((t + 1) * B + b0) * H * 4;
     lstmForward(g, cs + row * H * 4, cs + next, tanhC + row * H * 4, hs + next, rows, H);
   }
@@ -742,7 +743,7 @@ export function lstmSequenceBackward(T: i32, B: i32, H: i32, gates: usize, hs: u
     add(dhRows, dOut + row * H * 4, rows * H);
     const dg = dGates + row * G * 4;
     lstmBackward(gates + row * G * 4, cs + row * H * 4, tanhC + row * H * 4, dhRows, dcRows, dg, rows, H);
-    gemmCore(false, false, rows, 0, H, G, dg, G, rows == 1 ? wHh : 0, H, wHhP, dhRows, H, false, scratch);
+    gemmCore(false, false, rows, 0, H, G, dg, G, B == 1 ? wHh : 0, H, wHhP, dhRows, H, false, scratch);
   }
 }
 
@@ -756,7 +757,7 @@ export function gruSequenceForward(T: i32, B: i32, H: i32, xProj: usize, hProj: 
   for (let t = 0; t < T; t++) {
     const row = <usize>(t * B + b0);
     const hp = hProj + row * G * 4, x = xProj + row * G * 4;
-    gemmCore(false, true, rows, 0, G, H, hs + row * H * 4, H, rows == 1 ? wHh : 0, H, wHhT, hp, G, false, scratch);
+    gemmCore(false, true, rows, 0, G, H, hs + row * H * 4, H, B == 1 ? wHh : 0, H, wHhT, hp, G, false, scratch);
     addBias(hp, rows, G, bHh);
     gruForward(x, hp, hs + row * H * 4, x, hs + <usize>((t + 1) * B + b0) * H * 4, rows, H);
   }
@@ -775,7 +776,7 @@ export function gruSequenceBackward(T: i32, B: i32, H: i32, acts: usize, hProj: 
     add(dhRows, dOut + row * H * 4, rows * H);
     const dhh = dHh + row * G * 4;
     gruBackward(hProj + row * G * 4, hs + row * H * 4, acts + row * G * 4, dhRows, dGates + row * G * 4, dhh, rows, H);
-    gemmCore(false, false, rows, 0, H, G, dhh, G, rows == 1 ? wHh : 0, H, wHhP, dhRows, H, true, scratch);
+    gemmCore(false, false, rows, 0, H, G, dhh, G, B == 1 ? wHh : 0, H, wHhP, dhRows, H, true, scratch);
   }
 }
 
@@ -787,7 +788,7 @@ export function rnnSequenceForward(T: i32, B: i32, H: i32, hs: usize, relu: bool
   scratch = scratchOf(scratch, part);
   for (let t = 0; t < T; t++) {
     const out = hs + <usize>((t + 1) * B + b0) * H * 4;
-    gemmCore(false, true, rows, 0, H, H, hs + <usize>(t * B + b0) * H * 4, H, rows == 1 ? wHh : 0, H, wHhT, out, H, true, scratch);
+    gemmCore(false, true, rows, 0, H, H, hs + <usize>(t * B + b0) * H * 4, H, B == 1 ? wHh : 0, H, wHhT, out, H, true, scratch);
     rnnForward(out, rows * H, relu);
   }
 }
@@ -804,6 +805,6 @@ export function rnnSequenceBackward(T: i32, B: i32, H: i32, hs: usize, relu: boo
     add(dhRows, dOut + row * H * 4, rows * H);
     const dp = dGates + row * H * 4;
     rnnBackward(hs + <usize>((t + 1) * B + b0) * H * 4, dhRows, dp, rows * H, relu);
-    gemmCore(false, false, rows, 0, H, H, dp, H, rows == 1 ? wHh : 0, H, wHhP, dhRows, H, false, scratch);
+    gemmCore(false, false, rows, 0, H, H, dp, H, B == 1 ? wHh : 0, H, wHhP, dhRows, H, false, scratch);
   }
 }
