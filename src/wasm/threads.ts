@@ -99,11 +99,13 @@ export class ThreadPool {
   }
 
   /**
-   * The parts of a call are about equal, so workers that finish much later than the main thread
-   * did not get a core. When most recent calls found that, run alone for a while.
+   * The parts of a call are about equal, so workers that finish far later than the main thread
+   * did not get a core. (Merely slower is normal at first: a worker's code starts in V8's
+   * baseline tier and takes a while to be optimised, as the main thread's did.) When most recent
+   * calls found workers that late, run alone for a while.
    */
   private noteLateness(ownMs: number, waitedMs: number): void {
-    const late = waitedMs > Math.max(ownMs, 0.05);
+    const late = waitedMs > 2 * ownMs + 0.1;
     this.lateness = 0.9 * this.lateness + (late ? 0.1 : 0);
     if (this.lateness > 0.5) {
       this.lateness = 0;
