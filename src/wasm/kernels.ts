@@ -302,14 +302,19 @@ class WasmBackend implements WasmKernels {
     return total;
   }
 
-  // The time loops split the batch: every thread runs all T steps for its own streams.
+  // The time loops split the batch: every thread runs all T steps for its own streams, when the
+  // window's recurrent products are big enough to be worth a hand-off.
+
+  private splitsTimeLoop(T: number, B: number, G: number, H: number): boolean {
+    return B > 1 && T * B * G * H >= MIN_THREADED_MACS;
+  }
 
   lstmSequenceForward(T: number, B: number, H: number, gates: FloatArray, hs: FloatArray, cs: FloatArray, tanhC: FloatArray,
     wHh: FloatArray, wHhT: FloatArray): void {
     const args = [T, B, H, this.address(gates, 0), this.address(hs, 0), this.address(cs, 0), this.address(tanhC, 0),
       this.address(wHh, 0), this.address(wHhT, 0), this.scratch];
     // Batch 1, one step (sampling) splits the hidden units when W_hh is big enough to be worth it.
-    this.run("lstmSequenceForward", B > 1 || (T === 1 && 4 * H * H >= MIN_THREADED_GEMV), args);
+    this.run("lstmSequenceForward", this.splitsTimeLoop(T, B, 4 * H, H) || (B === 1 && T === 1 && 4 * H * H >= MIN_THREADED_GEMV), args);
     this.unstage();
   }
 
@@ -318,7 +323,7 @@ class WasmBackend implements WasmKernels {
     const args = [T, B, H, this.address(gates, 0), this.address(hs, 0), this.address(cs, 0), this.address(tanhC, 0),
       this.address(dOut, 0), this.address(dGates, 0), this.address(dh, 0), this.address(dc, 0),
       this.address(wHh, 0), this.address(wHhP, 0), this.scratch];
-    this.run("lstmSequenceBackward", B > 1, args);
+    this.run("lstmSequenceBackward", this.splitsTimeLoop(T, B, 4 * H, H), args);
     this.unstage();
   }
 
@@ -326,7 +331,7 @@ class WasmBackend implements WasmKernels {
     wHh: FloatArray, wHhT: FloatArray): void {
     const args = [T, B, H, this.address(xProj, 0), this.address(hProj, 0), this.address(hs, 0), this.address(bHh, 0),
       this.address(wHh, 0), this.address(wHhT, 0), this.scratch];
-    this.run("gruSequenceForward", B > 1, args);
+    this.run("gruSequenceForward", this.splitsTimeLoop(T, B, 3 * H, H), args);
     this.unstage();
   }
 
@@ -334,13 +339,13 @@ class WasmBackend implements WasmKernels {
     dOut: FloatArray, dGates: FloatArray, dHh: FloatArray, dh: FloatArray, wHh: FloatArray, wHhP: FloatArray): void {
     const args = [T, B, H, this.address(acts, 0), this.address(hProj, 0), this.address(hs, 0), this.address(dOut, 0),
       this.address(dGates, 0), this.address(dHh, 0), this.address(dh, 0), this.address(wHh, 0), this.address(wHhP, 0), this.scratch];
-    this.run("gruSequenceBackward", B > 1, args);
+    this.run("gruSequenceBackward", this.splitsTimeLoop(T, B, 3 * H, H), args);
     this.unstage();
   }
 
   rnnSequenceForward(T: number, B: number, H: number, hs: FloatArray, relu: boolean, wHh: FloatArray, wHhT: FloatArray): void {
     const args = [T, B, H, this.address(hs, 0), flag(relu), this.address(wHh, 0), this.address(wHhT, 0), this.scratch];
-    this.run("rnnSequenceForward", B > 1, args);
+    this.run("rnnSequenceForward", this.splitsTimeLoop(T, B, H, H), args);
     this.unstage();
   }
 
@@ -348,7 +353,7 @@ class WasmBackend implements WasmKernels {
     dh: FloatArray, wHh: FloatArray, wHhP: FloatArray): void {
     const args = [T, B, H, this.address(hs, 0), flag(relu), this.address(dOut, 0), this.address(dGates, 0), this.address(dh, 0),
       this.address(wHh, 0), this.address(wHhP, 0), this.scratch];
-    this.run("rnnSequenceBackward", B > 1, args);
+    this.run("rnnSequenceBackward", this.splitsTimeLoop(T, B, H, H), args);
     this.unstage();
   }
 }

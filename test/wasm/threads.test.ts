@@ -37,7 +37,8 @@ describe("wasm kernel threads", () => {
   });
 
   it.each([2, 3, 5])("whole-layer time loops with %i streams (one or two per thread) give one thread's bits", (B) => {
-    const T = 3, H = 20;
+    // Big enough for every loop to be split (T·B·G·H ≥ 2^18 multiply-adds), H ragged.
+    const T = 16, H = 98;
     const outputs = [one, two].map((k) => {
       const run: Float32Array[] = [];
       for (const [gates, cell] of [[4, "lstm"], [3, "gru"], [1, "rnn"]] as const) {
