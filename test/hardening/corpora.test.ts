@@ -93,7 +93,7 @@ describe("bad corpora: exit 3, one line naming the input, nothing written", () =
   });
 
   it("a file the user may not read: exit 3, permission denied (as an unprivileged user)", async () => {
-    ensureBuilt();
+    await ensureBuilt();
     const cwd = await freshFolder("corpora-private");
     await writeFile(join(cwd, "secret.txt"), good);
     await chmod(join(cwd, "secret.txt"), 0o600);
@@ -137,7 +137,7 @@ describe("corpora that must work", () => {
   });
 
   it("a 50 MB single line trains (through the built binary), with memory bounded", async () => {
-    ensureBuilt();
+    await ensureBuilt();
     const cwd = await freshFolder("corpora-line");
     const unit = Buffer.from("the quick brown fox jumps over the lazy dog, ");
     const bytes = Buffer.allocUnsafe(Math.floor((50 * 1024 * 1024) / unit.length) * unit.length);

@@ -3,13 +3,15 @@
 // backends every crash test runs on, and the one assertion every error case makes (one charnn:
 // line, at most one hint: line, no stack). Test support only: it holds no test and no fake logic.
 
-import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import seedrandom from "seedrandom";
+import ts from "typescript";
 import { afterAll, expect } from "vitest";
 import { main, type CommandHandlers } from "../../src/cli/main.js";
 import { createTestIO } from "../cli/helpers.js";
@@ -34,28 +36,98 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // The built binary
 
-/** Whether a source file is newer than what dist/ was built from (or was never built). */
-function distIsStale(): boolean {
+/** Every .ts file below src/, sorted. */
+function sourceFiles(): string[] {
+  const files: string[] = [];
   const pending = [join(repositoryRoot, "src")];
   while (pending.length > 0) {
     const folder = pending.pop()!;
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) pending.push(path);
-      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
-        const built = join(repositoryRoot, "dist", path.slice(join(repositoryRoot, "src").length).replace(/\.ts$/, ".js"));
-        if (!existsSync(built) || statSync(built).mtimeMs < statSync(path).mtimeMs) return true;
-      }
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) files.push(path);
     }
   }
-  return false;
+  return files.sort();
 }
 
-/** Builds dist/ when a source is newer, so spawned tests never run a stale binary. */
-export function ensureBuilt(): void {
-  if (!distIsStale()) return;
-  const build = spawnSync("npm", ["run", "build"], { cwd: repositoryRoot, encoding: "utf8" });
-  if (distIsStale()) throw new Error(`npm run build left dist/ stale:\n${build.stdout}\n${build.stderr}`);
+/** The root of the build the spawned tests run (bin/charnn.js, dist/, package.json, node_modules). */
+let buildRoot: string | undefined;
+
+/**
+ * Makes the binary the spawned tests run: a private build of the current sources in the system's
+ * temporary folder, shared by every hardening file of a run (it is named by a hash of what went
+ * into it). Private, because other test files rebuild dist/ while tests run (npm run build in
+ * their set-up), and a charnn started at that moment would load half-written modules. The
+ * TypeScript is transpiled file by file (the type check is tsc's job elsewhere); the wasm kernels
+ * come from dist/wasm, which test/global-setup.ts keeps fresh, each once no write is under way.
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (buildRoot !== undefined) return;
+  const wasmNames = readdirSync(join(repositoryRoot, "dist", "wasm")).filter((name) => name.endsWith(".wasm")).sort();
+  const wasm = new Map<string, Buffer>();
+  for (const name of wasmNames) {
+    // A build running elsewhere may be rewriting it: take it once it has rested for two seconds
+    // (no compile check: the relaxed-SIMD build does not compile on every node without a flag).
+    const path = join(repositoryRoot, "dist", "wasm", name);
+    for (let attempt = 0; ; attempt++) {
+      const before = statSync(path).mtimeMs;
+      if (Date.now() - before > 2000) {
+        const bytes = await readFile(path);
+        if (statSync(path).mtimeMs === before) {
+          wasm.set(name, bytes);
+          break;
+        }
+      }
+      if (attempt > 1500) throw new Error(`dist/wasm/${name} kept changing`);
+      await sleep(200);
+    }
+  }
+  const sources = sourceFiles();
+  const hash = createHash("sha256");
+  for (const path of sources) hash.update(path).update(readFileSync(path));
+  for (const [name, bytes] of wasm) hash.update(name).update(bytes);
+  hash.update(readFileSync(join(repositoryRoot, "package.json")));
+  const root = join(tmpdir(), `charnn-hardening-build-${hash.digest("hex").slice(0, 16)}`);
+  if (!existsSync(join(root, "bin", "charnn.js"))) {
+    const staging = `${root}.${process.pid}.${Date.now()}`;
+    for (const path of sources) {
+      const { outputText } = ts.transpileModule(readFileSync(path, "utf8"), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        fileName: path,
+      });
+      const target = join(staging, "dist", relative(join(repositoryRoot, "src"), path).replace(/\.ts$/, ".js"));
+      mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+      writeFileSync(target, outputText);
+    }
+    mkdirSync(join(staging, "dist", "wasm"), { recursive: true, mode: 0o755 });
+    for (const [name, bytes] of wasm) writeFileSync(join(staging, "dist", "wasm", name), bytes);
+    mkdirSync(join(staging, "bin"), { mode: 0o755 });
+    writeFileSync(join(staging, "bin", "charnn.js"), readFileSync(charnnBin));
+    writeFileSync(join(staging, "package.json"), readFileSync(join(repositoryRoot, "package.json")));
+    symlinkSync(join(repositoryRoot, "node_modules"), join(staging, "node_modules"));
+    // Readable by the unprivileged user some tests run charnn as.
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, root);
+    } catch {
+      // Another hardening file built the same thing a moment earlier: use that one.
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  buildRoot = root;
+  // Builds of older sources, from earlier runs, are of no further use.
+  for (const name of readdirSync(tmpdir())) {
+    const path = join(tmpdir(), name);
+    if (!name.startsWith("charnn-hardening-build-") || path === root) continue;
+    if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** bin/charnn.js of the private build; ensureBuilt() must have run (in a beforeAll). */
+function builtBin(): string {
+  if (buildRoot === undefined) throw new Error("call ensureBuilt() in a beforeAll before spawning charnn");
+  return join(buildRoot, "bin", "charnn.js");
 }
 
 export interface Finished {
@@ -97,7 +169,7 @@ export function spawnCharnn(args: string[], options: SpawnCharnnOptions): Runnin
   };
   if (options.uid !== undefined) spawnOptions.uid = options.uid;
   if (options.gid !== undefined) spawnOptions.gid = options.gid;
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script ?? charnnBin, ...args], spawnOptions);
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script ?? builtBin(), ...args], spawnOptions);
   let stdout = "", stderr = "";
   const waiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void }> = [];
   child.stdout!.setEncoding("utf8");
@@ -258,7 +330,7 @@ export async function charnnWithPeakRss(args: string[], options: SpawnCharnnOpti
     const folder = await mkdtemp(join(tmpdir(), "charnn-measure-"));
     created.push(folder);
     measuringScript = join(folder, "measure.mjs");
-    const mainUrl = pathToFileURL(join(repositoryRoot, "dist", "cli", "main.js")).href;
+    const mainUrl = pathToFileURL(join(dirname(dirname(builtBin())), "dist", "cli", "main.js")).href;
     await writeFile(
       measuringScript,
       `const { main } = await import(${JSON.stringify(mainUrl)});\n` +

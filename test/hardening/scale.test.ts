@@ -35,7 +35,7 @@ let corpus: { bytes: Buffer; characters: number };
 let baselineRss: number;
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   cwd = await freshFolder("scale");
   corpus = corpusBytes(MEGABYTES);
   await writeFile(join(cwd, "big.txt"), corpus.bytes);
