@@ -201,6 +201,15 @@ const errnoCode = (error: unknown): string | undefined => {
   return typeof code === "string" ? code : undefined;
 };
 
+/** Why `dir` cannot be made: a file in the way is said as such ("it already exists" would not). */
+function folderError(dir: string, error: unknown): CharnnError {
+  const code = errnoCode(error);
+  if (code === "EEXIST" || code === "ENOTDIR") {
+    return new CharnnError(`cannot use ${dir} as a checkpoint folder: it or a folder above it is a file`, ExitCode.failure, "pass a folder with --out");
+  }
+  return new CharnnError(`cannot create folder ${dir}: ${describeErrno(error)}`, ExitCode.failure, errnoHint(error));
+}
+
 async function pathExists(path: string): Promise<boolean> {
   try {
     await fsPromises.stat(path);
@@ -304,7 +313,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, option
   try {
     await fsPromises.mkdir(dir, { recursive: true });
   } catch (error) {
-    throw new CharnnError(`cannot create folder ${dir}: ${describeErrno(error)}`, ExitCode.failure, errnoHint(error));
+    throw folderError(dir, error);
   }
   await removeLeftoverTemporaryFiles(dir);
   const numberedName = numberedCheckpointName(state.step);
@@ -499,7 +508,7 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   try {
     await fsPromises.mkdir(dir, { recursive: true });
   } catch (error) {
-    throw new CharnnError(`cannot create folder ${dir}: ${describeErrno(error)}`, ExitCode.failure, errnoHint(error));
+    throw folderError(dir, error);
   }
   const lockPath = join(dir, ".lock");
   const record: LockRecord = {

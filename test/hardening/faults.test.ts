@@ -150,3 +150,15 @@ describe("a real permission denied, as an unprivileged user", () => {
     await chmod(cwd, 0o755);
   });
 });
+
+describe("an --out that is not a folder", () => {
+  it.each([["a file", "corpus.txt"], ["below a file", "corpus.txt/run"]])("%s: exit 1, one line saying so, nothing changed", async (_what, out) => {
+    const cwd = await freshFolder("faults-out-file");
+    await writeFile(join(cwd, "corpus.txt"), generatedText(4000, 31));
+    const before = await readFile(join(cwd, "corpus.txt"));
+    const result = await runMain([...RUN, "--steps", "5", "--out", out], { cwd });
+    expect(expectOneLineError(result, ExitCode.failure)).toMatch(/^cannot use .*corpus\.txt(\/run)? as a checkpoint folder: it or a folder above it is a file$/);
+    expect(result.stderr).toMatch(/\nhint: pass a folder with --out\n$/);
+    expect((await readFile(join(cwd, "corpus.txt"))).equals(before)).toBe(true);
+  });
+});
