@@ -115,9 +115,9 @@ export const TRAIN_DEFAULTS: TrainConfig = Object.freeze<TrainConfig>({
   initFrom: null, // start a new run from this checkpoint's weights
   dryRun: false, // validate everything, build the model, train nothing
   backend: "auto",
-  // Worker threads for the wasm kernels; 0 = available cores. One by default: on this project's
-  // 2-core machine two threads trained the default model 20% slower and a tiny one 3-4x slower.
-  threads: 1,
+  // Worker threads for the wasm kernels; 0 = available cores. Tiny models never start workers,
+  // and calls that keep finding the workers late fall back to one thread (src/wasm/threads.ts).
+  threads: 0,
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ function warnUnknown(io: CliIO, vocabulary: Vocabulary, unknown: Map<number, num
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : "-");
 
 export async function runEval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
-  const kernels = selectKernels("auto");
+  const kernels = selectKernels("auto", 0);
   try {
     return await evalWith(kernels, options, inputs, io);
   } finally {

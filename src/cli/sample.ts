@@ -179,7 +179,7 @@ function checkCombinations(options: SampleOptions): void {
 
 export async function runSample(options: SampleOptions, io: CliIO): Promise<number> {
   checkCombinations(options);
-  const kernels = selectKernels("auto");
+  const kernels = selectKernels("auto", 0);
   try {
     await sampleWith(kernels, options, io);
   } finally {
