@@ -1,9 +1,8 @@
-// Hardening (issue 6), damaged and foreign checkpoints through the real commands: a checkpoint
-// truncated at many offsets, with bytes flipped, of another format or version, with wrong
-// shapes, NaN or infinite weights, missing fields, a vocabulary that does not match the weights,
-// a config that describes another model, and files that are not JSON at all. Each goes through
-// sample, eval, info, train --resume and train --init-from: exit 3, one line (and at most a hint),
-// nothing on stdout, and the damaged file left as it was. A subset runs through the built binary.
+// Hardening (issue 6): damaged and foreign checkpoints (truncated, flipped, foreign, other
+// versions, wrong shapes, NaN/inf, missing fields, mismatched vocabulary or config, not JSON)
+// through sample, eval, info, train --resume and --init-from, in-process and a subset spawned:
+// exit 3, one line (and at most a hint), nothing on stdout, the file left as it was.
+// Not the format's unit tests (test/checkpoint/); the fuzzing is in fuzz.test.ts.
 
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";

@@ -1,10 +1,7 @@
-// Hardening (issue 6), bad corpora through charnn train and charnn eval: missing files, folders
-// with no text, empty files, a single character, text shorter than one window, binary data,
-// invalid UTF-8 of every kind, broken UTF-16, and a file the user may not read (as an
-// unprivileged user, since the tests run as root). Each: exit 3, one line naming the input (for
-// decoding errors, the byte), nothing on stdout and nothing written. And what must work: UTF-16
-// with a byte-order mark and UTF-8 with one (the same text as plain UTF-8, by its fingerprint),
-// CRLF kept as it is, and a 50 MB single line with memory bounded.
+// Hardening (issue 6): bad corpora through train and eval (missing, empty, folders without
+// text, one character, shorter than a window, binary, invalid UTF-8 and UTF-16, unreadable as an
+// unprivileged user): exit 3, one line naming the input and byte, nothing written. And what must
+// work: UTF-16 and BOM text equal to plain UTF-8, and a 50 MB single line with bounded memory.
 
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";

@@ -1,9 +1,8 @@
-// Hardening (issue 6), writes that fail (--json keeps progress off stderr, so the error is alone there): disk full, quota, permission denied, read-only file
-// system, I/O errors and files too large, injected (CHARNN_FAULT) at every step of an atomic
-// write and on different calls of a resumed run's saves; and a real permission denied, by running
-// charnn as an unprivileged user on a folder it may not write (the tests run as root, for whom
-// chmod forbids nothing). Each: exit 1, one line saying what happened, every checkpoint in the
-// folder still loads, no temporary file or lock left, and the run resumes to the exact bytes.
+// Hardening (issue 6): checkpoint writes that fail, injected with CHARNN_FAULT (7 errno codes at
+// every step of an atomic write, on first and later calls) and for real, as an unprivileged user
+// on a folder it may not write (tests run as root, whom chmod does not stop). Each: exit 1, one
+// line saying what happened, every checkpoint still loads, and the run resumes to the exact bytes.
+// (--json keeps progress off stderr, so the error is alone there.)
 
 import { chmod, cp, readFile, readdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";

@@ -1,9 +1,8 @@
-// Hardening (issue 6), property-based fuzzing with fast-check, seeded so a failure replays:
-// the checkpoint loader on real checkpoints cut, flipped and spliced at the byte level, edited
-// field by field and re-sealed (so the checksum passes and the field checks are what is tested),
-// and on arbitrary JSON; and option parsing, main(argv) with generated argv for every command.
-// The properties: never a crash or a stack, a CharnnError with a one-line message and the right
-// exit code, and whatever is accepted is usable (a model builds from it, a config re-validates).
+// Hardening (issue 6): property-based fuzzing with fast-check, seeded so a failure replays — the
+// checkpoint loader on real checkpoints damaged byte by byte, edited field by field and re-sealed
+// (so the field checks, not the checksum, are what is tested), and on arbitrary JSON; and main()
+// with generated argv for every command. Never a crash or a stack: a one-line CharnnError with the
+// right exit code, and whatever is accepted is usable (a model builds, a config re-validates).
 
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";

@@ -1,7 +1,7 @@
-// Shared support for the hardening suite (issue 6): temporary folders, generated corpora, the
-// built binary spawned with stdout, stderr and exit code kept apart, main() run in-process, the
-// backends every crash test runs on, and the one assertion every error case makes (one charnn:
-// line, at most one hint: line, no stack). Test support only: it holds no test and no fake logic.
+// Shared support for the hardening suite (issue 6): temporary folders, generated corpora, a
+// private build of charnn spawned with stdout, stderr and exit code kept apart, main() in-process,
+// peak memory, the backends every crash test runs on, and the error contract every case asserts
+// (one charnn: line, at most one hint: line, no stack). Test support only: no tests, no fakes.
 
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";

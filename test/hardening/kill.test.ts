@@ -1,9 +1,7 @@
-// Hardening (issue 6), crashes: SIGKILL at 20 seeded random moments of one training run, on every
-// backend and thread count — during start-up (lock, corpus, checkpoint loading), at a random step,
-// and inside checkpoint writes (CHARNN_HOLD_WRITE_MS holds each complete temporary file open before
-// its rename, and the kill comes while one is on disk). After every kill each checkpoint in the
-// folder loads; --resume picks the run up (taking over the dead run's lock), and the run finished
-// in 21 pieces holds exactly the bytes of the run that was never interrupted.
+// Hardening (issue 6): SIGKILL at 20 seeded random moments of one training run — in start-up, at a
+// random step, inside checkpoint writes held open by CHARNN_HOLD_WRITE_MS — on js, wasm and wasm
+// with two threads. After every kill each checkpoint in the folder loads; --resume takes over the
+// dead run's lock, and the run finished in 21 pieces equals the uninterrupted one bit for bit.
 
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";

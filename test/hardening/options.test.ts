@@ -1,8 +1,7 @@
-// Hardening (issue 6), bad options: every numeric option of every command at each value outside
-// its range (negative, NaN, absurdly large, and 0 where 0 means nothing), the values at the edge
-// that are valid (--temp 0, --seed 0, --dropout 0, ...), the same values through --config, and
-// unknown and conflicting flags. Each error: exit 2, one line naming the flag, nothing on stdout.
-// The table is checked against the options commander declares, so a new numeric flag needs cases.
+// Hardening (issue 6): every numeric option of every command outside its range (negative, NaN,
+// absurdly large, 0 where 0 means nothing), by flag and by --config; the valid edges (--temp 0,
+// --seed 0, --dropout 0, ...); unknown and conflicting flags: exit 2, one line naming the flag.
+// The table is checked against what commander declares, so a new numeric flag needs its cases.
 
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

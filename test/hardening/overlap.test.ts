@@ -1,8 +1,7 @@
-// Hardening (issue 6), overlap: two `charnn train` runs on one --out (a cron line that fires again
-// while the last run is still going), four started at the same instant, a stale lock left by a
-// run killed with SIGKILL (and one killed while writing the lock itself), two runs racing to take
-// over the same stale lock, and readers (sample, info) while a run replaces its checkpoints.
-// The second run is refused with exit 5 and a clear line; exactly one run ever trains a folder.
+// Hardening (issue 6): runs that overlap on one --out (cron firing again, four at once, new runs
+// before and after a save), stale locks (SIGKILL, a half-written lock, two runs racing to take one
+// over), and readers while a run replaces its checkpoints. Every loser exits 5 with a clear line;
+// exactly one run ever trains a folder, and a reader always sees a whole checkpoint.
 
 import { existsSync } from "node:fs";
 import { readFile, utimes, writeFile } from "node:fs/promises";

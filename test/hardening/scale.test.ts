@@ -1,8 +1,6 @@
-// Hardening (issue 6), scale: a large corpus from a file and from stdin, trained for one step,
-// with the process's peak RSS measured. Memory must stay proportional to the text held as typed
-// arrays — a few bytes a character — never the text as one JavaScript string (2 bytes a UTF-16
-// unit on top, and V8 caps strings near 512 MB) or an array of characters (tens of bytes each).
-// By default 20 MB each way; CHARNN_SOAK=1 runs 100 MB each way and prints the figures, by hand:
+// Hardening (issue 6): a large corpus from a file and from stdin, trained one step, peak RSS
+// measured: a few bytes a character, the text held as typed arrays, never as one JavaScript
+// string or an array of characters. 20 MB each way by default; 100 MB with the figures printed:
 //   CHARNN_SOAK=1 npx vitest run test/hardening/scale.test.ts
 
 import { writeFile } from "node:fs/promises";

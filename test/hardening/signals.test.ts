@@ -1,8 +1,7 @@
-// Hardening (issue 6), signals on every backend and thread count: SIGINT at a seeded random step
-// (exit 130), SIGTERM while a checkpoint write is held open (exit 143, the save in progress
-// completes), and SIGTERM at a random moment of start-up, one after another on the same run.
-// Each stop leaves a checkpoint at the step it reports, no lock and no temporary file; the run,
-// resumed after all three, holds exactly the bytes of the run that was never interrupted.
+// Hardening (issue 6): SIGINT at a seeded random step (exit 130), SIGTERM inside a held checkpoint
+// write (exit 143, the save completes) and SIGTERM in start-up, one after another on one run, on
+// js, wasm and wasm with two threads. Each stop leaves a checkpoint at the step it reports and no
+// lock; resumed after all three, the run equals the uninterrupted one bit for bit.
 
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
