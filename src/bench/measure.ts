@@ -14,7 +14,7 @@ import { fingerprintCodePoints } from "../data/fingerprint.js";
 import { Vocabulary } from "../data/vocab.js";
 import { CharnnError, ExitCode } from "../errors.js";
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from "../checkpoint/format.js";
-import { expectedShapes, modelConfigOf, modelFromCheckpoint, weightRecords } from "../checkpoint/model.js";
+import { expectedShapes, modelConfigOf, modelFromCheckpoint, trainingCheckpoint } from "../checkpoint/model.js";
 import { loadCheckpoint, saveCheckpoint } from "../checkpoint/store.js";
 import { Workspace } from "../nn/model.js";
 import { optimizerDefaults } from "../optim/optimizers.js";
@@ -23,7 +23,6 @@ import { generateText } from "../sample/text.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng } from "../tensor/rng.js";
 import { Trainer } from "../train/trainer.js";
-import { packageVersion } from "../version.js";
 import type { CharnnRun } from "./results.js";
 import { iterationsToFill, median, nowMs, timeMs, timeMsAsync } from "./timing.js";
 import { kernelsFor, kernelThreads, releaseKernels, variantLabel, type Variant } from "./variants.js";
@@ -199,25 +198,13 @@ export function evalLoss(workspace: Workspace, tokens: Uint32Array): { chars: nu
 
 /** What `charnn train` would save for this workload's trainer now. */
 export function checkpointState({ trainer, config, vocabulary, text, kernels }: PreparedWorkload): CheckpointState {
-  const snapshot = trainer.snapshot();
-  return {
-    charnnVersion: packageVersion(),
-    createdAt: new Date().toISOString(),
-    command: ["bench"],
-    config: { ...config } as unknown as Record<string, unknown>,
-    vocabulary: vocabulary.toJSON(),
-    params: weightRecords(trainer.model),
-    optimizer: { type: snapshot.optimizer.type, step: snapshot.optimizer.step, buffers: snapshot.optimizer.buffers as Record<string, Float32Array> },
-    rng: snapshot.rng,
-    cursor: snapshot.cursor,
-    hiddenState: snapshot.hiddenState as Float32Array,
-    step: snapshot.step,
-    epoch: trainer.epoch,
+  return trainingCheckpoint(trainer, {
+    config, vocabulary, command: ["bench"],
     history: { train: Number.isFinite(trainer.lastLoss) ? [[trainer.step, trainer.lastLoss]] : [], validation: [] },
     bestValidationLoss: null,
     corpus: { fingerprint: fingerprintCodePoints(text), length: text.length },
-    runtime: { backend: kernels.name, threads: kernelThreads(kernels), node: process.version, platform: `${process.platform}-${process.arch}` },
-  };
+    kernels,
+  });
 }
 
 /** Medians over `runs` of encode, decode, and the store's save (atomic write) and load (read, checksum, decode). */

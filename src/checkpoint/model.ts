@@ -9,6 +9,8 @@ import type { Arena, DType } from "../tensor/arena.js";
 import { jsKernels, type Kernels } from "../tensor/kernels.js";
 import { CharModel } from "../nn/model.js";
 import { parameterShapes, type ModelConfig } from "../nn/params.js";
+import type { Trainer } from "../train/trainer.js";
+import { packageVersion } from "../version.js";
 import type { CheckpointState, TensorRecord } from "./format.js";
 
 /** The model part of a training config, for a vocabulary of V characters. */
@@ -87,4 +89,37 @@ export function modelFromCheckpoint(state: CheckpointState, extraFloats: (model:
   const model = new CharModel(modelConfig, arena);
   loadWeights(model, state.params);
   return { model, vocabulary, config, arena };
+}
+
+export interface RunRecord {
+  config: TrainConfig;
+  vocabulary: Vocabulary;
+  command: string[];
+  history: CheckpointState["history"];
+  bestValidationLoss: number | null;
+  corpus: CheckpointState["corpus"];
+  kernels: Kernels;
+}
+
+/** Everything a checkpoint holds for a trainer now: its exact state plus the run's record. */
+export function trainingCheckpoint(trainer: Trainer, run: RunRecord): CheckpointState {
+  const snapshot = trainer.snapshot();
+  return {
+    charnnVersion: packageVersion(),
+    createdAt: new Date().toISOString(),
+    command: run.command,
+    config: { ...run.config } as unknown as Record<string, unknown>,
+    vocabulary: run.vocabulary.toJSON(),
+    params: weightRecords(trainer.model),
+    optimizer: { type: snapshot.optimizer.type, step: snapshot.optimizer.step, buffers: snapshot.optimizer.buffers as Record<string, Float32Array> },
+    rng: snapshot.rng,
+    cursor: snapshot.cursor,
+    hiddenState: snapshot.hiddenState as Float32Array,
+    step: snapshot.step,
+    epoch: trainer.epoch,
+    history: run.history,
+    bestValidationLoss: run.bestValidationLoss,
+    corpus: run.corpus,
+    runtime: { backend: run.kernels.name, threads: run.kernels.threads, node: process.version, platform: `${process.platform}-${process.arch}` },
+  };
 }

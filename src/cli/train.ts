@@ -12,7 +12,7 @@ import { fingerprintCodePoints } from "../data/fingerprint.js";
 import { Vocabulary } from "../data/vocab.js";
 import { badInput, CharnnError, ExitCode, usageError } from "../errors.js";
 import type { CheckpointState } from "../checkpoint/format.js";
-import { expectedShapes, modelConfigOf, weightRecords } from "../checkpoint/model.js";
+import { expectedShapes, modelConfigOf, trainingCheckpoint } from "../checkpoint/model.js";
 import { acquireLock, faultsFromEnv, loadCheckpoint, nodeAtomicFs, saveCheckpoint, withFaults } from "../checkpoint/store.js";
 import { CharModel, Workspace } from "../nn/model.js";
 import { parameterCount } from "../nn/params.js";
@@ -23,7 +23,6 @@ import { Sampler } from "../sample/sampler.js";
 import { generateText } from "../sample/text.js";
 import { runLoop, totalSteps, type Progress } from "../train/loop.js";
 import { Trainer, type TrainerOptions } from "../train/trainer.js";
-import { packageVersion } from "../version.js";
 import { selectKernels } from "./backend.js";
 import type { CliIO, SignalName } from "./io.js";
 import { watchForClosedPipe, writeOut } from "./io.js";
@@ -236,27 +235,13 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
     io.signals?.on("SIGTERM", handlers.SIGTERM);
 
     try {
-      const buildState = (): CheckpointState => {
-        const snapshot = trainer.snapshot();
-        return {
-          charnnVersion: packageVersion(),
-          createdAt: new Date().toISOString(),
-          command: process.argv.slice(2),
-          config: { ...config } as unknown as Record<string, unknown>,
-          vocabulary: vocabulary.toJSON(),
-          params: weightRecords(trainer.model),
-          optimizer: { type: snapshot.optimizer.type, step: snapshot.optimizer.step, buffers: snapshot.optimizer.buffers as Record<string, Float32Array> },
-          rng: snapshot.rng,
-          cursor: snapshot.cursor,
-          hiddenState: snapshot.hiddenState as Float32Array,
-          step: snapshot.step,
-          epoch: trainer.epoch,
-          history: { train: progress.train, validation: progress.validation },
-          bestValidationLoss: progress.bestValidationLoss,
-          corpus: { fingerprint, length: corpus.codePoints.length },
-          runtime: { backend: kernels.name, threads: kernels.threads, node: process.version, platform: `${process.platform}-${process.arch}` },
-        };
-      };
+      const buildState = (): CheckpointState => trainingCheckpoint(trainer, {
+        config, vocabulary, command: process.argv.slice(2),
+        history: { train: progress.train, validation: progress.validation },
+        bestValidationLoss: progress.bestValidationLoss,
+        corpus: { fingerprint, length: corpus.codePoints.length },
+        kernels,
+      });
 
       reporter.event({
         type: "start",
