@@ -3,6 +3,7 @@
 // the reporter — and maps how the run ended to an exit code. The numeric work is in
 // src/train; the file format in src/checkpoint.
 
+import { constants as bufferConstants } from "node:buffer";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { TrainConfig } from "../config.js";
@@ -34,6 +35,8 @@ const FIXED_ON_RESUME = ["model", "activation", "layers", "hidden", "embed", "le
 const CHANGES_TRAJECTORY = ["dropout", "lr", "momentum", "lrSchedule", "lrDecay", "lrDecayEvery", "warmup", "clip", "clipMode", "weightDecay"] as const;
 /** The model-shape options that --init-from takes from its checkpoint. */
 const MODEL_SHAPE = ["model", "activation", "layers", "hidden", "embed", "learnInit"] as const;
+
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
 const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
@@ -178,6 +181,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   }
 
   const modelConfig = modelConfigOf(config, vocabulary.size);
+  checkCheckpointFits(config, parameterCount(modelConfig));
   const windows = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
 
   if (config.dryRun) {
@@ -289,6 +293,25 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
     }
   } finally {
     kernels.dispose();
+  }
+}
+
+/**
+ * A checkpoint is one JSON text, and node holds at most MAX_STRING_LENGTH characters in a string
+ * (2^29 - 24 on 64-bit node 20). A model whose weights and optimiser state, in base64, pass that
+ * could never be saved: refuse it before training, not at its first save hours later.
+ */
+function checkCheckpointFits(config: TrainConfig, parameters: number): void {
+  const floats = parameters * (1 + Optimizer.bufferNames(optimizerSettings(config)).length);
+  const characters = Math.ceil((floats * 4) / 3) * 4;
+  // The rest of the document (config, vocabulary, history) is small beside the tensors.
+  const limit = Math.floor(MAX_STRING_LENGTH * 0.95);
+  if (characters > limit) {
+    const mb = (n: number) => `${Math.round(n / 1e6).toLocaleString("en-US")} MB`;
+    throw usageError(
+      `this model's checkpoint would be about ${mb(characters)} of text, more than the ${mb(limit)} node can hold in one string`,
+      `${parameters.toLocaleString("en-US")} parameters with ${config.optimizer}: lower --hidden or --layers (or --embed) to about ${Math.floor((parameters * limit) / characters).toLocaleString("en-US")} parameters`,
+    );
   }
 }
 

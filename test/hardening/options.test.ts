@@ -304,15 +304,36 @@ describe("unknown and conflicting flags: exit 2, one line", () => {
 });
 
 describe("sizes within every range that no machine holds", () => {
-  // Valid flags, absurd together: 16 layers of 8192 hidden units is about 200 GiB of arena.
+  // Valid flags, absurd together: 1024 streams of 1024 steps through 2048 LSTM units would need
+  // about 100 GB of workspace (the model itself, 17 million parameters, is fine).
   it.each([["js"], ["wasm"]])("--backend %s: exit 1, one line with the size and what to make smaller", async (backend) => {
     const folder = await mkdtemp(join(tmpdir(), "charnn-hardening-huge-"));
-    await writeFile(join(folder, "corpus.txt"), "the quick brown fox jumps over the lazy dog\n".repeat(100));
+    await writeFile(join(folder, "corpus.txt"), "the quick brown fox jumps over the lazy dog\n".repeat(25_000));
     const result = await runMain(
-      ["train", "corpus.txt", "--hidden", "8192", "--layers", "16", "--embed", "8192", "--steps", "1", "--backend", backend, "--json", "--out", "run"],
+      ["train", "corpus.txt", "--hidden", "2048", "--layers", "1", "--batch", "1024", "--seq-len", "1024", "--val-frac", "0", "--steps", "1", "--backend", backend, "--json", "--out", "run"],
       { cwd: folder },
     );
-    expect(expectOneLineError(result, ExitCode.failure)).toMatch(/could not (allocate|grow their memory to) \d{6,} MiB/);
+    expect(expectOneLineError(result, ExitCode.failure)).toMatch(/could not (allocate|grow their memory to) \d{4,} MiB/);
     expect(result.stderr).toMatch(/\nhint: use a smaller --batch, --seq-len/);
+  });
+});
+
+describe("a model whose checkpoint could never be written", () => {
+  // 3 layers of 2048 LSTM units is 84 million parameters: with Adam's two moments, 1.3 GB of
+  // base64, past the longest string node can hold. It used to train to its first save and then
+  // end with "unexpected error: Invalid string length".
+  it("is refused before training, with exit 2 and the size to aim for; --dry-run says the same", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "charnn-hardening-bigckpt-"));
+    await writeFile(join(folder, "corpus.txt"), "the quick brown fox jumps over the lazy dog\n".repeat(100));
+    for (const extra of [[], ["--dry-run"]]) {
+      const started = performance.now();
+      const result = await runMain(["train", "corpus.txt", "--hidden", "2048", "--layers", "3", "--backend", "js", "--steps", "1", "--out", "run", ...extra], { cwd: folder });
+      expect(expectOneLineError(result, ExitCode.usage)).toMatch(/^this model's checkpoint would be about 1,\d{3} MB of text, more than the 510 MB node can hold in one string$/);
+      expect(result.stderr).toMatch(/\nhint: 8\d,\d{3},\d{3} parameters with adam: lower --hidden or --layers \(or --embed\) to about 3\d,\d{3},\d{3} parameters\n$/);
+      expect(performance.now() - started).toBeLessThan(3000);
+    }
+    // A third of that fits, and is not refused.
+    const fits = await runMain(["train", "corpus.txt", "--hidden", "1024", "--layers", "3", "--backend", "js", "--steps", "1", "--out", "run", "--dry-run"], { cwd: folder });
+    expect(fits.code, fits.stderr).toBe(ExitCode.ok);
   });
 });
