@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { TrainConfig } from "../config.js";
 import { StreamBatcher, splitValidation } from "../data/batches.js";
-import { readCorpus } from "../data/corpus.js";
+import { STDIN_INPUT, readCorpus } from "../data/corpus.js";
 import { fingerprintCodePoints } from "../data/fingerprint.js";
 import { Vocabulary } from "../data/vocab.js";
 import { badInput, CharnnError, ExitCode, usageError } from "../errors.js";
@@ -171,7 +171,15 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   const encoded = encodeInPlace(corpus.codePoints, vocabulary);
   let train: Uint32Array, validation: Uint32Array;
   if (config.valFile) {
+    // Standard input can be read once: as the training text it would leave nothing to validate on.
+    if (config.valFile === STDIN_INPUT && inputs.includes(STDIN_INPUT)) {
+      throw usageError(`"-" (standard input) cannot be both the training text and --val-file`, "put the validation text in a file");
+    }
     const valCorpus = await readCorpus([config.valFile], { stdin: io.stdin, cwd: io.cwd });
+    // Asked for by name, so an empty one is a mistake, not a wish to skip validation.
+    if (valCorpus.codePoints.length === 0) {
+      throw badInput(`the validation text is empty (${valCorpus.sources.join(", ")})`, "give --val-file a file with text, or leave it out to hold out --val-frac of the corpus");
+    }
     const { indices, unknown } = vocabulary.encode(valCorpus.codePoints);
     if (unknown.size > 0) warn(`${config.valFile}: ${[...unknown.values()].reduce((a, b) => a + b, 0)} characters not in the training text are left out of validation`);
     train = encoded;

@@ -103,6 +103,32 @@ describe("bad corpora: exit 3, one line naming the input, nothing written", () =
   });
 });
 
+describe("validation text", () => {
+  it("standard input as both the training text and --val-file: exit 2, one line (it was silently no validation)", async () => {
+    const cwd = await freshFolder("corpora-val-stdin");
+    const result = await runMain(["train", "-", "--val-file", "-", ...TRAIN, "--out", "run"], { cwd, stdin: good.toString("utf8") });
+    expect(expectOneLineError(result, ExitCode.usage)).toBe('"-" (standard input) cannot be both the training text and --val-file');
+    expect(existsSync(join(cwd, "run"))).toBe(false);
+  });
+
+  it("an empty --val-file: exit 3, one line (it was silently no validation)", async () => {
+    const cwd = await freshFolder("corpora-val-empty");
+    await writeFile(join(cwd, "corpus.txt"), good);
+    await writeFile(join(cwd, "val.txt"), "");
+    const result = await runMain(["train", "corpus.txt", "--val-file", "val.txt", ...TRAIN, "--out", "run"], { cwd });
+    expect(expectOneLineError(result, ExitCode.badInput)).toBe("the validation text is empty (val.txt)");
+    expect(existsSync(join(cwd, "run"))).toBe(false);
+  });
+
+  it("--val-file from standard input with the training text from a file still works", async () => {
+    const cwd = await freshFolder("corpora-val-ok");
+    await writeFile(join(cwd, "corpus.txt"), good);
+    const result = await runMain(["train", "corpus.txt", "--val-file", "-", ...TRAIN, "--eval-every", "1", "--out", "run"], { cwd, stdin: generatedText(500, 43) });
+    expect(result.code, result.stderr).toBe(ExitCode.ok);
+    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).bestValidationLoss).not.toBeNull();
+  });
+});
+
 describe("corpora that must work", () => {
   const text = "Grüße aus 日本 😀\nthe quick brown fox\r\n".repeat(60);
 
