@@ -1,5 +1,5 @@
-// Runs once before the test files: builds dist/ when the wasm kernels or the worker entry are
-// missing or older than their sources. Workers load built JavaScript only, and the wasm kernels
+// Runs once before the test files: builds dist/ when it is missing or older than any source
+// (the end-to-end tests spawn bin/charnn.js, which runs dist/). Workers load built JavaScript only, and the wasm kernels
 // are compiled by `npm run build`, so the tests of both backends need them fresh.
 
 import { spawnSync } from "node:child_process";
@@ -8,15 +8,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const outputs = ["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/wasm/${name}`);
-const sourceDirs = ["assembly", "src/wasm"];
+const outputs = [
+  ...["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/wasm/${name}`),
+  "dist/cli/main.js",
+];
+const sourceDirs = ["assembly", "src"];
 
 const mtime = (path: string): number => statSync(join(root, path)).mtimeMs;
 
 function newestSource(): number {
   let newest = 0;
   for (const dir of sourceDirs) {
-    for (const name of readdirSync(join(root, dir))) {
+    for (const name of readdirSync(join(root, dir), { recursive: true }) as string[]) {
       if (name.endsWith(".ts") || name.endsWith(".json")) newest = Math.max(newest, mtime(join(dir, name)));
     }
   }

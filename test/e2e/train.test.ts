@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint, processIsAlive } from "../../src/checkpoint/store.js";
 import { ExitCode } from "../../src/errors.js";
 
@@ -90,11 +90,8 @@ afterAll(async () => {
   await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
 });
 
-beforeAll(async () => {
-  // The binary runs dist/: build it from the sources under test.
-  const build = await run("npm", ["run", "build"], { cwd: repositoryRoot, env: { ...process.env } as Record<string, string> }).done;
-  if (build.code !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-}, 120_000);
+// The binary runs dist/, which test/global-setup.ts rebuilds once, before any test file runs,
+// whenever a source is newer: building here would rewrite dist/ under other files' processes.
 
 /** Deterministic text of about `length` characters (the same generator idea as the in-process tests). */
 function generatedText(length: number, seed = 3): string {
