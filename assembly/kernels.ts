@@ -2,7 +2,7 @@
 // arithmetic and whole recurrent time loops, on float32 buffers in an imported, shared memory.
 // Not here: allocation (the JS side hands out every pointer), threads (the JS side runs one call
 // per thread with its own `part`), static data (none, so that instances sharing one memory never
-// re-initialise each other). Pointers are bytes, sizes elements, shapes as in src/tensor/kernels.ts.
+// re-initialise each other). Pointers are bytes, sizes elements, shapes as in src/core/tensor/kernels.ts.
 
 // ---------------------------------------------------------------------------------------------
 // Matrix products
@@ -333,7 +333,7 @@ function gemmCore(
   return min(N, splitStart((N + NR - 1) / NR, part, parts) * NR);
 }
 
-/** C (+)= op(A)·op(B), columns split between parts (see src/tensor/kernels.ts for the contract). */
+/** C (+)= op(A)·op(B), columns split between parts (see src/core/tensor/kernels.ts for the contract). */
 export function gemm(
   transA: bool, transB: bool, M: i32, N: i32, K: i32,
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
@@ -700,7 +700,7 @@ export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, V:
 // thread runs every step for its own rows with no hand-off, and the results do not depend on how
 // the batch was split. The per-step products read W_hh packed once for the window; only a batch
 // of one stream reads it as it is (matrix-vector work, summed in another order), never a part
-// that happens to hold one row, or its bits would depend on the split. Layouts: src/nn/cell.ts.
+// that happens to hold one row, or its bits would depend on the split. Layouts: src/core/nn/cell.ts.
 
 /** LSTM layer forward, steps 0..T−1, rows of this part (wHhT: W_hh packed as op(B) = W_hhᵀ (H, 4H)). */
 export function lstmSequenceForward(T: i32, B: i32, H: i32, gates: usize, hs: usize, cs: usize, tanhC: usize,

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outputs = [
-  ...["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/wasm/${name}`),
+  ...["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/node/wasm/${name}`),
   "dist/cli/main.js",
 ];
 const sourceDirs = ["assembly", "src"];

@@ -3,7 +3,7 @@
 // workload gets a fresh process so its peak RSS is its own. Not meant to be run by hand:
 // run.ts passes the spec as one JSON argument.
 
-import { CharnnError } from "../errors.js";
+import { CharnnError } from "../core/errors.js";
 import { measureWorkload, type MeasureSpec } from "./measure.js";
 import { RESULT_PREFIX } from "./results.js";
 

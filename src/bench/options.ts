@@ -1,7 +1,7 @@
 // The options of `npm run bench`, one typed object, and the strict parse of its argv. Pure: the
 // run decides what to do with them. Unknown flags and values are usage errors, as in the CLI.
 
-import { usageError } from "../errors.js";
+import { usageError } from "../core/errors.js";
 import { BENCH_BACKENDS, type BenchBackend } from "./variants.js";
 import { WORKLOAD_IDS, type WorkloadId } from "./workloads.js";
 

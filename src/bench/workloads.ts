@@ -2,9 +2,9 @@
 // GRU and Elman cells at C2's size, as plain data, and the arithmetic that turns a rate into
 // GFLOP/s. Pure: nothing here runs a model or reads the clock; measure.ts does that.
 
-import type { CellType } from "../nn/params.js";
-import type { OptimizerType } from "../optim/optimizers.js";
-import type { ClipMode } from "../optim/clip.js";
+import type { CellType } from "../core/nn/params.js";
+import type { OptimizerType } from "../core/optim/optimizers.js";
+import type { ClipMode } from "../core/optim/clip.js";
 
 export type WorkloadId = "C1" | "C2" | "C3" | "GRU" | "RNN";
 
@@ -72,7 +72,7 @@ export interface ProductShape {
 }
 
 /**
- * Every matrix product one training step of charnn's model makes (src/nn/model.ts and the cell
+ * Every matrix product one training step of charnn's model makes (src/core/nn/model.ts and the cell
  * files), with one-hot input, so layer 0 has no input product: its projection is a column
  * lookup. Shape letters: B batch, T time, V vocabulary, H hidden, G gate rows (gates·H).
  */

@@ -2,16 +2,16 @@
 // perplexity, in one exact pass (or line by line with --per-line, for `sort -rn | head`).
 // Rule for characters outside the vocabulary: they are dropped from the text before scoring
 // (neither fed nor predicted), counted, and reported on stderr and in --json.
-// Not here: the scoring arithmetic (src/eval/score.ts) or line splitting (src/eval/lines.ts).
+// Not here: the scoring arithmetic (src/core/eval/score.ts) or line splitting (src/core/eval/lines.ts).
 
-import type { EvalOptions } from "../config.js";
-import { readCorpus } from "../data/corpus.js";
-import type { Vocabulary } from "../data/vocab.js";
-import { ExitCode, badInput } from "../errors.js";
-import { splitLines, textOf } from "../eval/lines.js";
-import { DEFAULT_WINDOW_STEPS, TextScorer, scoreSummary, type Score } from "../eval/score.js";
-import type { Kernels } from "../tensor/kernels.js";
-import { selectKernels } from "./backend.js";
+import type { EvalOptions } from "../core/config.js";
+import { readCorpus } from "../node/corpus.js";
+import type { Vocabulary } from "../core/data/vocab.js";
+import { ExitCode, badInput } from "../core/errors.js";
+import { splitLines, textOf } from "../core/eval/lines.js";
+import { DEFAULT_WINDOW_STEPS, TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
+import type { Kernels } from "../core/tensor/kernels.js";
+import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
 import { describeUnknown, loadModelFor } from "./sample.js";
 

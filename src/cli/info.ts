@@ -1,11 +1,11 @@
 // `charnn info [CHECKPOINT]`: what a checkpoint holds, for people (a short report with the loss
 // curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
-// weights; it builds no model and runs nothing. Not here: the file format (src/checkpoint/).
+// weights; it builds no model and runs nothing. Not here: the file format (src/core/checkpoint/).
 
-import type { InfoOptions, TrainConfig } from "../config.js";
-import type { CheckpointState } from "../checkpoint/format.js";
-import { ExitCode } from "../errors.js";
-import { textOf } from "../eval/lines.js";
+import type { InfoOptions, TrainConfig } from "../core/config.js";
+import type { CheckpointState } from "../core/checkpoint/format.js";
+import { ExitCode } from "../core/errors.js";
+import { textOf } from "../core/eval/lines.js";
 import { createColor } from "./color.js";
 import { writeOut, type CliIO } from "./io.js";
 import { readCheckpointFor } from "./sample.js";

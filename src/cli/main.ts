@@ -20,9 +20,9 @@ import {
   type InfoOptions,
   type SampleOptions,
   type TrainConfig,
-} from "../config.js";
-import { CharnnError, ExitCode, usageError } from "../errors.js";
-import { packageVersion } from "../version.js";
+} from "../core/config.js";
+import { CharnnError, ExitCode, usageError } from "../core/errors.js";
+import { packageVersion } from "../node/version.js";
 import { createColor } from "./color.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";

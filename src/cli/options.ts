@@ -1,5 +1,5 @@
 // The command-line options of every command, declared on commander Commands, with strict
-// number parsing and each default taken from src/config.ts so help and behaviour cannot drift.
+// number parsing and each default taken from src/core/config.ts so help and behaviour cannot drift.
 // Only syntax is checked here ("2.5" is not a whole number); ranges and combinations are
 // checked once, in config.ts, for flags and --config files alike.
 
@@ -11,8 +11,8 @@ import {
   parseDuration,
   parseStepsOrDuration,
   type TrainConfig,
-} from "../config.js";
-import { usageError } from "../errors.js";
+} from "../core/config.js";
+import { usageError } from "../core/errors.js";
 
 // Decimal notation only: Number() would also accept "", " ", "0x10", "Infinity" and "1_000".
 const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

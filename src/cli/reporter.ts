@@ -6,9 +6,9 @@ import cliProgress from "cli-progress";
 import type { ChalkInstance } from "chalk";
 import { createColor } from "./color.js";
 import { isOutputClosed, type CliIO } from "./io.js";
-import type { EndReason, TrainEvent } from "../train/events.js";
+import type { EndReason, TrainEvent } from "../core/train/events.js";
 
-export type { EndReason, TrainEvent } from "../train/events.js";
+export type { EndReason, TrainEvent } from "../core/train/events.js";
 
 export interface Reporter {
   event(e: TrainEvent): void;

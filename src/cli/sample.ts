@@ -1,27 +1,27 @@
 // `charnn sample`: load a checkpoint, warm the model up on a prime, and stream generated text to
 // stdout in small chunks (so `charnn sample | head -c 100` sees output at once and ends quietly).
 // Also home of the checkpoint-argument handling that eval and info share (-c, --best, messages).
-// Not here: the sampling arithmetic (src/sample/) or the checkpoint format (src/checkpoint/).
+// Not here: the sampling arithmetic (src/core/sample/) or the checkpoint format (src/core/checkpoint/).
 
 import { randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { SampleOptions } from "../config.js";
-import { readCorpus } from "../data/corpus.js";
-import type { Vocabulary } from "../data/vocab.js";
-import { ExitCode, badInput, usageError } from "../errors.js";
-import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../checkpoint/model.js";
-import type { CheckpointState } from "../checkpoint/format.js";
-import { loadCheckpoint } from "../checkpoint/store.js";
-import type { ModelConfig } from "../nn/params.js";
-import type { DType } from "../tensor/arena.js";
-import type { Kernels } from "../tensor/kernels.js";
-import { createRng } from "../tensor/rng.js";
-import type { SamplingPolicy } from "../sample/policy.js";
-import { Sampler } from "../sample/sampler.js";
-import { generateCharacters } from "../sample/text.js";
-import { textOf } from "../eval/lines.js";
-import { selectKernels } from "./backend.js";
+import type { SampleOptions } from "../core/config.js";
+import { readCorpus } from "../node/corpus.js";
+import type { Vocabulary } from "../core/data/vocab.js";
+import { ExitCode, badInput, usageError } from "../core/errors.js";
+import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../core/checkpoint/model.js";
+import type { CheckpointState } from "../core/checkpoint/format.js";
+import { loadCheckpoint } from "../node/store.js";
+import type { ModelConfig } from "../core/nn/params.js";
+import type { DType } from "../core/tensor/arena.js";
+import type { Kernels } from "../core/tensor/kernels.js";
+import { createRng } from "../core/tensor/rng.js";
+import type { SamplingPolicy } from "../core/sample/policy.js";
+import { Sampler } from "../core/sample/sampler.js";
+import { generateCharacters } from "../core/sample/text.js";
+import { textOf } from "../core/eval/lines.js";
+import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
 
 // ---------------------------------------------------------------------------------------------

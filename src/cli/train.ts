@@ -1,30 +1,30 @@
 // `charnn train`: from text on disk or stdin to checkpoints, resumable exactly. This file wires
 // the pieces together — corpus, vocabulary, a new, resumed or fine-tuned run, the lock, signals,
 // the reporter — and maps how the run ended to an exit code. The numeric work is in
-// src/train; the file format in src/checkpoint.
+// src/core/train; the file format in src/core/checkpoint.
 
 import { constants as bufferConstants } from "node:buffer";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { TrainConfig } from "../config.js";
-import { StreamBatcher, splitValidation } from "../data/batches.js";
-import { STDIN_INPUT, readCorpus } from "../data/corpus.js";
-import { fingerprintCodePoints } from "../data/fingerprint.js";
-import { Vocabulary } from "../data/vocab.js";
-import { badInput, CharnnError, ExitCode, usageError } from "../errors.js";
-import type { CheckpointState } from "../checkpoint/format.js";
-import { expectedShapes, modelConfigOf, trainingCheckpoint } from "../checkpoint/model.js";
-import { acquireLock, faultsFromEnv, loadCheckpoint, nodeAtomicFs, saveCheckpoint, withFaults } from "../checkpoint/store.js";
-import { CharModel, Workspace } from "../nn/model.js";
-import { parameterCount } from "../nn/params.js";
-import { Optimizer, optimizerDefaults, type OptimizerSettings } from "../optim/optimizers.js";
-import { describeSchedule, type Schedule } from "../optim/schedule.js";
-import { createRng } from "../tensor/rng.js";
-import { Sampler } from "../sample/sampler.js";
-import { generateText } from "../sample/text.js";
-import { runLoop, totalSteps, type Progress } from "../train/loop.js";
-import { Trainer, type TrainerOptions } from "../train/trainer.js";
-import { selectKernels } from "./backend.js";
+import type { TrainConfig } from "../core/config.js";
+import { StreamBatcher, splitValidation } from "../core/data/batches.js";
+import { STDIN_INPUT, readCorpus } from "../node/corpus.js";
+import { fingerprintCodePoints } from "../core/data/fingerprint.js";
+import { Vocabulary } from "../core/data/vocab.js";
+import { badInput, CharnnError, ExitCode, usageError } from "../core/errors.js";
+import type { CheckpointState } from "../core/checkpoint/format.js";
+import { expectedShapes, modelConfigOf, trainingCheckpoint } from "../core/checkpoint/model.js";
+import { acquireLock, faultsFromEnv, loadCheckpoint, nodeAtomicFs, saveCheckpoint, withFaults } from "../node/store.js";
+import { CharModel, Workspace } from "../core/nn/model.js";
+import { parameterCount } from "../core/nn/params.js";
+import { Optimizer, optimizerDefaults, type OptimizerSettings } from "../core/optim/optimizers.js";
+import { describeSchedule, type Schedule } from "../core/optim/schedule.js";
+import { createRng } from "../core/tensor/rng.js";
+import { Sampler } from "../core/sample/sampler.js";
+import { generateText } from "../core/sample/text.js";
+import { runLoop, totalSteps, type Progress } from "../core/train/loop.js";
+import { Trainer, type TrainerOptions } from "../core/train/trainer.js";
+import { selectKernels } from "../node/backend.js";
 import type { CliIO, SignalName } from "./io.js";
 import { watchForClosedPipe, writeOut } from "./io.js";
 import { createReporter } from "./reporter.js";

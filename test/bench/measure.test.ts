@@ -4,10 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { evalLoss, trainConfigFor } from "../../src/bench/measure.js";
 import { WORKLOADS } from "../../src/bench/workloads.js";
-import { CharModel, Workspace } from "../../src/nn/model.js";
-import type { ModelConfig } from "../../src/nn/params.js";
-import { jsKernels } from "../../src/tensor/kernels.js";
-import { createRng } from "../../src/tensor/rng.js";
+import { CharModel, Workspace } from "../../src/core/nn/model.js";
+import type { ModelConfig } from "../../src/core/nn/params.js";
+import { jsKernels } from "../../src/core/tensor/kernels.js";
+import { createRng } from "../../src/core/tensor/rng.js";
 
 function modelAndWorkspaces(cell: ModelConfig["cell"], windows: number[]) {
   const config: ModelConfig = { cell, activation: "tanh", layers: 2, hidden: 12, vocabSize: 9, embed: 0, dropout: 0, learnInit: false };

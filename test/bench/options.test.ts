@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { parseBenchArgs } from "../../src/bench/options.js";
-import { CharnnError, ExitCode } from "../../src/errors.js";
+import { CharnnError, ExitCode } from "../../src/core/errors.js";
 
 function usageFailure(argv: string[]): CharnnError {
   try {

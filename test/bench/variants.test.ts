@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { kernelThreads, planVariants, type ProbeOutcome, type Variant } from "../../src/bench/variants.js";
-import type { Kernels } from "../../src/tensor/kernels.js";
+import type { Kernels } from "../../src/core/tensor/kernels.js";
 
 describe("planVariants", () => {
   it("keeps a one-thread backend once and says why its other thread counts are missing", () => {

@@ -6,12 +6,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes, modelFromCheckpoint } from "../../src/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
-import { selectKernels } from "../../src/cli/backend.js";
+import { expectedShapes, modelFromCheckpoint } from "../../src/core/checkpoint/model.js";
+import { loadCheckpoint } from "../../src/node/store.js";
+import { selectKernels } from "../../src/node/backend.js";
 import { main } from "../../src/cli/main.js";
-import { ExitCode } from "../../src/errors.js";
-import { Workspace } from "../../src/nn/model.js";
+import { ExitCode } from "../../src/core/errors.js";
+import { Workspace } from "../../src/core/nn/model.js";
 import { createTestIO } from "./helpers.js";
 
 let dir: string;

@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TRAIN_DEFAULTS, flagName, type EvalOptions, type InfoOptions, type SampleOptions, type TrainConfig } from "../../src/config.js";
-import { CharnnError, ExitCode } from "../../src/errors.js";
+import { TRAIN_DEFAULTS, flagName, type EvalOptions, type InfoOptions, type SampleOptions, type TrainConfig } from "../../src/core/config.js";
+import { CharnnError, ExitCode } from "../../src/core/errors.js";
 import { writeOut, type CliIO } from "../../src/cli/io.js";
 import { main, type CommandHandlers } from "../../src/cli/main.js";
-import { packageVersion } from "../../src/version.js";
+import { packageVersion } from "../../src/node/version.js";
 import { closedPipe, createTestIO, type TestIOOptions } from "./helpers.js";
 
 interface Calls {

@@ -3,7 +3,7 @@
 
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { TRAIN_DEFAULTS, flagName, type TrainConfig } from "../../src/config.js";
+import { TRAIN_DEFAULTS, flagName, type TrainConfig } from "../../src/core/config.js";
 import {
   addTrainOptions,
   choiceArgument,
@@ -11,7 +11,7 @@ import {
   numberArgument,
   typedOptions,
 } from "../../src/cli/options.js";
-import { CharnnError, ExitCode } from "../../src/errors.js";
+import { CharnnError, ExitCode } from "../../src/core/errors.js";
 
 function parseError(fn: () => unknown): string {
   try {

@@ -2,7 +2,7 @@
 // terminal progress bar, each checked for where it writes and what it must never write.
 
 import { describe, expect, it } from "vitest";
-import { TRAIN_DEFAULTS } from "../../src/config.js";
+import { TRAIN_DEFAULTS } from "../../src/core/config.js";
 import {
   barLine,
   bitsPerChar,

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { loadCheckpoint, processIsAlive } from "../../src/checkpoint/store.js";
-import { ExitCode } from "../../src/errors.js";
+import { loadCheckpoint, processIsAlive } from "../../src/node/store.js";
+import { ExitCode } from "../../src/core/errors.js";
 import { createTestIO } from "./helpers.js";
 
 // ---------------------------------------------------------------------------------------------

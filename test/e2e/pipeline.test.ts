@@ -47,7 +47,7 @@ function shell(script: string, timeoutMs = 30_000): Promise<Finished> {
 
 /** dist/ is stale when a source of these commands is newer than what was built from it. */
 function distIsStale(): boolean {
-  for (const folder of ["src/cli", "src/eval", "src/sample"]) {
+  for (const folder of ["src/cli", "src/core/eval", "src/core/sample"]) {
     for (const name of readdirSync(join(root, folder))) {
       if (!name.endsWith(".ts")) continue;
       const built = join(root, "dist", folder.slice("src/".length), name.replace(/\.ts$/, ".js"));

@@ -10,8 +10,8 @@ import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadCheckpoint, processIsAlive } from "../../src/checkpoint/store.js";
-import { ExitCode } from "../../src/errors.js";
+import { loadCheckpoint, processIsAlive } from "../../src/node/store.js";
+import { ExitCode } from "../../src/core/errors.js";
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const charnnBin = join(repositoryRoot, "bin", "charnn.js");

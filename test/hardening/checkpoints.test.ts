@@ -9,14 +9,14 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
-import { expectedShapes } from "../../src/checkpoint/model.js";
-import { ExitCode } from "../../src/errors.js";
+import { loadCheckpoint } from "../../src/node/store.js";
+import { expectedShapes } from "../../src/core/checkpoint/model.js";
+import { ExitCode } from "../../src/core/errors.js";
 import { charnn, ensureBuilt, expectOneLineError, freshFolder, generatedText, runMain, seededUniform, trainedCheckpoint } from "./helpers.js";
 
 type Document = Record<string, any>;
 
-/** A document re-sealed by the checksum rule of src/checkpoint/format.ts, so only the edit is wrong. */
+/** A document re-sealed by the checksum rule of src/core/checkpoint/format.ts, so only the edit is wrong. */
 function sealed(document: Document): Buffer {
   const { checksum: _dropped, ...rest } = document;
   const body = JSON.stringify(rest);

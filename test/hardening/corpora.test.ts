@@ -7,8 +7,8 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
-import { ExitCode } from "../../src/errors.js";
+import { loadCheckpoint } from "../../src/node/store.js";
+import { ExitCode } from "../../src/core/errors.js";
 import { charnn, charnnWithPeakRss, ensureBuilt, expectOneLineError, freshFolder, generatedText, runMain, trainedCheckpoint } from "./helpers.js";
 
 const TRAIN = ["--hidden", "8", "--layers", "1", "--batch", "2", "--seq-len", "8", "--steps", "2", "--backend", "js", "--json"];

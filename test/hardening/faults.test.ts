@@ -8,9 +8,9 @@ import { chmod, cp, readFile, readdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes } from "../../src/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
-import { ExitCode } from "../../src/errors.js";
+import { expectedShapes } from "../../src/core/checkpoint/model.js";
+import { loadCheckpoint } from "../../src/node/store.js";
+import { ExitCode } from "../../src/core/errors.js";
 import { charnn, ensureBuilt, expectOneLineError, freshFolder, generatedText, runMain, seededUniform, trainingStateOf } from "./helpers.js";
 
 const RUN = ["train", "corpus.txt", "--hidden", "8", "--layers", "1", "--batch", "2", "--seq-len", "8", "--backend", "js", "--checkpoint-every", "5", "--eval-every", "5", "--keep", "2", "--json"];

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { Command } from "commander";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeCheckpoint } from "../../src/checkpoint/format.js";
-import { expectedShapes, modelFromCheckpoint } from "../../src/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
+import { decodeCheckpoint } from "../../src/core/checkpoint/format.js";
+import { expectedShapes, modelFromCheckpoint } from "../../src/core/checkpoint/model.js";
+import { loadCheckpoint } from "../../src/node/store.js";
 import type { CommandHandlers } from "../../src/cli/main.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions } from "../../src/cli/options.js";
-import { resolveSampleOptions, resolveTrainConfig, type TrainConfig } from "../../src/config.js";
-import { CharnnError, ExitCode } from "../../src/errors.js";
+import { resolveSampleOptions, resolveTrainConfig, type TrainConfig } from "../../src/core/config.js";
+import { CharnnError, ExitCode } from "../../src/core/errors.js";
 import { freshFolder, linesOf, runMain, trainedCheckpoint } from "./helpers.js";
 
 const SEED = 20240606;
@@ -49,7 +49,7 @@ function outcome(text: string, context: string): "accepted" | "rejected" {
   }
 }
 
-/** Re-seal a document by the checksum rule of src/checkpoint/format.ts. */
+/** Re-seal a document by the checksum rule of src/core/checkpoint/format.ts. */
 function sealed(document: Record<string, unknown>): string {
   const { checksum: _dropped, ...rest } = document;
   const body = JSON.stringify(rest);

@@ -60,16 +60,16 @@ let buildRoot: string | undefined;
  * into it). Private, because other test files rebuild dist/ while tests run (npm run build in
  * their set-up), and a charnn started at that moment would load half-written modules. The
  * TypeScript is transpiled file by file (the type check is tsc's job elsewhere); the wasm kernels
- * come from dist/wasm, which test/global-setup.ts keeps fresh, each once no write is under way.
+ * come from dist/node/wasm, which test/global-setup.ts keeps fresh, each once no write is under way.
  */
 export async function ensureBuilt(): Promise<void> {
   if (buildRoot !== undefined) return;
-  const wasmNames = readdirSync(join(repositoryRoot, "dist", "wasm")).filter((name) => name.endsWith(".wasm")).sort();
+  const wasmNames = readdirSync(join(repositoryRoot, "dist", "node", "wasm")).filter((name) => name.endsWith(".wasm")).sort();
   const wasm = new Map<string, Buffer>();
   for (const name of wasmNames) {
     // A build running elsewhere may be rewriting it: take it once it has rested for two seconds
     // (no compile check: the relaxed-SIMD build does not compile on every node without a flag).
-    const path = join(repositoryRoot, "dist", "wasm", name);
+    const path = join(repositoryRoot, "dist", "node", "wasm", name);
     for (let attempt = 0; ; attempt++) {
       const before = statSync(path).mtimeMs;
       if (Date.now() - before > 2000) {
@@ -79,7 +79,7 @@ export async function ensureBuilt(): Promise<void> {
           break;
         }
       }
-      if (attempt > 1500) throw new Error(`dist/wasm/${name} kept changing`);
+      if (attempt > 1500) throw new Error(`dist/node/wasm/${name} kept changing`);
       await sleep(200);
     }
   }
@@ -100,8 +100,8 @@ export async function ensureBuilt(): Promise<void> {
       mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
       writeFileSync(target, outputText);
     }
-    mkdirSync(join(staging, "dist", "wasm"), { recursive: true, mode: 0o755 });
-    for (const [name, bytes] of wasm) writeFileSync(join(staging, "dist", "wasm", name), bytes);
+    mkdirSync(join(staging, "dist", "node", "wasm"), { recursive: true, mode: 0o755 });
+    for (const [name, bytes] of wasm) writeFileSync(join(staging, "dist", "node", "wasm", name), bytes);
     mkdirSync(join(staging, "bin"), { mode: 0o755 });
     writeFileSync(join(staging, "bin", "charnn.js"), readFileSync(charnnBin));
     writeFileSync(join(staging, "package.json"), readFileSync(join(repositoryRoot, "package.json")));

@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes } from "../../src/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
+import { expectedShapes } from "../../src/core/checkpoint/model.js";
+import { loadCheckpoint } from "../../src/node/store.js";
 import {
   BACKENDS,
   charnn,

@@ -10,7 +10,7 @@ import { Command } from "commander";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions } from "../../src/cli/options.js";
 import type { CommandHandlers } from "../../src/cli/main.js";
-import { ExitCode } from "../../src/errors.js";
+import { ExitCode } from "../../src/core/errors.js";
 import { expectOneLineError, runMain } from "./helpers.js";
 
 type CommandName = "train" | "sample" | "eval" | "info";

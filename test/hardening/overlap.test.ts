@@ -8,9 +8,9 @@ import { readFile, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes } from "../../src/checkpoint/model.js";
-import { loadCheckpoint, processIsAlive } from "../../src/checkpoint/store.js";
-import { ExitCode } from "../../src/errors.js";
+import { expectedShapes } from "../../src/core/checkpoint/model.js";
+import { loadCheckpoint, processIsAlive } from "../../src/node/store.js";
+import { ExitCode } from "../../src/core/errors.js";
 import { charnn, ensureBuilt, eventOfType, expectOneLineError, freshFolder, generatedText, spawnCharnn, trainingStateOf } from "./helpers.js";
 
 const RUN = ["train", "corpus.txt", "--hidden", "16", "--layers", "1", "--batch", "2", "--seq-len", "8", "--backend", "js", "--log-every", "1", "--json"];

@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
+import { loadCheckpoint } from "../../src/node/store.js";
 import { charnnWithPeakRss, ensureBuilt, freshFolder } from "./helpers.js";
 
 const SOAK = process.env.CHARNN_SOAK === "1";

@@ -7,9 +7,9 @@ import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes } from "../../src/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/checkpoint/store.js";
-import { ExitCode } from "../../src/errors.js";
+import { expectedShapes } from "../../src/core/checkpoint/model.js";
+import { loadCheckpoint } from "../../src/node/store.js";
+import { ExitCode } from "../../src/core/errors.js";
 import { BACKENDS, charnn, ensureBuilt, eventOfType, freshFolder, generatedText, linesOf, seededUniform, sleep, spawnCharnn, trainingStateOf, type Finished } from "./helpers.js";
 
 const STEPS = 300;

@@ -3,9 +3,9 @@
 // the relaxed-SIMD build (fused multiply-adds) on one thread and on two.
 // A test file that takes them disposes them in afterAll, so no worker outlives its file.
 
-import type { Kernels } from "../../src/tensor/kernels.js";
-import { jsKernels } from "../../src/tensor/kernels.js";
-import { createWasmKernels } from "../../src/wasm/kernels.js";
+import type { Kernels } from "../../src/core/tensor/kernels.js";
+import { jsKernels } from "../../src/core/tensor/kernels.js";
+import { createWasmKernels } from "../../src/node/wasm/kernels.js";
 
 export interface BackendSet {
   list: Array<[string, Kernels]>;

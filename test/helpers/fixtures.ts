@@ -4,10 +4,10 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { fileURLToPath } from "node:url";
-import type { DType } from "../../src/tensor/arena.js";
-import { jsKernels, type Kernels } from "../../src/tensor/kernels.js";
-import { CharModel, Workspace, type RecurrentState } from "../../src/nn/model.js";
-import type { CellType, ModelConfig } from "../../src/nn/params.js";
+import type { DType } from "../../src/core/tensor/arena.js";
+import { jsKernels, type Kernels } from "../../src/core/tensor/kernels.js";
+import { CharModel, Workspace, type RecurrentState } from "../../src/core/nn/model.js";
+import type { CellType, ModelConfig } from "../../src/core/nn/params.js";
 
 export interface TorchCase {
   name: string;

@@ -1,8 +1,8 @@
 // An independent, plainly written forward pass of the whole model (one step, one stream at a
 // time, the equations of torch.nn.RNN/LSTM/GRU spelled out on number arrays), for checking the
-// fast batched implementation. Shares no code with src/nn beyond the parameter views.
+// fast batched implementation. Shares no code with src/core/nn beyond the parameter views.
 
-import type { CharModel } from "../../src/nn/model.js";
+import type { CharModel } from "../../src/core/nn/model.js";
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
