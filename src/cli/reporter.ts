@@ -7,6 +7,7 @@ import type { ChalkInstance } from "chalk";
 import { createColor } from "./color.js";
 import { isOutputClosed, type CliIO } from "./io.js";
 import type { EndReason, TrainEvent } from "../core/train/events.js";
+import { flagName } from "../core/config.js";
 
 export type { EndReason, TrainEvent } from "../core/train/events.js";
 
@@ -96,6 +97,13 @@ function describeStart(e: StartEvent): string {
   return parts.join(", ");
 }
 
+/** Two lines: what the time-budget chooser picked and why, and the flags that pick it again. */
+export function describeChoice(choice: NonNullable<StartEvent["choice"]>): string {
+  const settings = choice.settings as unknown as Record<string, unknown>;
+  const flags = choice.chosen.map((key) => `${flagName(key)} ${String(settings[key])}`).join(" ");
+  return `chosen for the time budget: ${choice.reason}\n  to train these settings again, pass: ${flags}`;
+}
+
 function describeEnd(e: EndEvent): { headline: string; losses: string } {
   return {
     headline: `finished at step ${e.step}: ${END_REASONS[e.reason]} after ${formatDuration(e.elapsedMs)}`,
@@ -150,6 +158,7 @@ class PlainReporter implements Reporter {
     switch (e.type) {
       case "start":
         this.line(`start: ${describeStart(e)}`);
+        if (e.choice) this.line(describeChoice(e.choice));
         // The resolved config heads every log, so a log alone says how its run was trained.
         this.line(`config: ${JSON.stringify(e.config)}`);
         return;
@@ -292,6 +301,7 @@ class TerminalReporter implements Reporter {
         this.state.totalSteps = e.totalSteps;
         this.state.step = e.resumedFromStep ?? 0;
         this.print(c.bold("charnn train: ") + describeStart(e));
+        if (e.choice) this.print(describeChoice(e.choice));
         this.startBar();
         return;
       case "step":

@@ -24,6 +24,8 @@ import { Sampler } from "../core/sample/sampler.js";
 import { generateText } from "../core/sample/text.js";
 import { runLoop, totalSteps, type Progress } from "../core/train/loop.js";
 import { Trainer, type TrainerOptions } from "../core/train/trainer.js";
+import { applyChoice, budgetChoiceApplies, calibrateForBudget } from "../core/train/budget.js";
+import type { Choice } from "../core/train/chooser.js";
 import { selectKernels } from "../node/backend.js";
 import type { CliIO, SignalName } from "./io.js";
 import { watchForClosedPipe, writeOut } from "./io.js";
@@ -188,12 +190,33 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
     ({ train, validation } = splitValidation(encoded, config.valFrac));
   }
 
+  // A new run with only a time budget: time a few shapes here, then train the chosen one for the
+  // rest of the budget (docs/TUNING.md says why these settings).
+  let choice: Choice | null = null;
+  let chosenKeys: string[] = [];
+  let calibrationMs = 0;
+  const choosing = budgetChoiceApplies(config, explicit, origin.kind === "new");
+  if (choosing && !config.dryRun) {
+    const budgetConfig = config;
+    const decision = calibrateForBudget({
+      config: budgetConfig, train, vocabularySize: vocabulary.size,
+      newKernels: () => selectKernels(budgetConfig.backend, budgetConfig.threads),
+      now: () => performance.now(),
+    });
+    ({ config, chosen: chosenKeys } = applyChoice(config, decision.choice.settings, explicit));
+    choice = decision.choice;
+    calibrationMs = decision.calibrationMs;
+  }
+  if (origin.kind === "resume" && config.time !== null && config.steps > 0 && config.lrSchedule === "cosine" && !explicit.has("steps") && !explicit.has("epochs")) {
+    warn(`the cosine schedule still ends at step ${config.steps.toLocaleString("en-US")}, as recorded: --time only cuts this invocation off; to train longer give --steps N (the schedule then stretches to N, so the run is no longer exact)`);
+  }
+
   const modelConfig = modelConfigOf(config, vocabulary.size);
   checkCheckpointFits(config, parameterCount(modelConfig));
   const windows = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
 
   if (config.dryRun) {
-    await writeOut(io, dryRunReport(config, vocabulary, train.length, validation.length, windows, origin, requested.json));
+    await writeOut(io, dryRunReport(config, vocabulary, train.length, validation.length, windows, origin, requested.json, choosing));
     return ExitCode.ok;
   }
 
@@ -264,12 +287,14 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
         validationChars: trainer.validationChars,
         resumedFromStep: origin.kind === "resume" ? trainer.step : null,
         totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windows),
+        choice: choice === null ? null : { ...choice, chosen: chosenKeys },
       });
       if (validation.length > 0 && trainer.validationChars === 0) warn(`the validation text (${validation.length} characters) is shorter than one window of ${config.seqLen + 1}: no validation`);
 
       const startCharacter = Math.max(0, vocabulary.indexOf(0x0a));
       const reason = await runLoop(trainer, progress, {
-        steps: config.steps, epochs: config.epochs, timeMs: config.time, patience: config.patience,
+        // Calibration counts inside the budget.
+        steps: config.steps, epochs: config.epochs, timeMs: config.time === null ? null : Math.max(1, config.time - calibrationMs), patience: config.patience,
       }, {
         evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery),
       }, {
@@ -363,7 +388,7 @@ function transplantWeights(model: CharModel, checkpoint: CheckpointState, vocabu
   }
 }
 
-function dryRunReport(config: TrainConfig, vocabulary: Vocabulary, trainChars: number, validationChars: number, windows: number, origin: Origin, json: boolean): string {
+function dryRunReport(config: TrainConfig, vocabulary: Vocabulary, trainChars: number, validationChars: number, windows: number, origin: Origin, json: boolean, choosing: boolean): string {
   const modelConfig = modelConfigOf(config, vocabulary.size);
   const parameters = parameterCount(modelConfig);
   const settings = optimizerSettings(config);
@@ -387,6 +412,7 @@ function dryRunReport(config: TrainConfig, vocabulary: Vocabulary, trainChars: n
     windowsPerEpoch: windows,
     totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windows),
     memoryBytes: { model: modelBytes, corpus: corpusBytes, total: modelBytes + corpusBytes },
+    choosesForBudget: choosing,
     config,
   };
   if (json) return JSON.stringify(report) + "\n";
@@ -397,7 +423,8 @@ function dryRunReport(config: TrainConfig, vocabulary: Vocabulary, trainChars: n
     `parameters   ${parameters.toLocaleString("en-US")}`,
     `text         ${trainChars.toLocaleString("en-US")} training characters, ${validationChars.toLocaleString("en-US")} validation`,
     `windows      ${windows.toLocaleString("en-US")} per epoch (${config.batch} streams x ${config.seqLen} steps)`,
-    `steps        ${report.totalSteps === null ? "until the time budget ends" : report.totalSteps.toLocaleString("en-US")}`,
+    `steps        ${choosing ? "chosen for the time budget when training starts" : report.totalSteps === null ? "until the time budget ends" : report.totalSteps.toLocaleString("en-US")}`,
+    ...(choosing ? ["choice       the model, dropout, lr and schedule are chosen for the budget by a short calibration when training starts; the model line shows the defaults"] : []),
     `memory       about ${mb(report.memoryBytes.total)} (${mb(modelBytes)} weights, gradients, optimiser state and workspaces; ${mb(corpusBytes)} text)`,
     `config       ${JSON.stringify(config)}`,
     "",

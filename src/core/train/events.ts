@@ -2,6 +2,7 @@
 // reporter renders them (progress bar, plain log lines, or NDJSON with --json).
 
 import type { TrainConfig } from "../config.js";
+import type { ChosenSettings } from "./chooser.js";
 
 export type EndReason = "steps" | "epochs" | "time" | "patience" | "interrupted" | "diverged";
 
@@ -15,6 +16,8 @@ export type TrainEvent =
       validationChars: number;
       resumedFromStep: number | null;
       totalSteps: number | null;
+      /** What the time-budget chooser measured and set (settings it chose, by key), when it ran. */
+      choice?: { reason: string; measured: Record<string, number>; settings: ChosenSettings; chosen: string[] } | null;
     }
   | { type: "step"; step: number; epoch: number; loss: number; lr: number; gradNorm: number; charsPerSecond: number; elapsedMs: number; etaMs: number | null }
   | { type: "eval"; step: number; validationLoss: number; isBest: boolean }
