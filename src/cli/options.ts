@@ -164,7 +164,18 @@ export function addTrainOptions(command: Command): void {
   command.addOption(switchOption("--dry-run", "check the data and settings, build the model, train nothing"));
   command.addOption(choiceOption("--backend <name>", "compute backend", ["auto", "js", "wasm"], d.backend));
   command.addOption(integerOption("--threads <n>", "worker threads; 0 = available cores", d.threads));
+  command.addHelpText("after", TIME_BUDGET_HELP);
 }
+
+/** How --time, --steps and --epochs share the say over a run's length and schedule. */
+export const TIME_BUDGET_HELP = `
+Time budgets: with --steps or --epochs the schedule follows them and --time only cuts the
+invocation off. With only --time, a new run whose model is not given (no --model, --layers,
+--hidden, --embed) times a few shapes on this machine (inside the budget), then chooses the
+model, dropout, learning rate and a cosine schedule over the steps that fit; it prints the
+choice and the flags that repeat it. Whatever you give is kept, and --seed and the validation
+split are never chosen. --resume keeps the recorded choice and step count (an interrupted
+budget run continues exactly); --time then only cuts off, and --steps N stretches the schedule.`;
 
 function addCheckpointOptions(command: Command): void {
   command.addOption(textOption("-c, --checkpoint <file>", "checkpoint to load", DEFAULT_CHECKPOINT));
