@@ -38,6 +38,8 @@ const heldOut = path.join(work, "held-out.txt");
 writeFileSync(heldOut, codePoints.slice(codePoints.length - Math.floor(codePoints.length * valFrac)).join(""));
 
 const charnn = path.join(root, "bin", "charnn.js");
+// The commit whose build runs (taken before training: the tree may move on meanwhile).
+const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
 const loadBefore = loadavg()[0];
 const started = Date.now();
 const train = spawnSync(process.execPath, [charnn, "train", corpus, "--out", path.join(work, "run"), "--json", "--val-frac", String(valFrac), ...trainFlags], { encoding: "utf8", maxBuffer: 1 << 28 });
@@ -55,7 +57,6 @@ if (train.status === 0) {
 } else {
   console.error(train.stderr.slice(-2000));
 }
-const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
 const record = {
   name, corpus: path.basename(corpus), flags: trainFlags.join(" "), exit: train.status,
   steps: end?.step ?? null, endReason: end?.reason ?? null, heldOut: heldOutLoss,
