@@ -5,7 +5,6 @@
 
 import { Option, type Command } from "commander";
 import {
-  DEFAULT_CHECKPOINT,
   SAMPLE_DEFAULTS,
   TRAIN_DEFAULTS,
   parseDuration,
@@ -13,6 +12,7 @@ import {
   type TrainConfig,
 } from "../core/config.js";
 import { usageError } from "../core/errors.js";
+import { addCheckpointOptions } from "./checkpoint-arg.js";
 
 // Decimal notation only: Number() would also accept "", " ", "0x10", "Infinity" and "1_000".
 const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -166,11 +166,6 @@ export function addTrainOptions(command: Command): void {
   command.addOption(integerOption("--threads <n>", "worker threads; 0 = available cores", d.threads));
 }
 
-function addCheckpointOptions(command: Command): void {
-  command.addOption(textOption("-c, --checkpoint <file>", "checkpoint to load", DEFAULT_CHECKPOINT));
-  command.addOption(switchOption("--best", "use best.json in the checkpoint's folder"));
-}
-
 /** `charnn sample` options; attribute names equal the SampleOptions keys. */
 export function addSampleOptions(command: Command): void {
   const d = SAMPLE_DEFAULTS;
@@ -225,6 +220,7 @@ every character of the line is predicted), and prints "bits-per-char<TAB>line" i
 
 /** `charnn info` options; attribute names equal the InfoOptions keys. */
 export function addInfoOptions(command: Command): void {
+  addCheckpointOptions(command);
   command.addOption(switchOption("--json", "the checkpoint's metadata as JSON on stdout"));
   command.addHelpText(
     "after",

@@ -176,11 +176,13 @@ export const EVAL_DEFAULTS: EvalOptions = Object.freeze<EvalOptions>({
 
 export interface InfoOptions {
   checkpoint: string;
+  best: boolean;
   json: boolean;
 }
 
 export const INFO_DEFAULTS: InfoOptions = Object.freeze<InfoOptions>({
   checkpoint: DEFAULT_CHECKPOINT,
+  best: false,
   json: false,
 });
 
@@ -570,6 +572,7 @@ export function resolveInfoOptions(flags: Partial<InfoOptions>): InfoOptions {
   if (flags.checkpoint !== undefined) {
     options.checkpoint = checkValue("checkpoint", flags.checkpoint, path(false), { kind: "flag" }) as string;
   }
+  if (flags.best !== undefined) options.best = flags.best;
   if (flags.json !== undefined) options.json = flags.json;
   return options;
 }
