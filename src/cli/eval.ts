@@ -14,6 +14,7 @@ import type { Kernels } from "../core/tensor/kernels.js";
 import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
+import { corpusNotes } from "./corpus-notes.js";
 import { describeUnknown } from "./sample.js";
 
 const NEWLINE = 0x0a;
@@ -57,7 +58,7 @@ async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[]
   );
   const scorer = new TextScorer(model, kernels, arena, DEFAULT_WINDOW_STEPS);
   const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
-  for (const skipped of corpus.skipped) io.stderr.write(`note: skipped ${skipped}: looks binary\n`);
+  for (const note of corpusNotes(corpus)) io.stderr.write(`note: ${note}\n`);
   if (options.perLine) return evalPerLine(scorer, vocabulary, corpus.codePoints, options, io);
 
   const { indices, unknown } = vocabulary.encode(corpus.codePoints);
