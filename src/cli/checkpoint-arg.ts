@@ -6,9 +6,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import type { CheckpointState } from "../core/checkpoint/format.js";
-import { DEFAULT_CHECKPOINT } from "../core/config.js";
+import { DEFAULT_CHECKPOINT } from "../core/settings.js";
 import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../core/checkpoint/model.js";
 import { badInput, usageError } from "../core/errors.js";
 import type { ModelConfig } from "../core/nn/params.js";
@@ -46,17 +46,10 @@ export function retryCommand(command: string, rest: readonly string[] = [], posi
   ];
 }
 
-/** `-c, --checkpoint` and `--best`, the same on every command that reads a checkpoint. */
-export function addCheckpointOptions(command: Command): void {
-  command.addOption(
-    new Option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)").default(DEFAULT_CHECKPOINT),
-  );
-  command.addOption(new Option("--best", "the run's best.json (lowest validation loss) instead"));
-}
-
 /**
- * For info and export: the optional first argument, which names the checkpoint like -c (add
- * the options too); checkpointOfArguments then reconciles the two.
+ * For info and export: the optional first argument, which names the checkpoint like -c (the
+ * options come from the settings table's checkpoint and best); checkpointOfArguments then
+ * reconciles the two.
  */
 export function addCheckpointArgument(command: Command): void {
   command.argument("[checkpoint]", "checkpoint file or run folder (same as -c)");
