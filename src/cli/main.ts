@@ -22,6 +22,7 @@ import {
   type TrainConfig,
 } from "../core/config.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
+import { cliHint } from "./hints.js";
 import { packageVersion } from "../node/version.js";
 import { createColor } from "./color.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
@@ -192,7 +193,8 @@ function reportError(error: unknown, io: CliIO): number {
 
   if (error instanceof CharnnError) {
     io.stderr.write(`${color.red("charnn:")} ${error.message}\n`);
-    if (error.hint !== undefined) io.stderr.write(`${color.dim("hint:")} ${error.hint}\n`);
+    const hint = cliHint(error);
+    if (hint !== undefined) io.stderr.write(`${color.dim("hint:")} ${hint}\n`);
     if (debug && stack) io.stderr.write(stack + "\n");
     return error.exitCode;
   }
