@@ -4,6 +4,7 @@
 
 import type { CharnnRun, PeerResult, PeerConfig, PeerName } from "./results.js";
 import { bestPeerResult } from "./results.js";
+import { formatCount } from "../dist/core/util/format.js";
 import { variantLabel, type Variant } from "./variants.js";
 import { WORKLOADS, type WorkloadId } from "./workloads.js";
 
@@ -51,7 +52,7 @@ export interface BenchReport {
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return "–";
   const magnitude = Math.abs(value);
-  if (magnitude >= 100) return Math.round(value).toLocaleString("en-US");
+  if (magnitude >= 100) return formatCount(value);
   return value.toFixed(magnitude >= 10 ? 1 : 2);
 }
 

@@ -22,6 +22,7 @@ import {
   type TrainConfig,
 } from "../core/config.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
+import { isPlainObject } from "../core/util/objects.js";
 import { cliHint } from "./hints.js";
 import { packageVersion } from "../node/version.js";
 import { createColor } from "./color.js";
@@ -46,8 +47,6 @@ const builtInHandlers: CommandHandlers = {
   info: async (...args) => (await import("./info.js")).runInfo(...args),
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A commander parse failure, remembered with the command that was being parsed. */
 class ParseFailure extends Error {
@@ -113,7 +112,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     const fileConfig = configFile === undefined ? undefined : await readConfigFile(configFile, io);
     const flags = typedOptions<TrainConfig>(command, Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[]);
     const config = resolveTrainConfig(fileConfig, flags, configFile);
-    const explicit = new Set([...Object.keys(flags), ...(isRecord(fileConfig) ? Object.keys(fileConfig) : [])]);
+    const explicit = new Set([...Object.keys(flags), ...(isPlainObject(fileConfig) ? Object.keys(fileConfig) : [])]);
     setExitCode(await handlers.train(config, files, io, explicit));
   });
 

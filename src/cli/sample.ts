@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { SampleOptions } from "../core/config.js";
 import { readCorpus } from "../node/corpus.js";
+import { countUnknown, describeUnknown, summarizeUnknown, type UnknownCounts } from "../core/data/unknown.js";
 import type { Vocabulary } from "../core/data/vocab.js";
 import { ExitCode, badInput, usageError } from "../core/errors.js";
 import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../core/checkpoint/model.js";
@@ -120,14 +121,6 @@ function codePointsOf(text: string): Uint32Array {
   return Uint32Array.from(codePoints);
 }
 
-/** "é" (U+00E9) x3, ... for messages: the most frequent first, at most `limit` of them. */
-export function describeUnknown(vocabulary: Vocabulary, unknown: Map<number, number>, limit = 10): string {
-  const entries = [...unknown].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  const shown = entries.slice(0, limit).map(([codePoint, count]) => `${vocabulary.describe(codePoint)}${count > 1 ? ` x${count}` : ""}`);
-  if (entries.length > limit) shown.push(`and ${entries.length - limit} more`);
-  return shown.join(", ");
-}
-
 /**
  * The prime's tokens under the unknown-character policy. With no prime text (or none left after
  * skipping), the model is warmed up on a newline if its vocabulary has one, else on its first
@@ -136,18 +129,17 @@ export function describeUnknown(vocabulary: Vocabulary, unknown: Map<number, num
 export function primeTokens(codePoints: Uint32Array, vocabulary: Vocabulary, policy: "error" | "skip"): Prime {
   const tokens: number[] = [];
   const kept: number[] = [];
-  const skipped = new Map<number, number>();
+  const skipped: UnknownCounts = new Map();
   for (const codePoint of codePoints) {
     const index = vocabulary.indexOf(codePoint);
     if (index >= 0) {
       tokens.push(index);
       kept.push(codePoint);
-    } else skipped.set(codePoint, (skipped.get(codePoint) ?? 0) + 1);
+    } else countUnknown(skipped, codePoint);
   }
   if (skipped.size > 0 && policy === "error") {
-    const total = [...skipped.values()].reduce((a, b) => a + b, 0);
     throw badInput(
-      `the prime has ${total} character(s) the model never saw: ${describeUnknown(vocabulary, skipped)}`,
+      `the prime has ${summarizeUnknown(skipped).count} character(s) the model never saw: ${describeUnknown(skipped)}`,
       "remove them from the prime, or pass --unknown skip to leave them out",
     );
   }
@@ -192,8 +184,7 @@ async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): 
   const { model, vocabulary, arena } = await loadModelFor(options, io, kernels, (config, dtype) => Sampler.arenaFloats(config, dtype));
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
-    const total = [...prime.skipped.values()].reduce((a, b) => a + b, 0);
-    io.stderr.write(`note: left out ${total} prime character(s) the model never saw: ${describeUnknown(vocabulary, prime.skipped)}\n`);
+    io.stderr.write(`note: left out ${summarizeUnknown(prime.skipped).count} prime character(s) the model never saw: ${describeUnknown(prime.skipped)}\n`);
   }
 
   const baseSeed = options.seed ?? randomInt(0, SEED_RANGE);
