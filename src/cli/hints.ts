@@ -18,6 +18,7 @@ const HINTS: Record<string, HintRule> = {
   "backend.unsupported": (facts) => (facts.backend === "wasm" ? "use --backend js (or auto)" : undefined),
   "backend.not-built": (facts) => facts.part === "worker" ? "run `npm run build`, or use --threads 1" : "run `npm run build`, or use --backend js",
   "backend.threads-did-not-start": () => "use --threads 1",
+  "prime.unknown-characters": () => "remove them from the prime, or pass --unknown skip to leave them out",
 };
 
 /** The hint the CLI prints under an error's message, if any. */

@@ -8,8 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { SampleOptions } from "../core/config.js";
 import { readCorpus } from "../node/corpus.js";
-import { countUnknown, describeUnknown, summarizeUnknown, type UnknownCounts } from "../core/data/unknown.js";
-import type { Vocabulary } from "../core/data/vocab.js";
+import { describeUnknown, summarizeUnknown } from "../core/data/unknown.js";
 import { ExitCode, badInput, usageError } from "../core/errors.js";
 import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../core/checkpoint/model.js";
 import type { CheckpointState } from "../core/checkpoint/format.js";
@@ -21,15 +20,13 @@ import { createRng } from "../core/tensor/rng.js";
 import type { SamplingPolicy } from "../core/sample/policy.js";
 import { Sampler } from "../core/sample/sampler.js";
 import { generateCharacters } from "../core/sample/text.js";
-import { textOf } from "../core/eval/lines.js";
+import { primeTokens, SEED_RANGE, seedOfSample } from "../core/sample/prime.js";
+import { codePointsOf } from "../core/util/chars.js";
 import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
 
 // ---------------------------------------------------------------------------------------------
 // The checkpoint argument, shared by sample, eval and info
-
-const NEWLINE = 0x0a;
-const SEED_RANGE = 2 ** 32;
 
 /** The file -c/--checkpoint and --best name: best.json in the checkpoint's folder with --best. */
 export function checkpointFileOf(options: { checkpoint: string; best?: boolean }): string {
@@ -106,46 +103,7 @@ export class ChunkedOutput {
 // ---------------------------------------------------------------------------------------------
 // The prime
 
-export interface Prime {
-  /** Vocabulary indices fed before sampling. */
-  tokens: number[];
-  /** The prime as the model saw it (unknown characters left out under --unknown skip). */
-  text: string;
-  /** Characters outside the vocabulary that were left out, by code point. */
-  skipped: Map<number, number>;
-}
-
-function codePointsOf(text: string): Uint32Array {
-  const codePoints: number[] = [];
-  for (const character of text) codePoints.push(character.codePointAt(0)!);
-  return Uint32Array.from(codePoints);
-}
-
-/**
- * The prime's tokens under the unknown-character policy. With no prime text (or none left after
- * skipping), the model is warmed up on a newline if its vocabulary has one, else on its first
- * character: the state a line start would give. That warm-up is not part of the text.
- */
-export function primeTokens(codePoints: Uint32Array, vocabulary: Vocabulary, policy: "error" | "skip"): Prime {
-  const tokens: number[] = [];
-  const kept: number[] = [];
-  const skipped: UnknownCounts = new Map();
-  for (const codePoint of codePoints) {
-    const index = vocabulary.indexOf(codePoint);
-    if (index >= 0) {
-      tokens.push(index);
-      kept.push(codePoint);
-    } else countUnknown(skipped, codePoint);
-  }
-  if (skipped.size > 0 && policy === "error") {
-    throw badInput(
-      `the prime has ${summarizeUnknown(skipped).count} character(s) the model never saw: ${describeUnknown(skipped)}`,
-      "remove them from the prime, or pass --unknown skip to leave them out",
-    );
-  }
-  if (tokens.length === 0) tokens.push(Math.max(0, vocabulary.indexOf(NEWLINE)));
-  return { tokens, text: textOf(kept), skipped };
-}
+export { primeTokens, seedOfSample, type Prime } from "../core/sample/prime.js";
 
 async function primeCodePoints(options: SampleOptions, io: CliIO): Promise<Uint32Array> {
   // `--prime -` reads stdin like `--prime-file -`: a prime is rarely just a dash.
@@ -157,8 +115,6 @@ async function primeCodePoints(options: SampleOptions, io: CliIO): Promise<Uint3
 // ---------------------------------------------------------------------------------------------
 // The command
 
-/** Sample i of --count uses seed S+i, wrapped into the range --seed accepts so it can be repeated. */
-export const seedOfSample = (baseSeed: number, index: number): number => (baseSeed + index) % SEED_RANGE;
 
 function checkCombinations(options: SampleOptions): void {
   if (options.temp === 0 && (options.topK !== 0 || options.topP !== 1)) {

@@ -52,3 +52,10 @@ export function describeCodePoint(codePoint: number): string {
   }
   return `"${escapeCodePoint(codePoint)}" (${label})`;
 }
+
+/** The code points of a string, one per character (a surrogate pair is one). */
+export function codePointsOf(text: string): Uint32Array {
+  const codePoints: number[] = [];
+  for (const character of text) codePoints.push(character.codePointAt(0)!);
+  return Uint32Array.from(codePoints);
+}
