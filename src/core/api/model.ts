@@ -151,7 +151,14 @@ export class Model {
 }
 
 /** The options of `charnn sample` with the caller's settings laid over, each checked by the same rules. */
+const SAMPLE_SETTING_KEYS = ["length", "stop", "temp", "topK", "topP", "seed", "prime", "unknown"] as const;
+
 function sampleOptionsOf(settings: SampleSettings): SampleOptions {
+  for (const key of Object.keys(settings)) {
+    if (!(SAMPLE_SETTING_KEYS as readonly string[]).includes(key)) {
+      throw usageError(`unknown sample setting "${key}"`, `the settings are ${SAMPLE_SETTING_KEYS.join(", ")}`, { code: "setting.unknown", facts: { key } });
+    }
+  }
   const options = resolveSampleOptions(settings as Partial<SampleOptions>);
   if (options.temp === 0 && (options.topK !== 0 || options.topP !== 1)) {
     throw usageError(
