@@ -121,4 +121,24 @@ describe("charnn train --time on a new run without a model shape", () => {
     expect(a.step).toBe(steps);
     for (const name of Object.keys(b.params)) expect(Buffer.from(a.params[name]!.data.buffer).equals(Buffer.from(b.params[name]!.data.buffer)), name).toBe(true);
   }, 120_000);
+
+  it("--dry-run says the settings will be chosen when training starts, without calibrating", async () => {
+    const cwd = await folderWithText();
+    const captured = createTestIO({ cwd });
+    expect(await main(["train", "text.txt", "--time", "10m", "--dry-run", "--out", "dry"], captured.io)).toBe(0);
+    expect(captured.stdout()).toMatch(/steps\s+chosen for the time budget when training starts/);
+    const given = createTestIO({ cwd });
+    expect(await main(["train", "text.txt", "--time", "10m", "--hidden", "32", "--dry-run", "--out", "dry"], given.io)).toBe(0);
+    expect(given.stdout()).not.toMatch(/chosen for the time budget/);
+  });
+});
+
+describe("charnn train --help", () => {
+  it("states the precedence of --time, --steps and --epochs", async () => {
+    const captured = createTestIO();
+    await main(["train", "--help"], captured.io);
+    const help = (captured.stdout() + captured.stderr()).replace(/\s+/g, " ");
+    expect(help).toMatch(/with --steps or --epochs the schedule follows them and --time only cuts the invocation off/);
+    expect(help).toMatch(/--resume keeps the recorded choice and step count/);
+  });
 });
