@@ -146,7 +146,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   if (choosing && !config.dryRun) {
     const budgetConfig = config;
     const decision = calibrateForBudget({
-      config: budgetConfig, train, vocabularySize: vocabulary.size,
+      config: budgetConfig, train, validationChars: validation.length, vocabularySize: vocabulary.size,
       newKernels: () => selectKernels(budgetConfig.backend, budgetConfig.threads),
       now: () => performance.now(),
     });

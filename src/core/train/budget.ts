@@ -41,6 +41,8 @@ export interface BudgetCalibrationInputs {
   config: TrainConfig;
   /** The training split as vocabulary indices. */
   train: Uint32Array;
+  /** Characters the periodic validation passes read each time. */
+  validationChars: number;
   vocabularySize: number;
   /** Kernels for the timed steps, disposed afterwards (so calibration leaves no memory behind). */
   newKernels(): Kernels;
@@ -59,7 +61,8 @@ export function calibrateForBudget(inputs: BudgetCalibrationInputs): BudgetDecis
   const { config, train, vocabularySize } = inputs;
   if (config.time === null) throw new Error("calibrateForBudget needs a time budget");
   const charsPerStep = config.batch * config.seqLen;
-  const facts: BudgetFacts = { trainMs: config.time, trainChars: train.length, vocabularySize, charsPerStep };
+  const overheadCharsPerStep = config.evalEvery > 0 ? inputs.validationChars / config.evalEvery / 3 : 0;
+  const facts: BudgetFacts = { trainMs: config.time, trainChars: train.length, vocabularySize, charsPerStep, overheadCharsPerStep };
   const kernels = inputs.newKernels();
   try {
     const stepperFor = (shape: CandidateShape) => {

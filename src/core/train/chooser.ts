@@ -29,6 +29,12 @@ export interface BudgetFacts {
   vocabularySize: number;
   /** batch × seqLen: characters one optimizer step consumes. */
   charsPerStep: number;
+  /**
+   * Characters of forward-only work the run adds per step on average (validation passes:
+   * validation characters ÷ steps between them ÷ 3, a forward pass being about a third of a
+   * training step's work). 0 when there is no validation.
+   */
+  overheadCharsPerStep?: number;
 }
 
 /** The settings a choice fills in; everything else keeps its default or the user's value. */
@@ -107,9 +113,17 @@ export function recurrentParameters(shape: CandidateShape): number {
   return count;
 }
 
-/** Steps of this shape that fit in the training time. */
+/**
+ * The share of the training time the schedule is planned over. A schedule that ends early wastes
+ * the rest; one cut off by the clock never reaches its low rates, which costs more. On a busy
+ * machine a run's speed drifts by 10-20% from what calibration measured (docs/TUNING.md).
+ */
+export const PLANNED_SHARE = 0.85;
+
+/** Steps of this shape that fit in the training time, validation passes included. */
 export function stepsThatFit(facts: BudgetFacts, measurement: Measurement): number {
-  return Math.floor(((facts.trainMs / 1000) * measurement.charsPerSecond) / facts.charsPerStep);
+  const charsPerStep = facts.charsPerStep + (facts.overheadCharsPerStep ?? 0);
+  return Math.floor((PLANNED_SHARE * (facts.trainMs / 1000) * measurement.charsPerSecond) / charsPerStep);
 }
 
 /** Characters that count as training data: repeated passes beyond USEFUL_EPOCHS do not. */

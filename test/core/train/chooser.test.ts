@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  BASE_LR, CHARS_PER_PARAMETER, LARGE_VOCABULARY, USEFUL_EPOCHS,
+  BASE_LR, CHARS_PER_PARAMETER, LARGE_VOCABULARY, PLANNED_SHARE, USEFUL_EPOCHS,
   calibrationCandidates, chooseForBudget, dropoutFor, fitsBudget, recurrentParameters, stepsThatFit,
   type BudgetFacts, type CandidateShape, type Measurement,
 } from "../../../src/core/train/chooser.js";
@@ -29,20 +29,23 @@ describe("recurrentParameters", () => {
 });
 
 describe("stepsThatFit", () => {
+  // PLANNED_SHARE of the time: 0.85 × 120 s × 20,480 chars/s ÷ 2048 chars a step = 1020 steps.
   it.each([
-    [120_000, 20_480, 2048, 1200],
-    [600_000, 20_480, 2048, 6000],
-    [1_000, 1_000, 2048, 0],
-    [60_000, 10_000, 1000, 600],
-  ])("%i ms at %i chars/s, %i chars a step: %i steps", (trainMs, charsPerSecond, charsPerStep, expected) => {
-    expect(stepsThatFit(facts({ trainMs, charsPerStep }), { shape: gru(128), charsPerSecond })).toBe(expected);
+    [120_000, 20_480, 2048, 0, 1020],
+    [600_000, 20_480, 2048, 0, 5100],
+    [1_000, 1_000, 2048, 0, 0],
+    [60_000, 10_000, 1000, 0, 510],
+    [120_000, 20_480, 1024, 1024, 1020], // validation passes as costly as the training itself: half the steps
+  ])("%i ms at %i chars/s, %i chars a step and %i of validation: %i steps", (trainMs, charsPerSecond, charsPerStep, overheadCharsPerStep, expected) => {
+    expect(PLANNED_SHARE).toBe(0.85);
+    expect(stepsThatFit(facts({ trainMs, charsPerStep, overheadCharsPerStep }), { shape: gru(128), charsPerSecond })).toBe(expected);
   });
 });
 
 describe("fitsBudget", () => {
   const shape = gru(128);
   const needed = CHARS_PER_PARAMETER * recurrentParameters(shape); // characters of training it needs
-  const rateFor = (chars: number, trainMs: number) => (chars / trainMs) * 1000;
+  const rateFor = (chars: number, trainMs: number) => (chars / trainMs / PLANNED_SHARE) * 1000;
   it("fits when the steps that fit carry enough characters", () => {
     expect(fitsBudget(facts({ trainChars: 1e9 }), { shape, charsPerSecond: rateFor(needed + 4096, 120_000) })).toBe(true);
     expect(fitsBudget(facts({ trainChars: 1e9 }), { shape, charsPerSecond: rateFor(needed - 4096, 120_000) })).toBe(false);
