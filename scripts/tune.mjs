@@ -61,7 +61,7 @@ const record = {
   name, corpus: path.basename(corpus), flags: trainFlags.join(" "), exit: train.status,
   steps: end?.step ?? null, endReason: end?.reason ?? null, heldOut: heldOutLoss,
   trainLoss: end?.trainLoss ?? null, validationLoss: end?.validationLoss ?? null,
-  parameters: start?.parameterCount ?? null, charsPerSecond: rate, trainSeconds: Math.round(trainMs / 100) / 10,
+  parameters: start?.parameterCount ?? null, choice: start?.choice ? { reason: start.choice.reason, measured: start.choice.measured } : undefined, charsPerSecond: rate, trainSeconds: Math.round(trainMs / 100) / 10,
   load: [loadBefore, loadavg()[0]].map((l) => Math.round(l * 100) / 100), commit, at: new Date().toISOString(),
 };
 appendFileSync(results, JSON.stringify(record) + "\n");
