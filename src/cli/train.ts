@@ -9,6 +9,7 @@ import path from "node:path";
 import { fineTuneSettings, flagName, readSavedConfig, resumeSettings, type TrainConfig } from "../core/settings.js";
 import { StreamBatcher, splitValidation } from "../core/data/batches.js";
 import { STDIN_INPUT, readCorpus } from "../node/corpus.js";
+import { corpusNotes } from "./corpus-notes.js";
 import { fingerprintCodePoints } from "../core/data/fingerprint.js";
 import { Vocabulary } from "../core/data/vocab.js";
 import { badInput, CharnnError, ExitCode, usageError } from "../core/errors.js";
@@ -93,7 +94,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
 
   // The text, its vocabulary, and the split.
   const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
-  for (const skipped of corpus.skipped) warn(`skipped ${skipped}: looks binary`);
+  for (const note of corpusNotes(corpus)) warn(note);
   if (corpus.codePoints.length === 0) throw badInput(`the corpus is empty (${corpus.sources.join(", ") || inputs.join(", ")})`, "give charnn train a file with some text in it");
   const fingerprint = fingerprintCodePoints(corpus.codePoints);
 
