@@ -70,14 +70,16 @@ describe("the packed tarball", () => {
     const bare = new Set<string>();
     for (const file of packed.filter((name) => name.endsWith(".js"))) {
       const source = readFileSync(path.join(installed, file), "utf8");
-      for (const match of source.matchAll(/\b(?:from|import)\s*\(?\s*["']([^"'.][^"']*)["']/g)) {
+      const statics = source.matchAll(/^\s*(?:import|export)\b[^;\n]*?\bfrom\s*["']([^"'.][^"']*)["']/gm);
+      const dynamics = source.matchAll(/\bimport\(\s*["']([^"'.][^"']*)["']\s*\)/g);
+      for (const match of [...statics, ...dynamics]) {
         const specifier = match[1]!;
         if (specifier.startsWith("node:")) continue;
         bare.add(specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!);
       }
     }
     expect([...bare].filter((name) => !(name in packageJson.dependencies))).toEqual([]);
-    expect(bare.size).toBeGreaterThan(0);
+    expect([...bare]).toEqual(expect.arrayContaining(["commander", "seedrandom"]));
   });
 });
 
@@ -153,7 +155,8 @@ import { writeFileSync } from "node:fs";
     expect(keys("end")).toEqual(["bestValidationLoss", "elapsedMs", "reason", "schema", "step", "trainLoss", "type", "validationLoss"]);
   });
 
-  it("type-checks a TypeScript caller against the shipped .d.ts, and rejects a wrong one", () => {
+  // tsc over @types/node takes a while on a busy machine.
+  it("type-checks a TypeScript caller against the shipped .d.ts, and rejects a wrong one", { timeout: 300_000 }, () => {
     writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({
       compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: false, types: ["node"] },
       files: ["check.ts"],
@@ -177,7 +180,7 @@ console.log(reason, stream.seed, bits, browserModel.info.parameters);
 model.dispose();
 `);
     const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
-    const good = run(process.execPath, [tsc, "-p", "tsconfig.json"], project);
+    const good = run(process.execPath, [tsc, "-p", "tsconfig.json"], project, 280_000);
     expect(good.stdout + good.stderr).toBe("");
     expect(good.code).toBe(0);
 
@@ -186,7 +189,7 @@ import { modelFrom, train } from "charnn";
 const result = await train({ text: "abc", hiden: 8 });
 modelFrom(result.checkpoint!).sample({ temp: "hot" });
 `);
-    const bad = run(process.execPath, [tsc, "-p", "tsconfig.json"], project);
+    const bad = run(process.execPath, [tsc, "-p", "tsconfig.json", "--skipLibCheck"], project, 280_000);
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toMatch(/hiden/);
     expect(bad.stdout).toMatch(/"hot"|string/);
