@@ -6,7 +6,7 @@
 import { constants as bufferConstants } from "node:buffer";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { TrainConfig } from "../core/settings.js";
+import { flagName, type TrainConfig } from "../core/settings.js";
 import { usageError } from "../core/errors.js";
 import { expectedShapes } from "../core/checkpoint/model.js";
 import type { TrainEvent } from "../core/train/events.js";
@@ -56,7 +56,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
       // While a live run holds the folder (cron fired again), that is what the user needs to hear:
       // taking the lock says so with exit 5, and otherwise it is given straight back.
       await (await acquireLock(out))();
-      throw folderHoldsRunError(requested.out);
+      throw folderHoldsRunError(requested.out, options.nameOf);
     case "init": {
       const file = path.resolve(cwd, requested.initFrom!);
       start = { kind: "init", checkpoint: await loadFor(file), path: requested.initFrom! };
@@ -76,7 +76,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
     readValidation: async (file) => {
       // Standard input can be read once: as the training text it would leave nothing to validate on.
       if (file === STDIN_INPUT && inputs.includes(STDIN_INPUT)) {
-        throw usageError(`"-" (standard input) cannot be both the training text and --val-file`, "put the validation text in a file");
+        throw usageError(`"-" (standard input) cannot be both the training text and ${(options.nameOf ?? flagName)("valFile")}`, "put the validation text in a file");
       }
       return readCorpus([file], { ...(stdin && { stdin }), cwd });
     },

@@ -48,8 +48,8 @@ export function decideStart(requested: Pick<TrainConfig, "resume" | "initFrom" |
 }
 
 /** The refusal for "folder-holds-a-run"; `out` is the folder as given. */
-export function folderHoldsRunError(out: string): Error {
-  return usageError(`${out} already holds a run (latest.json)`, "add --resume to continue it, use --out DIR for a new run, or delete the folder", {
+export function folderHoldsRunError(out: string, nameOf: (key: string) => string = flagName): Error {
+  return usageError(`${out} already holds a run (latest.json)`, `add ${nameOf("resume")} to continue it, use ${nameOf("out")} DIR for a new run, or delete the folder`, {
     code: "run.folder-holds-a-run",
     facts: { out },
   });
@@ -112,15 +112,16 @@ export interface RunPlan {
 
 export async function planRun(input: PlanInput): Promise<RunPlan> {
   const { requested, start, text } = input;
+  const nameOf = input.nameOf ?? flagName;
   const warn = (message: string) => input.emit({ type: "warning", message });
-  const { config, inexact } = startSettings(requested, input.given, start, input.nameOf);
+  const { config, inexact } = startSettings(requested, input.given, start, nameOf);
 
   if (text.codePoints.length === 0) {
     throw badInput(`the corpus is empty (${text.sources.join(", ")})`, "give charnn train a file with some text in it", { code: "corpus.empty" });
   }
   const length = text.codePoints.length;
   const fingerprint = fingerprintCodePoints(text.codePoints);
-  const vocabulary = vocabularyFor(start, text.codePoints, fingerprint, requested.out, warn);
+  const vocabulary = vocabularyFor(start, text.codePoints, fingerprint, `${nameOf("initFrom")} ${requested.out.replace(/\/+$/, "")}/latest.json ${nameOf("out")} NEWDIR`, warn);
   const encoded = encodeInPlace(text.codePoints, vocabulary);
 
   let train: Uint32Array, validation: Uint32Array;
@@ -128,7 +129,7 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     const validationText = await input.readValidation(config.valFile);
     // Asked for by name, so an empty one is a mistake, not a wish to skip validation.
     if (validationText.codePoints.length === 0) {
-      throw badInput(`the validation text is empty (${validationText.sources.join(", ")})`, "give --val-file a file with text, or leave it out to hold out --val-frac of the corpus", {
+      throw badInput(`the validation text is empty (${validationText.sources.join(", ")})`, `give ${nameOf("valFile")} a file with text, or leave it out to hold out ${nameOf("valFrac")} of the corpus`, {
         code: "corpus.empty",
       });
     }
@@ -141,7 +142,7 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
   }
 
   const model = modelConfigOf(config, vocabulary.size);
-  checkCheckpointFits(config, parameterCount(model), input.maxCheckpointChars);
+  checkCheckpointFits(config, parameterCount(model), input.maxCheckpointChars, nameOf);
   const windowsPerEpoch = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
   return {
     config,
@@ -158,13 +159,14 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
 }
 
 /** A resumed run keeps its vocabulary (and its text), a fine-tune extends it, a new run builds one. */
-function vocabularyFor(start: RunStart, codePoints: Uint32Array, fingerprint: string, out: string, warn: (message: string) => void): Vocabulary {
+/** `fineTune` is the hint's way to a new run from this one's weights, in the caller's spelling. */
+function vocabularyFor(start: RunStart, codePoints: Uint32Array, fingerprint: string, fineTune: string, warn: (message: string) => void): Vocabulary {
   if (start.kind === "resume") {
     const saved = start.checkpoint.corpus;
     if (saved.fingerprint !== fingerprint) {
       throw badInput(
         `the text differs from the text this run was trained on (${codePoints.length} characters, ${saved.length} before)`,
-        `to train on new text from this run's weights, start a new run: --init-from ${out}/latest.json --out NEWDIR`,
+        `to train on new text from this run's weights, start a new run: ${fineTune}`,
         { code: "run.text-differs", facts: { length: codePoints.length, savedLength: saved.length } },
       );
     }
@@ -221,7 +223,7 @@ export const NODE_MAX_STRING_LENGTH = 2 ** 29 - 24;
  * string. A model whose weights and optimiser state, in base64, pass that could never be saved:
  * refuse it before training, not at its first save hours later.
  */
-export function checkCheckpointFits(config: TrainConfig, parameters: number, maxChars: number): void {
+export function checkCheckpointFits(config: TrainConfig, parameters: number, maxChars: number, nameOf: (key: string) => string = flagName): void {
   const floats = parameters * (1 + Optimizer.bufferNames(optimizerSettings(config)).length);
   const characters = Math.ceil((floats * 4) / 3) * 4;
   // The rest of the document (config, vocabulary, history) is small beside the tensors.
@@ -230,7 +232,7 @@ export function checkCheckpointFits(config: TrainConfig, parameters: number, max
     const mb = (n: number) => `${Math.round(n / 1e6).toLocaleString("en-US")} MB`;
     throw usageError(
       `this model's checkpoint would be about ${mb(characters)} of text, more than the ${mb(limit)} node can hold in one string`,
-      `${parameters.toLocaleString("en-US")} parameters with ${config.optimizer}: lower --hidden or --layers (or --embed) to about ${Math.floor((parameters * limit) / characters).toLocaleString("en-US")} parameters`,
+      `${parameters.toLocaleString("en-US")} parameters with ${config.optimizer}: lower ${nameOf("hidden")} or ${nameOf("layers")} (or ${nameOf("embed")}) to about ${Math.floor((parameters * limit) / characters).toLocaleString("en-US")} parameters`,
       { code: "run.checkpoint-too-large", facts: { parameters, characters, limit } },
     );
   }
