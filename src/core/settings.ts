@@ -201,8 +201,7 @@ export const SETTINGS = {
 // derived types
 // ---------------------------------------------------------------------------------------------
 
-type AnySetting = Setting<any, ResumeRole>; // eslint-disable-line @typescript-eslint/no-explicit-any
-export type SettingsTable = Readonly<Record<string, AnySetting>>;
+export type SettingsTable = Readonly<Record<string, Setting>>;
 
 /** The values a table's settings hold, one property per key. */
 export type ValuesOf<Table extends SettingsTable> = { -readonly [K in keyof Table]: Table[K] extends Setting<infer T, ResumeRole> ? T : never };
