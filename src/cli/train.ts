@@ -6,9 +6,11 @@
 import type { TrainConfig } from "../core/settings.js";
 import { flagName } from "../core/settings.js";
 import { CharnnError, ExitCode } from "../core/errors.js";
+import { trainEvent } from "../core/train/events.js";
 import type { RunEnd } from "../core/train/run.js";
 import { faultsFromEnv, nodeAtomicFs, withFaults } from "../node/store.js";
 import { trainFiles } from "../node/train.js";
+import { corpusNotes } from "./corpus-notes.js";
 import { formatDryRun } from "./dry-run.js";
 import type { CliIO, SignalName } from "./io.js";
 import { watchForClosedPipe, writeOut } from "./io.js";
@@ -28,7 +30,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
       return;
     }
     received = name;
-    reporter.event({ type: "warning", message: `${name}: finishing this step and saving a checkpoint (send it again to stop at once)` });
+    reporter.event(trainEvent({ type: "warning", message: `${name}: finishing this step and saving a checkpoint (send it again to stop at once)` }));
   };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
 
@@ -49,6 +51,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
       interrupted: () => received !== null,
       fsImpl: withFaults(nodeAtomicFs, faultsFromEnv(io.env)),
       nameOf: flagName,
+      corpusNotes,
     });
     if (result.kind === "dry-run") {
       await writeOut(io, formatDryRun(result.estimate, requested.json));

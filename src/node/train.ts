@@ -9,9 +9,9 @@ import path from "node:path";
 import { flagName, type TrainConfig } from "../core/settings.js";
 import { usageError } from "../core/errors.js";
 import { expectedShapes } from "../core/checkpoint/model.js";
-import type { TrainEvent } from "../core/train/events.js";
+import { trainEvent, type TrainEvent } from "../core/train/events.js";
 import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
-import { STDIN_INPUT, readCorpus } from "./corpus.js";
+import { STDIN_INPUT, readCorpus, type Corpus } from "./corpus.js";
 import { selectKernels } from "./backend.js";
 import { acquireLock, loadCheckpoint, nodeAtomicFs, saveCheckpoint, type AtomicFs } from "./store.js";
 
@@ -31,7 +31,11 @@ export interface TrainFilesOptions {
   fsImpl?: AtomicFs;
   /** How a message spells a setting. */
   nameOf?: (key: string) => string;
+  /** The warnings about what reading the text left out; by default one per binary file skipped. */
+  corpusNotes?: (corpus: Corpus) => string[];
 }
+
+const binaryNotes = (corpus: Corpus): string[] => corpus.skipped.map((skipped) => `skipped ${skipped}: looks binary`);
 
 export type TrainFilesResult = { kind: "dry-run"; estimate: DryRunEstimate } | { kind: "trained"; end: RunEnd };
 
@@ -40,7 +44,7 @@ const loadFor = (file: string) => loadCheckpoint(file, { expectedShapes });
 /** Trains on `inputs` (files, folders, "-") with checkpoints in `requested.out`. */
 export async function trainFiles(requested: TrainConfig, given: ReadonlySet<string>, inputs: string[], options: TrainFilesOptions): Promise<TrainFilesResult> {
   const { cwd, stdin, emit } = options;
-  const warn = (message: string) => emit({ type: "warning", message });
+  const warn = (message: string) => emit(trainEvent({ type: "warning", message }));
   const out = path.resolve(cwd, requested.out);
   const latestPath = path.join(out, "latest.json");
 
@@ -67,7 +71,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
   }
 
   const corpus = await readCorpus(inputs, { ...(stdin && { stdin }), cwd });
-  for (const skipped of corpus.skipped) warn(`skipped ${skipped}: looks binary`);
+  for (const note of (options.corpusNotes ?? binaryNotes)(corpus)) warn(note);
   const plan = await planRun({
     requested,
     given,

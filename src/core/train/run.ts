@@ -20,7 +20,7 @@ import { generateText } from "../sample/text.js";
 import { fineTuneSettings, flagName, readSavedConfig, resumeSettings, type TrainConfig } from "../settings.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng } from "../tensor/rng.js";
-import type { EndReason, TrainEvent } from "./events.js";
+import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
 import { runLoop, totalSteps, type Progress } from "./loop.js";
 import { Trainer, type TrainerOptions } from "./trainer.js";
 
@@ -113,7 +113,7 @@ export interface RunPlan {
 export async function planRun(input: PlanInput): Promise<RunPlan> {
   const { requested, start, text } = input;
   const nameOf = input.nameOf ?? flagName;
-  const warn = (message: string) => input.emit({ type: "warning", message });
+  const warn = (message: string) => input.emit(trainEvent({ type: "warning", message }));
   const { config, inexact } = startSettings(requested, input.given, start, nameOf);
 
   if (text.codePoints.length === 0) {
@@ -379,7 +379,7 @@ export function buildTrainer(plan: RunPlan, kernels: Kernels, warn: (message: st
 /** Trains a plan on `kernels` until a limit, an interruption or divergence; saves through hooks. */
 export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, nameOf: (key: string) => string = flagName): Promise<RunEnd> {
   const { config, vocabulary } = plan;
-  const warn = (message: string) => hooks.emit({ type: "warning", message });
+  const warn = (message: string) => hooks.emit(trainEvent({ type: "warning", message }));
   const { trainer, progress } = buildTrainer(plan, kernels, warn, nameOf);
   const release = hooks.acquire ? await hooks.acquire() : async () => {};
   try {
@@ -394,7 +394,7 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
         kernels,
       });
 
-    hooks.emit({
+    hooks.emit(trainEvent({
       type: "start",
       config,
       parameterCount: trainer.model.params.size,
@@ -403,7 +403,7 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
       validationChars: trainer.validationChars,
       resumedFromStep: plan.start.kind === "resume" ? trainer.step : null,
       totalSteps: plan.totalSteps,
-    });
+    }));
     if (plan.validation.length > 0 && trainer.validationChars === 0) {
       warn(`the validation text (${plan.validation.length} characters) is shorter than one window of ${config.seqLen + 1}: no validation`);
     }
