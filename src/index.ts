@@ -52,3 +52,4 @@ export function modelFrom(checkpoint: CheckpointState | string | Uint8Array, opt
 export async function loadModel(location: string, options: KernelChoice & { best?: boolean } = {}): Promise<Model> {
   return modelFrom(await readCheckpoint(location, { best: options.best }), options);
 }
+export { train, trainEvents, type TrainOptions, type TrainResult, type TrainSettings, type TrainingRun } from "./node/library-train.js";
