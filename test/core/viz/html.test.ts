@@ -4,19 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { renderHtml } from "../../../src/core/viz/html.js";
 import type { ActivationView } from "../../../src/core/viz/view.js";
-
-/** Reasons an HTML file would touch the network, as patterns; shared with the CLI test. */
-export const NETWORK_PATTERNS: RegExp[] = [
-  /https?:\/\//i, /\/\/[a-z0-9.-]+\.[a-z]{2,}/i, /\bsrc\s*=/i, /\bhref\s*=/i, /url\s*\(/i, /@import/i,
-  /\bfetch\s*\(/, /XMLHttpRequest/, /WebSocket/, /EventSource/, /\bimport\s*\(/, /<link\b/i, /<iframe\b/i, /<img\b/i,
-  /<object\b/i, /<embed\b/i, /sendBeacon/,
-];
-
-export function dataOf(html: string): ActivationView {
-  const match = /<script type="application\/json" id="view-data">([\s\S]*?)<\/script>/.exec(html);
-  if (match === null) throw new Error("no view data in the page");
-  return JSON.parse(match[1]!) as ActivationView;
-}
+import { dataOf, NETWORK_PATTERNS } from "./helpers.js";
 
 const view: ActivationView = {
   title: 'a <b>"title"</b>',

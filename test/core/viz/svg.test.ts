@@ -4,12 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { niceTicks, PLOT_MARGIN, renderLossSvg } from "../../../src/core/viz/svg.js";
-
-export function plottedPoints(svg: string, series: string): Array<[number, number]> {
-  const match = new RegExp(`<polyline data-series="${series}"[^>]* points="([^"]*)"`).exec(svg);
-  if (match === null) return [];
-  return match[1]!.split(" ").map((pair) => pair.split(",").map(Number) as [number, number]);
-}
+import { plottedPoints } from "./helpers.js";
 
 const history = {
   train: [[1, 4.0], [2, 3.1], [3, 2.5], [4, 2.6], [5, 2.0]] as Array<[number, number]>,
