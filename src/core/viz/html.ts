@@ -80,7 +80,8 @@ export function viewScript(neutral: readonly number[], positive: readonly number
     var unit = view.units[current], ch = view.characters[t];
     var next = view.predictions[t].map(function (p) { return "\\u201c" + shown(p.text) + "\\u201d " + (100 * p.probability).toFixed(1) + "%"; });
     panel.innerHTML = "";
-    var line1 = "character " + t + " \\u201c" + shown(ch) + "\\u201d   " + unit.label + " = " + unit.values[t].toFixed(4);
+    var name = "layer " + unit.layer + " unit " + unit.unit + " (" + unit.state + ")";
+    var line1 = "character " + t + " \\u201c" + shown(ch) + "\\u201d   " + name + " = " + unit.values[t].toFixed(4);
     var line2 = "next: " + next.join("   ");
     panel.appendChild(document.createTextNode(line1 + "\\n" + line2));
   }

@@ -19,6 +19,8 @@ export interface LossHistory {
 
 /** The plot area inside the image, in pixels. */
 export const PLOT_MARGIN = { left: 64, right: 20, top: 36, bottom: 52 } as const;
+/** Pixels between the frame and the highest and lowest points, so no point sits on a border. */
+export const PLOT_INSET = 8;
 
 const TRAIN_COLOR = "#1f77b4";
 const VALIDATION_COLOR = "#d62728";
@@ -91,7 +93,8 @@ export function renderLossSvg(history: LossHistory, options: LossPlotOptions = {
   }
   const xSpan = stepMax - stepMin;
   const x = (step: number): number => (xSpan === 0 ? (left + right) / 2 : left + ((step - stepMin) / xSpan) * (right - left));
-  const y = (loss: number): number => bottom - ((f(loss) - yLow) / (yHigh - yLow)) * (bottom - top);
+  const yBottom = bottom - PLOT_INSET, yTop = top + PLOT_INSET;
+  const y = (loss: number): number => yBottom - ((f(loss) - yLow) / (yHigh - yLow)) * (yBottom - yTop);
 
   // Grid and ticks.
   const yTicks = logScale ? logTicks(10 ** yLow, 10 ** yHigh) : niceTicks(yLow, yHigh);
@@ -119,13 +122,15 @@ export function renderLossSvg(history: LossHistory, options: LossPlotOptions = {
       for (const [step, loss] of points) parts.push(`<circle cx="${px(x(step))}" cy="${px(y(loss))}" r="3" fill="${color}"/>`);
     }
   }
-  let legendX = right - 190;
-  for (const [name, points, color] of series) {
+  // The legend: one row per series in a box at the top right, where loss curves seldom are.
+  const legendWidth = 170, legendX = right - legendWidth - 8, legendY = top + 8;
+  parts.push(`<rect x="${legendX}" y="${legendY}" width="${legendWidth}" height="44" fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`);
+  series.forEach(([name, points, color], i) => {
+    const rowY = legendY + 14 + i * 18;
     const text = `${name} (${points.length} point${points.length === 1 ? "" : "s"})`;
-    parts.push(`<line x1="${legendX}" y1="${top + 14}" x2="${legendX + 18}" y2="${top + 14}" stroke="${color}" stroke-width="2"/>`);
-    parts.push(`<text x="${legendX + 23}" y="${top + 14}" dominant-baseline="middle">${text}</text>`);
-    legendX += 100;
-  }
+    parts.push(`<line x1="${legendX + 8}" y1="${rowY}" x2="${legendX + 28}" y2="${rowY}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${legendX + 34}" y="${rowY}" dominant-baseline="middle">${text}</text>`);
+  });
   parts.push("</svg>");
   return parts.join("\n") + "\n";
 }

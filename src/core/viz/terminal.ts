@@ -174,7 +174,7 @@ export function renderTerminal(characters: readonly string[], values: ArrayLike<
 export function renderLegend(level: ColorLevel, scale: number): string {
   const at = (x: number): string => (x * scale).toFixed(2);
   if (level === 0) {
-    return `markers: "${MARKERS[0]}" below ${at(-0.5)}, "${MARKERS[1]}" below ${at(-0.15)}, "${MARKERS[3]}" above ${at(0.15)}, "${MARKERS[4]}" above ${at(0.5)}\n`;
+    return `${MARKERS[0]} < ${at(-0.5)}  ${MARKERS[1]} < ${at(-0.15)}  ${MARKERS[3]} > ${at(0.15)}  ${MARKERS[4]} > ${at(0.5)}\n`;
   }
   let strip = "";
   for (let i = -5; i <= 5; i++) strip += `${backgroundEscape(i / 5, level)}  `;

@@ -3,7 +3,7 @@
 // the smallest (bottom), on linear and log axes; and labelled axes.
 
 import { describe, expect, it } from "vitest";
-import { niceTicks, PLOT_MARGIN, renderLossSvg } from "../../../src/core/viz/svg.js";
+import { niceTicks, PLOT_INSET, PLOT_MARGIN, renderLossSvg } from "../../../src/core/viz/svg.js";
 import { plottedPoints } from "./helpers.js";
 
 const history = {
@@ -11,7 +11,8 @@ const history = {
   validation: [[2, 3.5], [5, 2.4]] as Array<[number, number]>,
 };
 const width = 720, height = 400;
-const left = PLOT_MARGIN.left, right = width - PLOT_MARGIN.right, top = PLOT_MARGIN.top, bottom = height - PLOT_MARGIN.bottom;
+const left = PLOT_MARGIN.left, right = width - PLOT_MARGIN.right;
+const top = PLOT_MARGIN.top + PLOT_INSET, bottom = height - PLOT_MARGIN.bottom - PLOT_INSET; // where the extreme losses go
 
 describe("renderLossSvg", () => {
   it("plots every point of both series, in order, across the plot area", () => {

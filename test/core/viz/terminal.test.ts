@@ -58,7 +58,7 @@ describe("valueScale and the legend", () => {
   });
 
   it("says what markers mean at level 0 without escapes, and shows a colour strip otherwise", () => {
-    expect(renderLegend(0, 2)).toBe('markers: "=" below -1.00, "-" below -0.30, "+" above 0.30, "#" above 1.00\n');
+    expect(renderLegend(0, 2)).toBe("= < -1.00  - < -0.30  + > 0.30  # > 1.00\n");
     expect(renderLegend(3, 1)).toContain("\u001b[48;2;");
     expect(renderLegend(3, 1).endsWith("\u001b[0m 1.00\n")).toBe(true);
   });
