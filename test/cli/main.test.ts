@@ -245,9 +245,9 @@ describe("dispatch", () => {
   it("info defaults to checkpoints/latest.json and takes a positional checkpoint", async () => {
     const { handlers, calls } = recordingHandlers();
     await run(["info"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", json: false });
+    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", json: false, plot: null, logScale: false });
     await run(["info", "run/best.json", "--json"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "run/best.json", json: true });
+    expect(calls.info).toEqual({ checkpoint: "run/best.json", json: true, plot: null, logScale: false });
   });
 });
 

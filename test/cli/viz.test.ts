@@ -149,7 +149,7 @@ describe("charnn viz in a terminal", () => {
   it("a spawned charnn with FORCE_COLOR=2 writes 256-colour escapes into a file, and none with NO_COLOR", async () => {
     const run = (env: Record<string, string>) => {
       const out = join(dir, "view.txt");
-      const result = spawnSync("sh", ["-c", `node "${join(root, "bin", "charnn.js")}" viz -c run --text 'a "b" c' > view.txt`], {
+      const result = spawnSync("sh", ["-c", `node "${join(root, "bin", "charnn.js")}" viz -c run --text 'a "no" to' > view.txt`], {
         cwd: dir, env: { PATH: process.env.PATH!, ...env }, encoding: "utf8",
       });
       expect(result.status, result.stderr).toBe(0);
@@ -159,7 +159,15 @@ describe("charnn viz in a terminal", () => {
     expect(await run({ NO_COLOR: "1" })).not.toContain("\u001b");
   });
 
-  it("refuses a unit the model does not have, and a call with no text, as usage errors", async () => {
+  it("reads the text from stdin for -, with -c naming the checkpoint file itself", async () => {
+    const fromStdin = await charnn(["viz", "-c", "run/latest.json", "-"], { stdin: 'a "no" to\n', env: { NO_COLOR: "1" } });
+    const fromText = await charnn(["viz", "-c", "run", "--text", 'a "no" to\n'], { env: { NO_COLOR: "1" } });
+    expect(fromStdin.code).toBe(0);
+    expect(fromStdin.stdout.split("\n").slice(1)).toEqual(fromText.stdout.split("\n").slice(1));
+    expect(fromStdin.stdout).toContain('a "no" to\n');
+  });
+
+    it("refuses a unit the model does not have, and a call with no text, as usage errors", async () => {
     const { code, stderr } = await charnn(["viz", "-c", "run", "--text", "abc", "--unit", "32"]);
     expect(code).toBe(ExitCode.usage);
     expect(stderr).toContain("--unit 32 is past the last unit (layers have 32: 0 to 31)");
