@@ -1,4 +1,4 @@
-// `charnn info [CHECKPOINT]`: what a checkpoint holds, for people (a short report with the loss
+// `charnn info [CHECKPOINT]` (or -c, --best): what a checkpoint holds, for people (a short report with the loss
 // curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
 // weights; it builds no model and runs nothing. Not here: the file format (src/core/checkpoint/).
 
@@ -6,6 +6,9 @@ import type { InfoOptions, TrainConfig } from "../core/config.js";
 import type { CheckpointState } from "../core/checkpoint/format.js";
 import { ExitCode } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
+import { escapeCodePoint } from "../core/util/chars.js";
+import { formatCount } from "../core/util/format.js";
+import { natsToBits } from "../core/util/units.js";
 import { renderLossSvg } from "../core/viz/svg.js";
 import { badInput, usageError } from "../core/errors.js";
 import { writeFile } from "node:fs/promises";
@@ -13,19 +16,11 @@ import path from "node:path";
 import { createColor } from "./color.js";
 import type { PlotOptions } from "./viz-options.js";
 import { writeOut, type CliIO } from "./io.js";
-import { readCheckpointFor } from "./sample.js";
+import { readCheckpointFor, retryCommand } from "./checkpoint-arg.js";
 
 const MAX_VOCABULARY_SHOWN = 160;
 const CHART_WIDTH = 60;
 const CHART_HEIGHT = 10;
-
-const ESCAPES: ReadonlyMap<number, string> = new Map([
-  [0x09, "\\t"],
-  [0x0a, "\\n"],
-  [0x0d, "\\r"],
-  [0x22, '\\"'],
-  [0x5c, "\\\\"],
-]);
 
 /**
  * The vocabulary as one quoted line: visible characters as they are, and an escape for anything
@@ -33,16 +28,7 @@ const ESCAPES: ReadonlyMap<number, string> = new Map([
  */
 export function renderVocabulary(codePoints: readonly number[], limit = MAX_VOCABULARY_SHOWN): string {
   let text = "";
-  for (const codePoint of codePoints.slice(0, limit)) {
-    const escape = ESCAPES.get(codePoint);
-    const character = String.fromCodePoint(codePoint);
-    if (escape !== undefined) text += escape;
-    else if (codePoint !== 0x20 && /[\p{C}\p{Z}]/u.test(character)) {
-      const hex = codePoint.toString(16).toUpperCase().padStart(4, "0");
-      text += codePoint < 0x10000 ? `\\u${hex}` : `\\u{${hex}}`;
-    } else if (/\p{M}/u.test(character)) text += `\u25CC${character}`; // a combining mark needs a base
-    else text += character;
-  }
+  for (const codePoint of codePoints.slice(0, limit)) text += escapeCodePoint(codePoint);
   const rest = codePoints.length - limit;
   return `"${text}"${rest > 0 ? ` and ${rest} more` : ""}`;
 }
@@ -135,15 +121,13 @@ export function describeCheckpoint(state: CheckpointState, file: string) {
     },
     vocabulary: { size: state.vocabulary.length, text: textOf(state.vocabulary), codePoints: state.vocabulary },
     progress: { step: state.step, epoch: state.epoch, cursor: state.cursor },
-    bestValidationLoss: best === null ? null : { nats: best, bits: best / Math.LN2 },
+    bestValidationLoss: best === null ? null : { nats: best, bits: natsToBits(best) },
     corpus: state.corpus,
     runtime: state.runtime,
     config: state.config,
     history: state.history,
   };
 }
-
-const count = (n: number): string => n.toLocaleString("en-US");
 
 /** --plot: the loss curves as an SVG file (the report on stdout is unchanged). */
 async function writePlot(state: CheckpointState, file: string, options: PlotOptions, io: CliIO): Promise<void> {
@@ -158,7 +142,7 @@ async function writePlot(state: CheckpointState, file: string, options: PlotOpti
 
 export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: CliIO): Promise<number> {
   if (options.logScale === true && options.plot == null) throw usageError("--log-scale applies to --plot, which is not given", "add --plot FILE.svg");
-  const { state, file } = await readCheckpointFor(options, io);
+  const { state, file } = await readCheckpointFor(options, io, retryCommand("info", [], true));
   if (options.plot != null) await writePlot(state, file, { plot: options.plot, logScale: options.logScale === true }, io);
   const info = describeCheckpoint(state, file);
   if (options.json) {
@@ -175,11 +159,11 @@ export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: C
   const latestTrain = state.history.train.at(-1);
   const rows: Array<[string, string]> = [
     ["checkpoint", `${file} (written ${state.createdAt} by charnn ${state.charnnVersion})`],
-    ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${count(m.parameters)} parameters`],
+    ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${formatCount(m.parameters)} parameters`],
     ["vocabulary", `${info.vocabulary.size} characters: ${renderVocabulary(state.vocabulary)}`],
-    ["progress", `step ${count(state.step)}, epoch ${state.epoch}${latestTrain ? `; last train loss ${latestTrain[1].toFixed(4)} nats/char` : ""}`],
+    ["progress", `step ${formatCount(state.step)}, epoch ${state.epoch}${latestTrain ? `; last train loss ${latestTrain[1].toFixed(4)} nats/char` : ""}`],
     ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${config.batch} x ${config.seqLen} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
-    ["corpus", `${count(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
+    ["corpus", `${formatCount(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
     ["runtime", `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
     ["best val", info.bestValidationLoss === null
       ? "none yet (no validation pass has run)"

@@ -4,9 +4,10 @@
 
 import { Option, type Command } from "commander";
 import { usageError } from "../core/errors.js";
+import { DEFAULT_CHECKPOINT } from "../core/settings.js";
 
 export const VIZ_DEFAULTS = Object.freeze({
-  checkpoint: "checkpoints/latest.json",
+  checkpoint: DEFAULT_CHECKPOINT,
   best: false,
   text: null as string | null,
   layer: 0,

@@ -4,7 +4,6 @@
 // (src/core/viz/); this file reads inputs, picks the colour level and writes the outputs.
 
 import { writeFile } from "node:fs/promises";
-import { statSync } from "node:fs";
 import path from "node:path";
 import { ExitCode, badInput, usageError } from "../core/errors.js";
 import type { Kernels } from "../core/tensor/kernels.js";
@@ -14,25 +13,12 @@ import { activationView, featureNamed, rankUnits, renderHtml, renderLegend, rend
 import type { CharModel } from "../core/nn/model.js";
 import { colorLevel } from "./color.js";
 import { writeOut, type CliIO } from "./io.js";
-import { describeUnknown, loadModelFor } from "./sample.js";
+import { describeUnknown, summarizeUnknown } from "../core/data/unknown.js";
+import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import type { VizOptions } from "./viz-options.js";
 
 /** Characters traced at most: a trace keeps every state, (T, L, H) floats twice for an LSTM. */
 export const MAX_TRACED_CHARACTERS = 200_000;
-
-/**
- * The checkpoint -c names: a run folder means its latest.json; --best is resolved by the loader.
- * (One small function, to give way to the shared checkpoint-argument helper.)
- */
-function checkpointArgument(options: VizOptions, io: CliIO): { checkpoint: string; best: boolean } {
-  let isFolder = false;
-  try {
-    isFolder = statSync(path.resolve(io.cwd, options.checkpoint)).isDirectory();
-  } catch {
-    // A missing path is reported by the loader, with its hint.
-  }
-  return { checkpoint: isFolder ? path.join(options.checkpoint, "latest.json") : options.checkpoint, best: options.best };
-}
 
 async function textOf(options: VizOptions, io: CliIO): Promise<string> {
   if (options.text !== null && options.files.length > 0) throw usageError("give either FILE... or --text, not both");
@@ -69,7 +55,8 @@ export async function runViz(options: VizOptions, io: CliIO): Promise<number> {
 
 async function vizWith(kernels: Kernels, fullText: string, options: VizOptions, io: CliIO): Promise<void> {
   const feature = options.find === null ? null : featureNamed(options.find);
-  const { model, vocabulary, file } = await loadModelFor(checkpointArgument(options, io), io, kernels, traceArenaFloats);
+  const argument = { checkpoint: options.checkpoint, best: options.best };
+  const { model, vocabulary, file } = await loadModelFor(argument, io, retryCommand("viz", options.text === null ? options.files : ["--text", options.text]), kernels, traceArenaFloats);
   const unit = chosenUnit(options, model);
 
   const characters = [...fullText];
@@ -78,8 +65,7 @@ async function vizWith(kernels: Kernels, fullText: string, options: VizOptions, 
   }
   const trace = traceText(model, kernels, vocabulary, characters.slice(0, MAX_TRACED_CHARACTERS).join(""));
   if (trace.skipped.size > 0) {
-    const total = [...trace.skipped.values()].reduce((a, b) => a + b, 0);
-    io.stderr.write(`note: left out ${total} character(s) the model never saw: ${describeUnknown(vocabulary, trace.skipped)}\n`);
+    io.stderr.write(`note: left out ${summarizeUnknown(trace.skipped).count} character(s) the model never saw: ${describeUnknown(trace.skipped)}\n`);
   }
   if (trace.characters.length === 0) throw badInput("the text has no character the model knows, so there is nothing to show");
 

@@ -4,6 +4,7 @@
 // Batch-1 forward through the model's own Workspace, one character at a time from the initial
 // state. Not here: drawing, feature extraction, reading checkpoints.
 
+import { countUnknown, type UnknownCounts } from "../data/unknown.js";
 import type { Vocabulary } from "../data/vocab.js";
 import type { DType } from "../tensor/arena.js";
 import type { Kernels } from "../tensor/kernels.js";
@@ -31,7 +32,7 @@ export interface Trace {
   /** Per step, the most likely next characters after characters[t], most likely first. */
   predictions: Prediction[][];
   /** Characters of the text outside the vocabulary, left out (neither fed nor shown), by code point. */
-  skipped: Map<number, number>;
+  skipped: UnknownCounts;
 }
 
 export interface TraceOptions {
@@ -57,11 +58,11 @@ export function traceText(model: CharModel, kernels: Kernels, vocabulary: Vocabu
 
   const characters: string[] = [];
   const tokens: number[] = [];
-  const skipped = new Map<number, number>();
+  const skipped: UnknownCounts = new Map();
   for (const character of text) {
     const codePoint = character.codePointAt(0)!;
     const index = vocabulary.indexOf(codePoint);
-    if (index < 0) skipped.set(codePoint, (skipped.get(codePoint) ?? 0) + 1);
+    if (index < 0) countUnknown(skipped, codePoint);
     else {
       characters.push(character);
       tokens.push(index);
