@@ -3,13 +3,11 @@
 // that names the flags to change. An error with no entry keeps the engine's own hint.
 // Not here: printing (main.ts's reportError) or the messages themselves.
 
-import { flagName } from "../core/config.js";
 import type { CharnnError } from "../core/errors.js";
 
 type HintRule = (facts: Readonly<Record<string, unknown>>) => string | undefined;
 
 const HINTS: Record<string, HintRule> = {
-  "setting.out-of-range": (facts) => (typeof facts.key === "string" ? `check ${flagName(facts.key)}` : undefined),
   "corpus.too-short": () => "lower --batch or --seq-len, or give more text",
   "checkpoint.cursor-mismatch": () => "resume with the same corpus, --batch and --seq-len as the checkpoint",
   "memory.allocation-failed": (facts) => facts.backend === "wasm"
