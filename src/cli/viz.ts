@@ -17,8 +17,15 @@ import { describeUnknown, summarizeUnknown } from "../core/data/unknown.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import type { VizOptions } from "./viz-options.js";
 
-/** Characters traced at most: a trace keeps every state, (T, L, H) floats twice for an LSTM. */
+/** Characters traced at most, and floats of states kept at most (2^25 floats: 128 MiB). */
 export const MAX_TRACED_CHARACTERS = 200_000;
+const MAX_TRACE_FLOATS = 2 ** 25;
+
+/** How many characters a trace of this model may hold: it keeps (T, L, H) floats, twice for an LSTM. */
+function traceLimit(model: CharModel): number {
+  const perStep = model.config.layers * model.config.hidden * (model.config.cell === "lstm" ? 2 : 1);
+  return Math.max(1, Math.min(MAX_TRACED_CHARACTERS, Math.floor(MAX_TRACE_FLOATS / perStep)));
+}
 
 async function textOf(options: VizOptions, io: CliIO): Promise<string> {
   if (options.text !== null && options.files.length > 0) throw usageError("give either FILE... or --text, not both");
@@ -60,10 +67,9 @@ async function vizWith(kernels: Kernels, fullText: string, options: VizOptions, 
   const unit = chosenUnit(options, model);
 
   const characters = [...fullText];
-  if (characters.length > MAX_TRACED_CHARACTERS) {
-    io.stderr.write(`note: showing the first ${MAX_TRACED_CHARACTERS} of ${characters.length} characters\n`);
-  }
-  const trace = traceText(model, kernels, vocabulary, characters.slice(0, MAX_TRACED_CHARACTERS).join(""));
+  const limit = traceLimit(model);
+  if (characters.length > limit) io.stderr.write(`note: showing the first ${limit} of ${characters.length} characters\n`);
+  const trace = traceText(model, kernels, vocabulary, characters.slice(0, limit).join(""));
   if (trace.skipped.size > 0) {
     io.stderr.write(`note: left out ${summarizeUnknown(trace.skipped).count} character(s) the model never saw: ${describeUnknown(trace.skipped)}\n`);
   }
