@@ -2,17 +2,16 @@
 // curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
 // weights; it builds no model and runs nothing. Not here: the file format (src/core/checkpoint/).
 
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { InfoOptions, TrainConfig } from "../core/config.js";
 import type { CheckpointState } from "../core/checkpoint/format.js";
-import { ExitCode } from "../core/errors.js";
+import { ExitCode, badInput, usageError } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
 import { escapeCodePoint } from "../core/util/chars.js";
 import { formatCount } from "../core/util/format.js";
 import { natsToBits } from "../core/util/units.js";
 import { renderLossSvg } from "../core/viz/svg.js";
-import { badInput, usageError } from "../core/errors.js";
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import { createColor } from "./color.js";
 import type { PlotOptions } from "./viz-options.js";
 import { writeOut, type CliIO } from "./io.js";
