@@ -1,6 +1,7 @@
-// `charnn info [CHECKPOINT]` (or -c, --best): what a checkpoint holds, for people (a short report with the loss
-// curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
-// weights; it builds no model and runs nothing. Not here: the file format (src/core/checkpoint/).
+// `charnn info [CHECKPOINT]` (or -c, --best): what a checkpoint holds, for people (a short report
+// with the loss curves drawn in plain characters) or as JSON with --json; --plot also writes the
+// curves as an SVG image. Reads the metadata and counts the weights; it builds no model and runs
+// nothing. Not here: the file format (src/core/checkpoint/) or drawing the SVG (src/core/viz/).
 
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
