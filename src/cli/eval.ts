@@ -9,7 +9,7 @@ import { readCorpus } from "../node/corpus.js";
 import type { Vocabulary } from "../core/data/vocab.js";
 import { ExitCode, badInput } from "../core/errors.js";
 import { splitLines, textOf } from "../core/eval/lines.js";
-import { DEFAULT_WINDOW_STEPS, TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
+import { TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
@@ -51,10 +51,8 @@ export async function runEval(options: EvalOptions, inputs: string[], io: CliIO)
 }
 
 async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
-  const { model, vocabulary, arena, file } = await loadModelFor(options, io, kernels, (config, dtype) =>
-    TextScorer.arenaFloats(config, DEFAULT_WINDOW_STEPS, dtype),
-  );
-  const scorer = new TextScorer(model, kernels, arena, DEFAULT_WINDOW_STEPS);
+  const { model, vocabulary, file } = await loadModelFor(options, io, kernels);
+  const scorer = new TextScorer(model, kernels);
   const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
   for (const skipped of corpus.skipped) io.stderr.write(`note: skipped ${skipped}: looks binary\n`);
   if (options.perLine) return evalPerLine(scorer, vocabulary, corpus.codePoints, options, io);

@@ -2,8 +2,8 @@
 // curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
 // weights; it builds no model and runs nothing. Not here: the file format (src/core/checkpoint/).
 
-import type { InfoOptions, TrainConfig } from "../core/config.js";
-import type { CheckpointState } from "../core/checkpoint/format.js";
+import type { InfoOptions } from "../core/config.js";
+import type { Checkpoint } from "../core/checkpoint/load.js";
 import { ExitCode } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
 import { createColor } from "./color.js";
@@ -109,15 +109,18 @@ export function drawLossChart(
 }
 
 /** Everything info reports, as plain data (the weights are only counted). */
-export function describeCheckpoint(state: CheckpointState, file: string) {
-  const config = state.config as unknown as TrainConfig;
+export function describeCheckpoint(state: Checkpoint, file: string) {
+  const config = state.config;
   const parameters = Object.values(state.params).reduce((sum, tensor) => sum + tensor.data.length, 0);
   const best = state.bestValidationLoss;
   return {
     checkpoint: file,
     charnnVersion: state.charnnVersion,
     createdAt: state.createdAt,
-    command: state.command,
+    kind: state.kind,
+    /** The command line of the latest invocation; every one is in `invocations`. */
+    command: state.invocations.at(-1)?.argv ?? [],
+    invocations: state.invocations,
     model: {
       cell: config.model,
       activation: config.activation,
@@ -129,11 +132,13 @@ export function describeCheckpoint(state: CheckpointState, file: string) {
       parameters,
     },
     vocabulary: { size: state.vocabulary.length, text: textOf(state.vocabulary), codePoints: state.vocabulary },
-    progress: { step: state.step, epoch: state.epoch, cursor: state.cursor },
+    progress: { step: state.step, epoch: state.epoch, cursor: state.kind === "training" ? state.cursor : null },
     bestValidationLoss: best === null ? null : { nats: best, bits: best / Math.LN2 },
     corpus: state.corpus,
     runtime: state.runtime,
+    schedule: state.schedule,
     config: state.config,
+    settingSources: state.settingSources,
     history: state.history,
   };
 }
@@ -149,7 +154,7 @@ export async function runInfo(options: InfoOptions, io: CliIO): Promise<number> 
   }
 
   const color = createColor(io.env, io.stdoutIsTTY);
-  const config = state.config as unknown as TrainConfig;
+  const config = state.config;
   const m = info.model;
   const input = m.embed > 0 ? `embedding of ${m.embed}` : "one-hot input";
   const extras = [m.cell === "rnn" ? `${m.activation} activation` : null, m.learnInit ? "learned initial state" : null].filter((x) => x !== null);
@@ -161,13 +166,14 @@ export async function runInfo(options: InfoOptions, io: CliIO): Promise<number> 
     ["vocabulary", `${info.vocabulary.size} characters: ${renderVocabulary(state.vocabulary)}`],
     ["progress", `step ${count(state.step)}, epoch ${state.epoch}${latestTrain ? `; last train loss ${latestTrain[1].toFixed(4)} nats/char` : ""}`],
     ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${config.batch} x ${config.seqLen} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
-    ["corpus", `${count(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
-    ["runtime", `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
+    ["corpus", state.corpus === null ? "unknown (weights from outside a charnn run)" : `${count(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
+    ["runtime", state.runtime === null ? "unknown" : `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
     ["best val", info.bestValidationLoss === null
       ? "none yet (no validation pass has run)"
       : `${info.bestValidationLoss.nats.toFixed(4)} nats/char (${info.bestValidationLoss.bits.toFixed(3)} bits/char)`],
   ];
-  if (state.command.length > 0) rows.push(["command", `charnn ${state.command.join(" ")}`]);
+  if (state.kind === "weights") rows.splice(1, 0, ["kind", "weights only (sample, eval and --init-from use it; it cannot be resumed)"]);
+  if (info.command.length > 0) rows.push(["command", `charnn ${info.command.join(" ")}`]);
 
   const columns = (io.stdout as { columns?: number }).columns;
   const width = columns === undefined ? CHART_WIDTH : Math.max(20, Math.min(CHART_WIDTH, columns - 12));

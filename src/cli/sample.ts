@@ -10,11 +10,8 @@ import type { SampleOptions } from "../core/config.js";
 import { readCorpus } from "../node/corpus.js";
 import type { Vocabulary } from "../core/data/vocab.js";
 import { ExitCode, badInput, usageError } from "../core/errors.js";
-import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../core/checkpoint/model.js";
-import type { CheckpointState } from "../core/checkpoint/format.js";
-import { loadCheckpoint } from "../node/store.js";
-import type { ModelConfig } from "../core/nn/params.js";
-import type { DType } from "../core/tensor/arena.js";
+import { modelFromCheckpoint, type Checkpoint, type LoadedModel } from "../core/checkpoint/load.js";
+import { loadCheckpointFile } from "../node/store.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { createRng } from "../core/tensor/rng.js";
 import type { SamplingPolicy } from "../core/sample/policy.js";
@@ -39,7 +36,7 @@ export function checkpointFileOf(options: { checkpoint: string; best?: boolean }
  * Reads and validates the checkpoint named by the options (relative to io.cwd). A missing file
  * gets a message that says how to make one; damage is reported by the checkpoint loader.
  */
-export async function readCheckpointFor(options: { checkpoint: string; best?: boolean }, io: CliIO): Promise<{ state: CheckpointState; file: string }> {
+export async function readCheckpointFor(options: { checkpoint: string; best?: boolean }, io: CliIO): Promise<{ state: Checkpoint; file: string }> {
   const file = checkpointFileOf(options);
   const absolute = path.resolve(io.cwd, file);
   if (!existsSync(absolute)) {
@@ -52,18 +49,13 @@ export async function readCheckpointFor(options: { checkpoint: string; best?: bo
     }
     throw badInput(`no checkpoint at ${file}`, `make one with: charnn train FILE --out ${folder} (or pass --checkpoint FILE)`);
   }
-  return { state: await loadCheckpoint(absolute, { expectedShapes }), file };
+  return { state: await loadCheckpointFile(absolute), file };
 }
 
-/** The checkpoint's model with its weights, with room in its arena for the caller's buffers. */
-export async function loadModelFor(
-  options: { checkpoint: string; best?: boolean },
-  io: CliIO,
-  kernels: Kernels,
-  extraFloats: (config: ModelConfig, dtype: DType) => number,
-): Promise<LoadedModel & { file: string }> {
+/** The checkpoint's model with its weights, made by `kernels`. */
+export async function loadModelFor(options: { checkpoint: string; best?: boolean }, io: CliIO, kernels: Kernels): Promise<LoadedModel & { file: string }> {
   const { state, file } = await readCheckpointFor(options, io);
-  return { ...modelFromCheckpoint(state, extraFloats, kernels), file };
+  return { ...modelFromCheckpoint(state, kernels), file };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,7 +181,7 @@ export async function runSample(options: SampleOptions, io: CliIO): Promise<numb
 }
 
 async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): Promise<void> {
-  const { model, vocabulary, arena } = await loadModelFor(options, io, kernels, (config, dtype) => Sampler.arenaFloats(config, dtype));
+  const { model, vocabulary } = await loadModelFor(options, io, kernels);
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
     const total = [...prime.skipped.values()].reduce((a, b) => a + b, 0);
@@ -201,7 +193,7 @@ async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): 
     io.stderr.write(`seed: ${baseSeed} (pass --seed ${baseSeed} to repeat ${options.count > 1 ? "these samples" : "this sample"})\n`);
   }
 
-  const sampler = new Sampler(model, kernels, arena);
+  const sampler = new Sampler(model, kernels);
   const policy: SamplingPolicy = { temperature: options.temp, topK: options.topK, topP: options.topP };
   const out = new ChunkedOutput(io);
   for (let i = 0; i < options.count; i++) {

@@ -13,8 +13,10 @@ import { fingerprintCodePoints } from "../core/data/fingerprint.js";
 import { Vocabulary } from "../core/data/vocab.js";
 import { badInput, CharnnError, ExitCode, usageError } from "../core/errors.js";
 import type { CheckpointState } from "../core/checkpoint/format.js";
-import { expectedShapes, modelConfigOf, trainingCheckpoint } from "../core/checkpoint/model.js";
-import { acquireLock, faultsFromEnv, loadCheckpoint, nodeAtomicFs, saveCheckpoint, withFaults } from "../node/store.js";
+import type { Checkpoint, TrainingCheckpoint } from "../core/checkpoint/load.js";
+import { modelConfigOf, settingSourcesFor, trainingCheckpoint } from "../core/checkpoint/model.js";
+import { hostFacts } from "../node/host.js";
+import { acquireLock, faultsFromEnv, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, withFaults } from "../node/store.js";
 import { CharModel, Workspace } from "../core/nn/model.js";
 import { parameterCount } from "../core/nn/params.js";
 import { Optimizer, optimizerDefaults, type OptimizerSettings } from "../core/optim/optimizers.js";
@@ -97,12 +99,13 @@ function scheduleOf(config: TrainConfig, windowsPerEpoch: number): Schedule {
 /** Where a run starts: nothing, its own latest checkpoint, or another run's weights. */
 type Origin =
   | { kind: "new" }
-  | { kind: "resume"; checkpoint: CheckpointState; inexact: string[] }
-  | { kind: "init"; checkpoint: CheckpointState; path: string };
+  | { kind: "resume"; checkpoint: TrainingCheckpoint; inexact: string[] }
+  | { kind: "init"; checkpoint: Checkpoint; path: string };
 
-const loadFor = (file: string) => loadCheckpoint(file, { expectedShapes });
+const loadFor = (file: string) => loadCheckpointFile(file);
 
 export async function runTrain(requested: TrainConfig, inputs: string[], io: CliIO, explicit: ReadonlySet<string> = new Set()): Promise<number> {
+  const startedAt = new Date().toISOString();
   const out = path.resolve(io.cwd, requested.out);
   const latestPath = path.join(out, "latest.json");
   // Progress on stderr is a courtesy: when its reader goes away (`2>&1 | head`), the EPIPE must
@@ -118,7 +121,14 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   let config = requested;
   if (requested.resume && existsSync(latestPath)) {
     const checkpoint = await loadFor(latestPath);
-    const resumed = resumeConfig(checkpoint.config as unknown as TrainConfig, requested, explicit);
+    if (checkpoint.kind === "weights") {
+      throw usageError(
+        `${path.join(requested.out, "latest.json")} holds weights only (no optimiser state, position or random state), so it cannot be resumed`,
+        `start a new run from its weights: --init-from ${path.join(requested.out, "latest.json")} --out NEWDIR`,
+      );
+    }
+    // The file holds the run's settings; this invocation's own (out, keep, json, ...) come from now.
+    const resumed = resumeConfig({ ...requested, ...checkpoint.config }, requested, explicit);
     config = resumed.config;
     origin = { kind: "resume", checkpoint, inexact: resumed.inexact };
   } else if (requested.resume) {
@@ -134,7 +144,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   } else if (requested.initFrom) {
     const file = path.resolve(io.cwd, requested.initFrom);
     const checkpoint = await loadFor(file);
-    const saved = checkpoint.config as unknown as TrainConfig;
+    const saved = checkpoint.config;
     config = { ...requested };
     for (const key of MODEL_SHAPE) {
       if (explicit.has(key) && !sameValue(saved[key], requested[key])) {
@@ -223,7 +233,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
       progress.bestValidationLoss = c.bestValidationLoss;
       if (origin.inexact.length > 0) warn(`${origin.inexact.join(", ")} changed on resume: training continues, but not as the uninterrupted run would have`);
       const runtime = c.runtime;
-      if (runtime.backend !== kernels.name || runtime.threads !== kernels.threads) warn(`this run was trained with backend ${runtime.backend} and ${runtime.threads} thread(s); resuming with ${kernels.name} and ${kernels.threads} is not bit-identical`);
+      if (runtime.variant !== kernels.name || runtime.threads !== kernels.threads) warn(`this run was trained with backend ${runtime.backend} and ${runtime.threads} thread(s); resuming with ${kernels.name} and ${kernels.threads} is not bit-identical`);
     } else if (origin.kind === "init") {
       transplantWeights(trainer.model, origin.checkpoint, vocabulary);
     }
@@ -247,12 +257,19 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
     io.signals?.on("SIGTERM", handlers.SIGTERM);
 
     try {
+      const invocation = { argv: process.argv.slice(2), startedAt, fromStep: origin.kind === "resume" ? origin.checkpoint.step : 0 };
+      const inherited = origin.kind === "resume" ? origin.checkpoint.settingSources
+        : origin.kind === "init" ? Object.fromEntries(MODEL_SHAPE.map((key) => [key, origin.checkpoint.settingSources[key] ?? "default"])) : {};
+      const host = hostFacts();
       const buildState = (): CheckpointState => trainingCheckpoint(trainer, {
-        config, vocabulary, command: process.argv.slice(2),
+        config, vocabulary,
+        settingSources: settingSourcesFor(config, explicit, inherited),
+        invocations: [...(origin.kind === "resume" ? origin.checkpoint.invocations : []), invocation],
         history: { train: progress.train, validation: progress.validation },
         bestValidationLoss: progress.bestValidationLoss,
-        corpus: { fingerprint, length: corpus.codePoints.length },
-        kernels,
+        corpus: { fingerprint, length: corpus.codePoints.length, paths: inputs.map((input) => (input === STDIN_INPUT ? STDIN_INPUT : path.resolve(io.cwd, input))) },
+        schedule: { totalSteps: trainerOptions.schedule.totalSteps },
+        kernels, host, createdAt: new Date().toISOString(),
       });
 
       reporter.event({

@@ -10,8 +10,9 @@ import { basename, dirname, join } from "node:path";
 import * as fsPromises from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { CharnnError, ExitCode, badInput } from "../core/errors.js";
-import { decodeCheckpoint, encodeCheckpoint } from "../core/checkpoint/format.js";
-import type { CheckpointState, DecodeOptions } from "../core/checkpoint/format.js";
+import { encodeCheckpoint } from "../core/checkpoint/format.js";
+import type { CheckpointState } from "../core/checkpoint/format.js";
+import { decodeCheckpoint, type Checkpoint } from "../core/checkpoint/load.js";
 
 // ---------------------------------------------------------------------------------------------
 // The file operations an atomic write makes, replaceable so tests can fail any one of them.
@@ -358,8 +359,11 @@ async function removeLeftoverTemporaryFiles(dir: string): Promise<void> {
   }
 }
 
-/** Read and decode the checkpoint at `path`; every failure is a one-line CharnnError. */
-export async function loadCheckpoint(path: string, options: DecodeOptions = {}): Promise<CheckpointState> {
+/**
+ * The checkpoint at `path`, read, verified, decoded and validated against its own settings
+ * (decodeCheckpoint); every failure is a one-line CharnnError naming the file.
+ */
+export async function loadCheckpointFile(path: string): Promise<Checkpoint> {
   let text: string;
   try {
     text = await fsPromises.readFile(path, "utf8");
@@ -371,7 +375,7 @@ export async function loadCheckpoint(path: string, options: DecodeOptions = {}):
     }
     throw badInput(`cannot read ${path}: ${describeErrno(error)}`);
   }
-  return decodeCheckpoint(text, path, options);
+  return decodeCheckpoint(text, path);
 }
 
 // ---------------------------------------------------------------------------------------------
