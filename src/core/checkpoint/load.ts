@@ -4,7 +4,7 @@
 // Every command and the library load through decodeCheckpoint; nothing here reads a file
 // (src/node/store/load.ts does) or sizes memory for anyone else.
 
-import { TRAIN_DEFAULTS, resolveTrainConfig, type TrainConfig } from "../config.js";
+import { TRAIN_DEFAULTS, flagName, readSavedConfig, type RunSettings, type TrainConfig } from "../settings.js";
 import { Vocabulary } from "../data/vocab.js";
 import { CharnnError, badInput } from "../errors.js";
 import { CharModel } from "../nn/model.js";
@@ -20,7 +20,7 @@ import {
   type TrainingCheckpointState,
   type WeightsCheckpointState,
 } from "./format.js";
-import { isPerInvocation, loadWeights, modelConfigOf, runSettingsOf, type RunSettings } from "./model.js";
+import { loadWeights, modelConfigOf } from "./model.js";
 
 /** A checkpoint whose settings passed the config rules and whose weights fit them. */
 export type Checkpoint = CheckpointState<RunSettings>;
@@ -48,23 +48,14 @@ export function validateCheckpoint(state: CheckpointState, sourceName: string): 
   return { ...state, config, settingSources };
 }
 
-/**
- * The saved settings read back through the config rules, since everything after the load
- * trusts them: a file saying "layers": 1e9 would otherwise be asked for a billion tensors.
- */
+/** The saved settings read back through the settings table's rules (readSavedConfig), the file named. */
 function checkedSettings(config: Record<string, unknown>, sourceName: string): RunSettings {
-  // Every setting must be there: a default filled in here would describe a model other than the
-  // one that was trained.
-  for (const key of Object.keys(TRAIN_DEFAULTS)) {
-    if (!isPerInvocation(key) && !Object.hasOwn(config, key)) throw badInput(`${sourceName}: missing field "config.${key}"`, DAMAGED_HINT);
-  }
-  // Format 1 saved the per-invocation switches too (a resumed fine-tune even resume and initFrom
-  // side by side, which no command line may combine): they are not the run's, so they are dropped.
-  const settings = Object.fromEntries(Object.entries(config).filter(([key]) => !isPerInvocation(key)));
   try {
-    return runSettingsOf(resolveTrainConfig(settings, {}, "the config"));
+    return readSavedConfig(config);
   } catch (error) {
-    if (error instanceof CharnnError) throw badInput(`${sourceName}: ${error.message}`, DAMAGED_HINT);
+    if (error instanceof CharnnError) {
+      throw badInput(`${sourceName}: ${error.message}`, error.hint ?? DAMAGED_HINT, { code: error.code ?? "checkpoint.damaged", facts: error.facts });
+    }
     throw error;
   }
 }
@@ -83,7 +74,7 @@ function completedSources(state: CheckpointState, config: RunSettings): Record<s
       sources[key] = saved;
       continue;
     }
-    const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    const flag = flagName(key);
     const named = argv.some((arg) => arg === flag || arg.startsWith(`${flag}=`) || arg === `--no-${flag.slice(2)}`);
     const isDefault = JSON.stringify(value) === JSON.stringify(TRAIN_DEFAULTS[key as keyof TrainConfig]);
     sources[key] = named || !isDefault ? "given" : "default";

@@ -3,7 +3,7 @@
 // training state, or weights only). Reading a checkpoint back is load.ts's job. Pure: the facts
 // only the host knows (package version, node, platform, the time) are passed in.
 
-import type { TrainConfig } from "../config.js";
+import { RUN_KEYS, runSettingsOf, type RunSettings, type TrainConfig } from "../settings.js";
 import type { Vocabulary } from "../data/vocab.js";
 import type { CharModel } from "../nn/model.js";
 import type { ModelConfig } from "../nn/params.js";
@@ -24,20 +24,6 @@ import type {
   WeightsCheckpointState,
 } from "./format.js";
 
-/** Settings of one invocation, not of the run: never saved in a checkpoint's config. */
-export const PER_INVOCATION_SETTINGS = ["out", "json", "keep", "logEvery", "resume", "initFrom", "dryRun"] as const;
-export type PerInvocationSetting = (typeof PER_INVOCATION_SETTINGS)[number];
-
-/** The settings a run is: what a checkpoint's config holds. */
-export type RunSettings = Omit<TrainConfig, PerInvocationSetting>;
-
-export const isPerInvocation = (key: string): boolean => (PER_INVOCATION_SETTINGS as readonly string[]).includes(key);
-
-/** The run's settings out of a whole config (drops the per-invocation ones). */
-export function runSettingsOf(config: TrainConfig): RunSettings {
-  return Object.fromEntries(Object.entries(config).filter(([key]) => !isPerInvocation(key))) as unknown as RunSettings;
-}
-
 /**
  * Where each of the run's settings came from: "given" when this invocation set it, else what an
  * earlier record says (the run being resumed, or the checkpoint a fine-tune takes its shape
@@ -49,10 +35,7 @@ export function settingSourcesFor(
   inherited: Readonly<Record<string, SettingSource>> = {},
 ): Record<string, SettingSource> {
   const sources: Record<string, SettingSource> = {};
-  for (const key of Object.keys(config)) {
-    if (isPerInvocation(key)) continue;
-    sources[key] = given.has(key) ? "given" : (inherited[key] ?? "default");
-  }
+  for (const key of RUN_KEYS) if (Object.hasOwn(config, key)) sources[key] = given.has(key) ? "given" : (inherited[key] ?? "default");
   return sources;
 }
 
@@ -127,7 +110,7 @@ export function trainingCheckpoint(trainer: Trainer, run: RunRecord): TrainingCh
     kind: "training",
     charnnVersion: run.host.charnnVersion,
     createdAt: run.createdAt,
-    config: { ...runSettingsOf(run.config as TrainConfig) } as unknown as Record<string, unknown>,
+    config: runSettingsOf(run.config) as unknown as Record<string, unknown>,
     settingSources: { ...run.settingSources },
     vocabulary: run.vocabulary.toJSON(),
     params: weightRecords(trainer.model),

@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import seedrandom from "seedrandom";
 import { expect } from "vitest";
 import type { CheckpointState, TensorRecord, TrainingCheckpointState } from "../../../src/core/checkpoint/format.js";
-import { runSettingsOf, settingSourcesFor } from "../../../src/core/checkpoint/model.js";
-import { TRAIN_DEFAULTS } from "../../../src/core/config.js";
+import { settingSourcesFor } from "../../../src/core/checkpoint/model.js";
+import { TRAIN_DEFAULTS, runSettingsOf } from "../../../src/core/settings.js";
 
 export const AWKWARD_FLOATS = {
   negativeZero: -0,
