@@ -12,6 +12,7 @@ import {
   type CheckpointState,
 } from "../../../src/core/checkpoint/format.js";
 import { decodeCheckpoint } from "../../../src/core/checkpoint/load.js";
+import { weightsOnly } from "../../../src/core/checkpoint/model.js";
 import { CharnnError, ExitCode } from "../../../src/core/errors.js";
 import { AWKWARD_FLOATS, base64Floats, expectSameState, makeState, resealed } from "./state-fixture.js";
 
@@ -305,6 +306,26 @@ describe("versions", () => {
     expect(Object.isFrozen(CHECKPOINT_LOADERS)).toBe(true);
     const document = JSON.parse(encodeCheckpoint(makeState()));
     expectSameState(CHECKPOINT_LOADERS[CHECKPOINT_VERSION]!(document, "x.json"), makeState());
+  });
+});
+
+describe("weights-only checkpoints", () => {
+  const weights = (): CheckpointState => ({ ...weightsOnly(makeState()), corpus: null, runtime: null, schedule: null });
+
+  it("round-trip without the training state, and may leave out the history", () => {
+    const text = encodeCheckpoint(weights());
+    const document = JSON.parse(text);
+    expect(document.kind).toBe("weights");
+    for (const field of ["optimizer", "rng", "cursor", "hiddenState"]) expect(document).not.toHaveProperty(field);
+    expectSameState(decodeCheckpoint(text, "w.json"), weights());
+    const withoutHistory = decodeCheckpoint(resealed(text, (d) => delete d.history), "w.json");
+    expect(withoutHistory.history).toEqual({ train: [], validation: [] });
+  });
+
+  it("a training checkpoint may not leave out its history or its training state", () => {
+    const text = encodeCheckpoint(makeState());
+    expect(decodeError(resealed(text, (d) => delete d.history)).message).toBe('x.json: missing field "history"');
+    expect(decodeError(resealed(text, (d) => delete d.rng)).message).toBe('x.json: missing field "rng"');
   });
 });
 
