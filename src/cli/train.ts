@@ -16,7 +16,7 @@ import type { CheckpointState } from "../core/checkpoint/format.js";
 import type { Checkpoint, TrainingCheckpoint } from "../core/checkpoint/load.js";
 import { modelConfigOf, settingSourcesFor, trainingCheckpoint } from "../core/checkpoint/model.js";
 import { hostFacts } from "../node/host.js";
-import { acquireLock, faultsFromEnv, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, withFaults } from "../node/store.js";
+import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint } from "../node/store.js";
 import { CharModel, Workspace } from "../core/nn/model.js";
 import { parameterCount } from "../core/nn/params.js";
 import { Optimizer, optimizerDefaults, type OptimizerSettings } from "../core/optim/optimizers.js";
@@ -186,7 +186,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
     if (note) warn(note);
 
     const release = await acquireLock(out);
-    const fsImpl = withFaults(nodeAtomicFs, faultsFromEnv(io.env));
+    const fsImpl = io.checkpointFs ?? nodeAtomicFs;
     let received: SignalName | null = null;
     const onSignal = (name: SignalName) => () => {
       if (received !== null) {

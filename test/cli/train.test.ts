@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { loadCheckpointFile, processIsAlive } from "../../src/node/store.js";
+import { loadCheckpointFile, nodeAtomicFs, processIsAlive } from "../../src/node/store.js";
+import { parseFaults, withFaults } from "../helpers/faulty-fs.js";
 import { ExitCode } from "../../src/core/errors.js";
 import { createTestIO } from "./helpers.js";
 
@@ -63,12 +64,15 @@ interface RunResult {
 interface RunOptions {
   stdin?: string;
   env?: NodeJS.ProcessEnv;
+  /** Checkpoint writes fail like this (test/helpers/faulty-fs.ts parseFaults), e.g. "rename:ENOSPC". */
+  faults?: string;
   /** Send this signal when stdout first carries an event of this type (needs --json). */
   signal?: { name: "SIGINT" | "SIGTERM"; onEvent: string };
 }
 
 async function train(cwd: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const captured = createTestIO({ cwd, stdin: options.stdin, env: options.env ?? {} });
+  if (options.faults !== undefined) captured.io.checkpointFs = withFaults(nodeAtomicFs, parseFaults(options.faults));
   if (options.signal) {
     const { name, onEvent } = options.signal;
     const collector = captured.io.stdout;
@@ -526,11 +530,11 @@ describe("failures that keep the last checkpoint", () => {
     expect(existsSync(join(cwd, "run", ".lock"))).toBe(false);
   });
 
-  it("a full disk (CHARNN_FAULT=rename:ENOSPC) fails with one line about space; the previous checkpoint stays", async () => {
+  it("a full disk (rename fails with ENOSPC) fails with one line about space; the previous checkpoint stays", async () => {
     const cwd = await withCorpus(TEXT);
     expect((await train(cwd, ["corpus.txt", ...SMALL, "--steps", "5", "--out", "run"])).code).toBe(0);
     const before = await readFile(join(cwd, "run", "latest.json"), "utf8");
-    const { code, stderr } = await train(cwd, ["corpus.txt", "--resume", "--steps", "10", "--out", "run"], { env: { CHARNN_FAULT: "rename:ENOSPC" } });
+    const { code, stderr } = await train(cwd, ["corpus.txt", "--resume", "--steps", "10", "--out", "run"], { faults: "rename:ENOSPC" });
     expect(code).not.toBe(0);
     const errors = stderr.split("\n").filter((line) => line.startsWith("charnn:"));
     expect(errors).toHaveLength(1);

@@ -1,7 +1,8 @@
 // End-to-end tests of `charnn train`: the built binary (bin/charnn.js over dist/) spawned from a
 // temporary folder, with stdout, stderr and the exit code checked separately. What only a real
 // process shows: SIGINT and SIGTERM mid-run (and a second SIGINT during a save), exit codes
-// through the bin shim, stdin, a closed stderr, CHARNN_FAULT, and the lock held by another process.
+// through the bin shim, stdin, a closed stderr, a failing checkpoint write (through a test entry
+// that injects a failing file system), and the lock held by another process.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -9,7 +10,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { charnnEntryFor, ensureBuilt } from "../hardening/helpers.js";
 import { loadCheckpointFile, processIsAlive } from "../../src/node/store.js";
 import { ExitCode } from "../../src/core/errors.js";
 
@@ -77,8 +79,16 @@ function run(command: string, args: string[], options: { cwd: string; env?: Reco
   };
 }
 
-const charnn = (cwd: string, args: string[], env: Record<string, string> = {}, stdin?: string): Running =>
-  run(process.execPath, [charnnBin, "train", ...args], { cwd, env, stdin });
+/**
+ * `charnn train ...args`. A run whose env asks for a failing or stalling checkpoint write
+ * (CHARNN_FAULT, CHARNN_HOLD_WRITE_MS) runs the test entry that injects that file system, built
+ * beside the sources (the shipped binary reads neither variable).
+ */
+const charnn = (cwd: string, args: string[], env: Record<string, string> = {}, stdin?: string): Running => {
+  const entry = env.CHARNN_FAULT !== undefined || env.CHARNN_HOLD_WRITE_MS !== undefined ? charnnEntryFor(env) : charnnBin;
+  return run(process.execPath, [entry, "train", ...args], { cwd, env, stdin });
+};
+beforeAll(() => ensureBuilt(), 120_000);
 
 const folders: string[] = [];
 async function freshFolder(): Promise<string> {

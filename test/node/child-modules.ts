@@ -20,8 +20,13 @@ async function storeSources(): Promise<string[]> {
       }
     }
   }
+  // The test file systems that fail or stall on purpose, for children that inject one.
+  files.push("test/helpers/faulty-fs.ts");
   return files.sort();
 }
+
+/** The compiled test/helpers/faulty-fs.js beside a compiled store (see compileStoreForChildren). */
+export const faultyFsUrlOf = (storeUrl: string): string => storeUrl.replace(/src\/node\/store\.js$/, "test/helpers/faulty-fs.js");
 
 /** Transpile the store and what it imports; returns the file URL of the compiled store.js. */
 export async function compileStoreForChildren(): Promise<string> {

@@ -1,29 +1,27 @@
 // Tests of the checkpoint store: atomic writes under injected faults (in-process, through
-// CHARNN_FAULT, and SIGKILL inside a held write), saving with rotation and best.json, loading,
+// a test file system that fails or stalls on purpose, and SIGKILL inside a held write), saving with rotation and best.json, loading,
 // and the run lock, including stale-lock takeover raced in-process and across processes.
 
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeCheckpoint } from "../../src/core/checkpoint/format.js";
 import { decodeCheckpoint } from "../../src/core/checkpoint/load.js";
 import {
   acquireLock,
   describeErrno,
-  errnoError,
-  faultsFromEnv,
   loadCheckpointFile,
   nodeAtomicFs,
   processIsAlive,
   saveCheckpoint,
-  withFaults,
   writeFileAtomic,
   type AtomicFsOperation,
 } from "../../src/node/store.js";
 import { CharnnError, ExitCode } from "../../src/core/errors.js";
-import { compileStoreForChildren, finished, firstLine, spawnModule } from "./child-modules.js";
+import { compileStoreForChildren, faultyFsUrlOf, finished, firstLine, spawnModule } from "./child-modules.js";
+import { checkpointFsFromEnv, errnoError, parseFaults, withFaults, withHeldRename } from "../helpers/faulty-fs.js";
 import { expectSameState, makeState, resealed } from "../core/checkpoint/state-fixture.js";
 
 const folders: string[] = [];
@@ -148,23 +146,18 @@ describe("writeFileAtomic", () => {
   });
 });
 
-describe("environment hooks", () => {
-  afterEach(() => {
-    delete process.env.CHARNN_FAULT;
-    delete process.env.CHARNN_HOLD_WRITE_MS;
-  });
-
-  it("reads CHARNN_FAULT", () => {
-    expect(faultsFromEnv({})).toEqual([]);
-    expect(faultsFromEnv({ CHARNN_FAULT: "write:ENOSPC" })).toEqual([{ operation: "write", code: "ENOSPC" }]);
-    expect(faultsFromEnv({ CHARNN_FAULT: "rename:EACCES@2, open:EROFS" })).toEqual([
+describe("the test file systems (injected; charnn itself never reads the environment for them)", () => {
+  it("reads a fault list", () => {
+    expect(parseFaults(undefined)).toEqual([]);
+    expect(parseFaults("write:ENOSPC")).toEqual([{ operation: "write", code: "ENOSPC" }]);
+    expect(parseFaults("rename:EACCES@2, open:EROFS")).toEqual([
       { operation: "rename", code: "EACCES", onCall: 2 },
       { operation: "open", code: "EROFS" },
     ]);
     for (const bad of ["frobnicate:ENOSPC", "write:ENOTANERRNO", "write", "write:ENOSPC@0"]) {
       let thrown: unknown;
       try {
-        faultsFromEnv({ CHARNN_FAULT: bad });
+        parseFaults(bad);
       } catch (error) {
         thrown = error;
       }
@@ -173,24 +166,23 @@ describe("environment hooks", () => {
     }
   });
 
-  it("applies CHARNN_FAULT when no file system is passed, counting calls across writes", async () => {
+  it("builds one from CHARNN_FAULT for a spawned test binary, counting calls across writes", async () => {
     const folder = await freshFolder();
     const target = join(folder, "latest.json");
-    process.env.CHARNN_FAULT = "rename:EACCES@2";
-    await writeFileAtomic(target, "first");
-    const error = await rejection(writeFileAtomic(target, "second"));
+    const fs = checkpointFsFromEnv({ CHARNN_FAULT: "rename:EACCES@2" });
+    await writeFileAtomic(target, "first", fs);
+    const error = await rejection(writeFileAtomic(target, "second", fs));
     expect(error.message).toBe(`cannot write ${target}: permission denied (EACCES); the previous checkpoint is intact`);
-    await writeFileAtomic(target, "third");
+    await writeFileAtomic(target, "third", fs);
     expect(await readFile(target, "utf8")).toBe("third");
   });
 
-  it("holds a complete temp file for CHARNN_HOLD_WRITE_MS before the rename", async () => {
+  it("holds a complete temp file before the rename (withHeldRename)", async () => {
     const folder = await freshFolder();
     const target = join(folder, "latest.json");
     await writeFileAtomic(target, "old");
-    process.env.CHARNN_HOLD_WRITE_MS = "400";
     const started = Date.now();
-    const writing = writeFileAtomic(target, "new text");
+    const writing = writeFileAtomic(target, "new text", withHeldRename(nodeAtomicFs, 400));
     const temporary = await waitFor(async () => {
       const name = (await readdir(folder)).find((entry) => entry.endsWith(".tmp"));
       if (name && (await readFile(join(folder, name), "utf8")) === "new text") return name;
@@ -461,9 +453,10 @@ describe("in separate processes", () => {
     const saver = `
       import { join } from "node:path";
       import { loadCheckpointFile, saveCheckpoint } from ${JSON.stringify(storeUrl)};
+      import { checkpointFsFromEnv } from ${JSON.stringify(faultyFsUrlOf(storeUrl))};
       const [dir] = process.argv.slice(1);
       const state = await loadCheckpointFile(join(dir, "latest.json"));
-      await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false });`;
+      await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false, fsImpl: checkpointFsFromEnv(process.env) });`;
     const child = spawnModule(saver, [dir], { CHARNN_HOLD_WRITE_MS: "300" });
     const ending = finished(child);
     // The numbered file comes first; kill once latest.json's temp file is complete and held.
@@ -487,16 +480,17 @@ describe("in separate processes", () => {
     expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
-  it("honours CHARNN_FAULT in a spawned process", async () => {
+  it("fails as told in a spawned process that injects the faulty file system", async () => {
     const dir = await freshFolder();
     await saveCheckpoint(dir, makeState(), { keep: 3, isBest: false });
     const saver = `
       import { join } from "node:path";
       import { loadCheckpointFile, saveCheckpoint } from ${JSON.stringify(storeUrl)};
+      import { checkpointFsFromEnv } from ${JSON.stringify(faultyFsUrlOf(storeUrl))};
       const [dir] = process.argv.slice(1);
       const state = await loadCheckpointFile(join(dir, "latest.json"));
       try {
-        await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false });
+        await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false, fsImpl: checkpointFsFromEnv(process.env) });
         process.stdout.write("saved\\n");
       } catch (error) {
         process.stdout.write(JSON.stringify({ message: error.message, exitCode: error.exitCode }) + "\\n");
