@@ -142,6 +142,9 @@ type Json = Record<string, unknown>;
 
 export const DAMAGED_HINT = "use an earlier ckpt-*.json from the same folder, or train again";
 const FOREIGN_HINT = "pass a checkpoint written by charnn train, e.g. checkpoints/latest.json";
+/** The stable codes of a load's failures: the file is damaged (or inconsistent), or not a charnn checkpoint at all. */
+export const DAMAGED = { code: "checkpoint.damaged" } as const;
+export const FOREIGN = { code: "checkpoint.foreign" } as const;
 const CHECKSUM_PREFIX = ',"checksum":"sha256:';
 const CHECKSUM_TAIL = /^,"checksum":"sha256:([0-9a-f]{64})"\}\n?$/;
 
@@ -304,7 +307,7 @@ export function parseCheckpoint(text: string, sourceName: string): CheckpointSta
   const loader = CHECKPOINT_LOADERS[readVersion(document, sourceName)]!;
   const state = loader(document, sourceName);
   const problem = firstNonFiniteProblem(state);
-  if (problem) throw badInput(`${sourceName}: ${problem}`, DAMAGED_HINT);
+  if (problem) throw badInput(`${sourceName}: ${problem}`, DAMAGED_HINT, DAMAGED);
   return state;
 }
 
@@ -313,10 +316,12 @@ function parseDocument(text: string, sourceName: string): Json {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw badInput(`${sourceName}: not a charnn checkpoint (not JSON: ${describeParseError(text, error)})`, FOREIGN_HINT);
+    const reason = describeParseError(text, error);
+    // A file cut short is a damaged checkpoint; other text that is not JSON was never one.
+    throw badInput(`${sourceName}: not a charnn checkpoint (not JSON: ${reason})`, FOREIGN_HINT, /truncated/.test(reason) ? DAMAGED : FOREIGN);
   }
   if (!isPlainObject(document)) {
-    throw badInput(`${sourceName}: not a charnn checkpoint (a JSON ${describeJsonType(document)}, not an object)`, FOREIGN_HINT);
+    throw badInput(`${sourceName}: not a charnn checkpoint (a JSON ${describeJsonType(document)}, not an object)`, FOREIGN_HINT, FOREIGN);
   }
   return document;
 }
@@ -336,19 +341,20 @@ function describeParseError(text: string, error: unknown): string {
 
 function checkFormat(document: Json, sourceName: string): void {
   if (!Object.hasOwn(document, "format")) {
-    throw badInput(`${sourceName}: not a charnn checkpoint (no "format" field)`, FOREIGN_HINT);
+    throw badInput(`${sourceName}: not a charnn checkpoint (no "format" field)`, FOREIGN_HINT, FOREIGN);
   }
   if (document.format !== CHECKPOINT_FORMAT) {
     throw badInput(
       `${sourceName}: not a charnn checkpoint (format is ${describeValue(document.format)}, expected "${CHECKPOINT_FORMAT}")`,
       FOREIGN_HINT,
+      FOREIGN,
     );
   }
 }
 
 function verifyChecksum(text: string, document: Json, sourceName: string): void {
   if (!Object.hasOwn(document, "checksum")) {
-    throw badInput(`${sourceName}: missing field "checksum"`, DAMAGED_HINT);
+    throw badInput(`${sourceName}: missing field "checksum"`, DAMAGED_HINT, DAMAGED);
   }
   const start = text.lastIndexOf(CHECKSUM_PREFIX);
   const tail = start < 0 ? null : CHECKSUM_TAIL.exec(text.slice(start));
@@ -356,24 +362,26 @@ function verifyChecksum(text: string, document: Json, sourceName: string): void 
     throw badInput(
       `${sourceName}: field "checksum" is malformed (expected "sha256:<64 hex digits>" as the last field)`,
       DAMAGED_HINT,
+      DAMAGED,
     );
   }
   const actual = new Sha256().updateText(text.slice(0, start)).updateText("}").digestHex();
   if (actual !== tail[1]) {
-    throw badInput(`${sourceName}: checksum mismatch: the file was changed or damaged after it was written`, DAMAGED_HINT);
+    throw badInput(`${sourceName}: checksum mismatch: the file was changed or damaged after it was written`, DAMAGED_HINT, DAMAGED);
   }
 }
 
 function readVersion(document: Json, sourceName: string): number {
   const version = document.version;
-  if (version === undefined) throw badInput(`${sourceName}: missing field "version"`, DAMAGED_HINT);
+  if (version === undefined) throw badInput(`${sourceName}: missing field "version"`, DAMAGED_HINT, DAMAGED);
   if (typeof version !== "number" || !Number.isSafeInteger(version)) {
-    throw badInput(`${sourceName}: field "version" must be a whole number, found ${describeValue(version)}`, DAMAGED_HINT);
+    throw badInput(`${sourceName}: field "version" must be a whole number, found ${describeValue(version)}`, DAMAGED_HINT, DAMAGED);
   }
   if (version > CHECKPOINT_VERSION) {
     throw badInput(
       `${sourceName}: written by a newer charnn (format ${version}); upgrade charnn`,
       `this charnn reads checkpoint formats ${oldestReadableVersion()} to ${CHECKPOINT_VERSION}`,
+      { code: "checkpoint.too-new", facts: { version, newest: CHECKPOINT_VERSION } },
     );
   }
   if (!Object.hasOwn(CHECKPOINT_LOADERS, version)) {
@@ -381,6 +389,7 @@ function readVersion(document: Json, sourceName: string): number {
       `${sourceName}: written by an older charnn (format ${version}), which this charnn no longer reads`,
       `upgrade the file by resuming it once with an earlier charnn release that reads format ${version} ` +
         `(it saves the newest format it knows), or train a new model`,
+      { code: "checkpoint.too-old", facts: { version, oldest: oldestReadableVersion() } },
     );
   }
   return version;
@@ -576,7 +585,7 @@ class FieldReader {
   ) {}
 
   fail(message: string): CharnnError {
-    return badInput(`${this.sourceName}: ${message}`, DAMAGED_HINT);
+    return badInput(`${this.sourceName}: ${message}`, DAMAGED_HINT, DAMAGED);
   }
 
   keys(): string[] {

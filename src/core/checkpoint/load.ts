@@ -11,6 +11,7 @@ import { CharModel } from "../nn/model.js";
 import { parameterShapes } from "../nn/params.js";
 import { jsKernels, type Kernels } from "../tensor/kernels.js";
 import {
+  DAMAGED,
   DAMAGED_HINT,
   formatShape,
   parseCheckpoint,
@@ -99,7 +100,7 @@ function checkTensors(
   for (const [name, expectedShape] of expected) {
     const tensor = tensors[name];
     if (tensor === undefined) {
-      throw badInput(`${sourceName}: ${what} ${name} is missing (the config does not match the weights)`, DAMAGED_HINT);
+      throw badInput(`${sourceName}: ${what} ${name} is missing (the config does not match the weights)`, DAMAGED_HINT, DAMAGED);
     }
     if (!sameShape(tensor.shape, expectedShape)) {
       // Where the expected size is the vocabulary's, the vocabulary is what disagrees.
@@ -108,12 +109,13 @@ function checkTensors(
       throw badInput(
         `${sourceName}: ${what === "parameter" ? "" : "start state "}${name} has shape ${formatShape(tensor.shape)}, expected ${formatShape(expectedShape)} (${culprit} does not match the weights)`,
         DAMAGED_HINT,
+        DAMAGED,
       );
     }
   }
   for (const name of Object.keys(tensors)) {
     if (!expected.has(name)) {
-      throw badInput(`${sourceName}: unexpected ${what} ${name} (the config does not match the weights)`, DAMAGED_HINT);
+      throw badInput(`${sourceName}: unexpected ${what} ${name} (the config does not match the weights)`, DAMAGED_HINT, DAMAGED);
     }
   }
 }

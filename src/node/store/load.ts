@@ -18,11 +18,11 @@ export async function loadCheckpointFile(path: string): Promise<Checkpoint> {
     text = await fsPromises.readFile(path, "utf8");
   } catch (error) {
     const code = errnoCode(error);
-    if (code === "ENOENT") throw badInput(`no checkpoint at ${path}`, "train one first: charnn train FILE");
+    if (code === "ENOENT") throw badInput(`no checkpoint at ${path}`, "train one first: charnn train FILE", { code: "checkpoint.missing", facts: { path } });
     if (code === "EISDIR") {
-      throw badInput(`${path} is a folder, not a checkpoint`, `pass a checkpoint file such as ${join(path, "latest.json")}`);
+      throw badInput(`${path} is a folder, not a checkpoint`, `pass a checkpoint file such as ${join(path, "latest.json")}`, { code: "checkpoint.missing", facts: { path } });
     }
-    throw badInput(`cannot read ${path}: ${describeErrno(error)}`);
+    throw badInput(`cannot read ${path}: ${describeErrno(error)}`, undefined, { code: "checkpoint.unreadable", facts: { path, errno: code } });
   }
   return decodeCheckpoint(text, path);
 }

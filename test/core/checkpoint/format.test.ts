@@ -309,6 +309,20 @@ describe("versions", () => {
   });
 });
 
+describe("error codes", () => {
+  it("say damaged, foreign, too new or too old, for callers that branch on them", () => {
+    const good = encodeCheckpoint(makeState());
+    expect(decodeError(good.slice(0, 300)).code).toBe("checkpoint.damaged"); // cut short
+    expect(decodeError("the quick brown fox").code).toBe("checkpoint.foreign");
+    expect(decodeError(resealed(good, (d) => (d.format = "torch-rnn"))).code).toBe("checkpoint.foreign");
+    expect(decodeError(good.replace('"step":42', '"step":43')).code).toBe("checkpoint.damaged");
+    expect(decodeError(resealed(good, (d) => (d.config.hidden = 5))).code).toBe("checkpoint.damaged");
+    expect(decodeError(resealed(good, (d) => (d.config.layers = 1e9))).code).toBe("checkpoint.damaged");
+    expect(decodeError(resealed(good, (d) => (d.version = 9))).code).toBe("checkpoint.too-new");
+    expect(decodeError(resealed(good, (d) => (d.version = 0))).code).toBe("checkpoint.too-old");
+  });
+});
+
 describe("weights-only checkpoints", () => {
   const weights = (): CheckpointState => ({ ...weightsOnly(makeState()), corpus: null, runtime: null, schedule: null });
 
