@@ -5,17 +5,17 @@
 
 import path from "node:path";
 import type { CheckpointState } from "../core/checkpoint/format.js";
-import { expectedShapes } from "../core/checkpoint/model.js";
+import type { Checkpoint } from "../core/checkpoint/load.js";
 import { badInput } from "../core/errors.js";
 import { locateCheckpoint } from "./checkpoint-path.js";
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./store.js";
+import { loadCheckpointFile, saveCheckpoint, writeFileAtomic } from "./store.js";
 import { encodeCheckpoint } from "../core/checkpoint/format.js";
 
 /**
  * Reads, verifies, decodes and validates a checkpoint: a file, or a run folder's latest.json
  * (best.json with `best`, also for a file: the best of its folder).
  */
-export async function readCheckpoint(location: string, options: { best?: boolean } = {}): Promise<CheckpointState> {
+export async function readCheckpoint(location: string, options: { best?: boolean } = {}): Promise<Checkpoint> {
   const found = locateCheckpoint(location, options.best === true, process.cwd());
   if (!found.found) {
     const why = found.reason === "no-best" ? "the run has no best.json yet (no validation pass has improved its loss)"
@@ -23,7 +23,7 @@ export async function readCheckpoint(location: string, options: { best?: boolean
     throw badInput(`no checkpoint at ${found.file}: ${why}`, found.runFolders.length > 0 ? `run folders nearby: ${found.runFolders.join(", ")}` : undefined,
       { code: "checkpoint.missing", facts: { file: found.file, reason: found.reason, runFolders: found.runFolders } });
   }
-  return loadCheckpoint(path.resolve(found.file), { expectedShapes });
+  return loadCheckpointFile(path.resolve(found.file));
 }
 
 /** Writes `state` to `file` atomically (a temporary file, then a rename): a crash leaves the old file or the new one. */

@@ -9,14 +9,16 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { CheckpointState } from "../core/checkpoint/format.js";
+import { validateCheckpoint, type Checkpoint } from "../core/checkpoint/load.js";
 import { usageError } from "../core/errors.js";
 import { resolveTrainSettings, type TrainConfig } from "../core/settings.js";
-import { decideStart, folderHoldsRunError, planRun, train as runPlan, type RunStart, type Text } from "../core/train/run.js";
+import { decideStart, folderHoldsRunError, planRun, resumeStart, train as runPlan, type RunStart, type Text } from "../core/train/run.js";
 import type { EndReason, TrainEvent } from "../core/train/events.js";
 import { codePointsOf } from "../core/util/chars.js";
 import { selectKernels } from "./backend.js";
 import { readCheckpoint, runFolder, type SaveHook } from "./checkpoints.js";
 import { readCorpus } from "./corpus.js";
+import { hostFacts } from "./host.js";
 import { acquireLock } from "./store.js";
 
 /** The settings of `charnn train`, by the same names (`hidden`, `seqLen`, `steps`, ...), all optional. */
@@ -103,6 +105,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       signal: options.signal,
       acquire: out === null ? undefined : () => acquireLock(out),
       command: [],
+      host: hostFacts(),
+      isoNow: () => new Date().toISOString(),
+      corpusPaths: options.files?.map((file) => path.resolve(file)) ?? [],
     }, keyName);
     return { reason: end.reason, step: end.step, config: end.config, checkpoint, savedTo: save === null ? null : savedTo };
   } finally {
@@ -140,7 +145,9 @@ async function startOf(options: TrainOptions, requested: TrainConfig): Promise<R
     throw usageError("resume and initFrom cannot be used together", "resume continues a run; initFrom starts a new one from its weights",
       { code: "setting.conflict", facts: { keys: ["resume", "initFrom"] } });
   }
-  if (typeof options.resume === "object" || typeof options.resume === "string") return { kind: "resume", checkpoint: await checkpointOf(options.resume) };
+  if (typeof options.resume === "object" || typeof options.resume === "string") {
+    return resumeStart(await checkpointOf(options.resume), typeof options.resume === "string" ? options.resume : "the resume checkpoint", keyName);
+  }
   if (options.initFrom !== undefined) {
     const name = typeof options.initFrom === "string" ? options.initFrom : "the initFrom checkpoint";
     return { kind: "init", checkpoint: await checkpointOf(options.initFrom), path: name };
@@ -150,7 +157,7 @@ async function startOf(options: TrainOptions, requested: TrainConfig): Promise<R
   const latest = path.join(path.resolve(requested.out), "latest.json");
   switch (decideStart({ resume: options.resume === true, initFrom: null, dryRun: false }, existsSync(latest))) {
     case "resume":
-      return { kind: "resume", checkpoint: await readCheckpoint(latest) };
+      return resumeStart(await readCheckpoint(latest), latest, keyName);
     case "nothing-to-resume":
       throw usageError(`nothing to resume in ${requested.out}`, "leave out resume to start a new run there", { code: "run.nothing-to-resume", facts: { out: requested.out } });
     case "folder-holds-a-run":
@@ -160,8 +167,9 @@ async function startOf(options: TrainOptions, requested: TrainConfig): Promise<R
   }
 }
 
-const checkpointOf = async (source: CheckpointState | string): Promise<CheckpointState> =>
-  typeof source === "string" ? readCheckpoint(source) : source;
+/** A checkpoint from a path, or one in memory held to the same rules as a file's. */
+const checkpointOf = async (source: CheckpointState | string): Promise<Checkpoint> =>
+  typeof source === "string" ? readCheckpoint(source) : validateCheckpoint(source, "the checkpoint given");
 
 async function textOf(options: TrainOptions): Promise<Text> {
   if ((options.text === undefined) === (options.files === undefined)) {

@@ -70,6 +70,8 @@ async function run(flags: Partial<TrainConfig>, start: RunStart = { kind: "new" 
     save: async (state) => (saved.push(state), "latest"),
     now: () => (clock += 1),
     command: ["train", "corpus.txt"],
+    host: { charnnVersion: "0.1.0", node: "v20.0.0", platform: "test-x64" },
+    isoNow: () => "2026-01-01T00:00:00.000Z",
     ...hooks,
   });
   return { end, saved, events: input.events, plan };
