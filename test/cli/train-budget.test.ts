@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { loadCheckpointFile as loadCheckpoint } from "../../src/node/store.js";
 import { createTestIO } from "./helpers.js";
 
 const folders: string[] = [];
@@ -109,7 +109,7 @@ describe("charnn train --time on a new run without a model shape", () => {
 
     const resumed = await train(cwd, ["--resume", "--time", "10m", ...small, "--json", "--out", "budget"]);
     expect(resumed.code).toBe(0);
-    const note = resumed.events.find((e) => e.type === "warning" && /cosine schedule still ends at step/.test(String(e.message)));
+    const note = resumed.events.find((e) => e.type === "warning" && /schedule still ends at step [\d,]+, as recorded: --time only cuts this invocation off/.test(String(e.message)));
     expect(note, "a resume given more time says what it does with the schedule").toBeDefined();
     expect(resumed.events.findLast((e) => e.type === "end")).toMatchObject({ step: steps, reason: "steps" });
 
@@ -119,6 +119,16 @@ describe("charnn train --time on a new run without a model shape", () => {
     const a = await loadCheckpoint(join(cwd, "budget", "latest.json"));
     const b = await loadCheckpoint(join(cwd, "straight", "latest.json"));
     expect(a.step).toBe(steps);
+    // The checkpoint records the choice, which settings it made, and the schedule's step count,
+    // and the resume kept all three.
+    expect(a.schedule.totalSteps).toBe(steps);
+    expect(a.choice?.reason).toMatch(/^gru 2x\d+/);
+    expect(a.choice?.measured["charsPerSecond.gru2x128"]).toBeGreaterThan(0);
+    for (const key of recorded.chosen) expect(a.settingSources[key], key).toBe("chosen");
+    expect(a.settingSources.seed).toBe("default");
+    expect(a.settingSources.batch).toBe("given");
+    expect(b.settingSources.hidden).toBe("given");
+    expect(b.choice).toBeNull();
     for (const name of Object.keys(b.params)) expect(Buffer.from(a.params[name]!.data.buffer).equals(Buffer.from(b.params[name]!.data.buffer)), name).toBe(true);
   }, 120_000);
 
