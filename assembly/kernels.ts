@@ -349,6 +349,51 @@ export function pack(transB: bool, K: i32, N: i32, b: usize, ldb: i32, packed: u
 }
 
 // ---------------------------------------------------------------------------------------------
+// The ceiling
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The 128-bit SIMD multiply-add ceiling: `rounds` rounds of 12 independent madds on registers
+ * only, 12·4·2 = 96 FLOPs a round (fused in the relaxed build, a multiply then an add in the plain
+ * one). Twelve chains cover a 4-cycle latency on 2 FMA ports with room to spare. Starts from, and
+ * writes its sum to, out + part·16, so nothing can be computed ahead or left out.
+ */
+export function simdPeak(rounds: i32, out: usize, part: i32, parts: i32): void {
+  const at = out + <usize>part * 16;
+  const seed = v128.load(at);
+  // a ← a·scale + shift: every multiply waits on its own chain, so none can be shared or hoisted
+  // (with the accumulator as the addend, a compiler computes the one product once per round).
+  const scale = f32x4.splat(0.9999999), shift = f32x4.splat(1e-7);
+  let a0 = seed, a1 = f32x4.add(seed, shift), a2 = f32x4.add(a1, shift), a3 = f32x4.add(a2, shift);
+  let a4 = f32x4.add(a3, shift), a5 = f32x4.add(a4, shift), a6 = f32x4.add(a5, shift), a7 = f32x4.add(a6, shift);
+  let a8 = f32x4.add(a7, shift), a9 = f32x4.add(a8, shift), a10 = f32x4.add(a9, shift), a11 = f32x4.add(a10, shift);
+  for (let r = 0; r < rounds; r++) {
+    a0 = madd(a0, scale, shift); a1 = madd(a1, scale, shift); a2 = madd(a2, scale, shift); a3 = madd(a3, scale, shift);
+    a4 = madd(a4, scale, shift); a5 = madd(a5, scale, shift); a6 = madd(a6, scale, shift); a7 = madd(a7, scale, shift);
+    a8 = madd(a8, scale, shift); a9 = madd(a9, scale, shift); a10 = madd(a10, scale, shift); a11 = madd(a11, scale, shift);
+  }
+  const sum = f32x4.add(f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7))),
+    f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11)));
+  v128.store(at, sum);
+}
+
+/**
+ * The core's clock, measured: `rounds` rounds of 16 integer operations that each wait for the one
+ * before (alternating add and xor of values the compiler cannot see, one cycle each), so a round
+ * takes 16 cycles. Writes its result at out + part·16.
+ */
+export function clockProbe(rounds: i32, out: usize, part: i32, parts: i32): void {
+  const at = out + <usize>part * 16;
+  let v = load<i32>(at);
+  const p = load<i32>(at, 4), q = load<i32>(at, 8);
+  for (let r = 0; r < rounds; r++) {
+    v = ((((v + p) ^ q) + p) ^ q); v = ((((v + p) ^ q) + p) ^ q);
+    v = ((((v + p) ^ q) + p) ^ q); v = ((((v + p) ^ q) + p) ^ q);
+  }
+  store<i32>(at, v, 12);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Elementwise functions, four lanes at a time
 // ---------------------------------------------------------------------------------------------
 
