@@ -399,20 +399,27 @@ export function clockProbe(rounds: i32, out: usize, part: i32, parts: i32): void
 
 // exp by range reduction x = n·ln2 + r, |r| ≤ ln2/2, and Cephes' expf minimax polynomial for e^r
 // (Moshier, "Methods and Programs for Mathematical Functions", 1989): about 1 ulp. Inputs are
-// clamped to [-87, 88] so 2^n stays a normal float; NaN passes through (min/max keep NaN).
+// clamped to [-87, 88] so 2^n stays a normal float; NaN passes through (pmin and pmax return
+// their first operand when a comparison fails, and are one instruction each where min and max,
+// which must order −0 and +0 and pick a NaN, take several).
+// n = round(x·log2 e) comes from adding 1.5·2^23, which rounds to an integer (to even, as
+// f32x4.nearest) and leaves it in the low mantissa bits: 2^n is those bits plus 127, shifted into
+// the exponent, with no float-to-int conversion (several instructions in V8, to saturate).
 @inline function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const magic = f32x4.splat(12582912.0);
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(shifted, magic);
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(madd(f32x4.mul(p, r), r, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, magic), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -427,11 +434,11 @@ export function clockProbe(rounds: i32, out: usize, part: i32, parts: i32): void
   const ax = f32x4.abs(x);
   const z = f32x4.mul(x, x);
   let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(x, f32x4.mul(f32x4.mul(p, z), x));
+  p = madd(p, z, f32x4.splat(2.06390887954e-2));
+  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
+  p = madd(p, z, f32x4.splat(1.33314422036e-1));
+  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = madd(f32x4.mul(p, z), x, x);
   const e = vexp(f32x4.mul(ax, f32x4.splat(-2.0)));
   const one = f32x4.splat(1.0);
   const large = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
