@@ -8,19 +8,16 @@ import { resolve } from "node:path";
 import { Command, CommanderError } from "commander";
 import {
   DEFAULT_CHECKPOINT,
-  EVAL_DEFAULTS,
-  INFO_DEFAULTS,
-  SAMPLE_DEFAULTS,
-  TRAIN_DEFAULTS,
+  SETTINGS,
   resolveEvalOptions,
   resolveInfoOptions,
   resolveSampleOptions,
-  resolveTrainConfig,
+  resolveTrainSettings,
   type EvalOptions,
   type InfoOptions,
   type SampleOptions,
   type TrainConfig,
-} from "../core/config.js";
+} from "../core/settings.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
 import { packageVersion } from "../node/version.js";
 import { createColor } from "./color.js";
@@ -45,8 +42,8 @@ const builtInHandlers: CommandHandlers = {
   info: async (...args) => (await import("./info.js")).runInfo(...args),
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+/** The keys of a command's settings, for reading its typed options back from commander. */
+const keysOf = <T extends object>(table: T) => Object.keys(table) as (keyof T & string)[];
 
 /** A commander parse failure, remembered with the command that was being parsed. */
 class ParseFailure extends Error {
@@ -110,10 +107,9 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
   train.action(async (files: string[], _options: unknown, command: Command) => {
     const configFile = command.opts().config as string | undefined;
     const fileConfig = configFile === undefined ? undefined : await readConfigFile(configFile, io);
-    const flags = typedOptions<TrainConfig>(command, Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[]);
-    const config = resolveTrainConfig(fileConfig, flags, configFile);
-    const explicit = new Set([...Object.keys(flags), ...(isRecord(fileConfig) ? Object.keys(fileConfig) : [])]);
-    setExitCode(await handlers.train(config, files, io, explicit));
+    const flags = typedOptions<TrainConfig>(command, keysOf(SETTINGS.train));
+    const { config, given } = resolveTrainSettings(fileConfig, flags, configFile);
+    setExitCode(await handlers.train(config, files, io, given));
   });
 
   const sample = program
@@ -122,7 +118,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .description("Generate text from a trained checkpoint and write it to stdout.");
   addSampleOptions(sample);
   sample.action(async (_options: unknown, command: Command) => {
-    const flags = typedOptions<SampleOptions>(command, Object.keys(SAMPLE_DEFAULTS) as (keyof SampleOptions)[]);
+    const flags = typedOptions<SampleOptions>(command, keysOf(SETTINGS.sample));
     setExitCode(await handlers.sample(resolveSampleOptions(flags), io));
   });
 
@@ -133,7 +129,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("<FILE...>", "text to evaluate; - for stdin");
   addEvalOptions(evaluate);
   evaluate.action(async (files: string[], _options: unknown, command: Command) => {
-    const flags = typedOptions<EvalOptions>(command, Object.keys(EVAL_DEFAULTS) as (keyof EvalOptions)[]);
+    const flags = typedOptions<EvalOptions>(command, keysOf(SETTINGS.eval));
     setExitCode(await handlers.eval(resolveEvalOptions(flags), files, io));
   });
 
@@ -144,7 +140,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("[CHECKPOINT]", "checkpoint file", DEFAULT_CHECKPOINT);
   addInfoOptions(info);
   info.action(async (checkpoint: string, _options: unknown, command: Command) => {
-    const flags = typedOptions<InfoOptions>(command, Object.keys(INFO_DEFAULTS) as (keyof InfoOptions)[]);
+    const flags = typedOptions<InfoOptions>(command, keysOf(SETTINGS.info));
     setExitCode(await handlers.info(resolveInfoOptions({ ...flags, checkpoint }), io));
   });
 
