@@ -7,7 +7,6 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, CommanderError } from "commander";
 import {
-  DEFAULT_CHECKPOINT,
   SETTINGS,
   resolveEvalOptions,
   resolveInfoOptions,
@@ -19,7 +18,9 @@ import {
   type TrainConfig,
 } from "../core/settings.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
+import { cliHint } from "./hints.js";
 import { packageVersion } from "../node/version.js";
+import { addCheckpointArgument, checkpointOfArguments, retryCommand } from "./checkpoint-arg.js";
 import { createColor } from "./color.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
@@ -136,11 +137,12 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
   const info = program
     .command("info")
     .summary("describe a checkpoint")
-    .description("Print a checkpoint's model, training settings and progress.")
-    .argument("[CHECKPOINT]", "checkpoint file", DEFAULT_CHECKPOINT);
+    .description("Print a checkpoint's model, training settings and progress.");
+  addCheckpointArgument(info);
   addInfoOptions(info);
-  info.action(async (checkpoint: string, _options: unknown, command: Command) => {
+  info.action(async (positional: string | undefined, _options: unknown, command: Command) => {
     const flags = typedOptions<InfoOptions>(command, keysOf(SETTINGS.info));
+    const checkpoint = checkpointOfArguments(positional, flags.checkpoint, retryCommand("info", [], true));
     setExitCode(await handlers.info(resolveInfoOptions({ ...flags, checkpoint }), io));
   });
 
@@ -188,7 +190,8 @@ function reportError(error: unknown, io: CliIO): number {
 
   if (error instanceof CharnnError) {
     io.stderr.write(`${color.red("charnn:")} ${error.message}\n`);
-    if (error.hint !== undefined) io.stderr.write(`${color.dim("hint:")} ${error.hint}\n`);
+    const hint = cliHint(error);
+    if (hint !== undefined) io.stderr.write(`${color.dim("hint:")} ${hint}\n`);
     if (debug && stack) io.stderr.write(stack + "\n");
     return error.exitCode;
   }

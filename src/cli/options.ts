@@ -117,7 +117,9 @@ export function optionsOf(key: string, described: Setting): Option[] {
   if (rule.kind === "boolean") {
     // A switch that is on by default is only offered as its negation ("--no-echo").
     if (described.default === true) return [new Option(negated, helpText(described.negation ?? `not ${described.help}`))];
-    const options = [new Option(`${short}${long}`, helpText(described.help)).default(false)];
+    // No commander default: help would show "(default: false)" for every switch, which says
+    // nothing; an absent switch takes the table's default when the options are resolved.
+    const options = [new Option(`${short}${long}`, helpText(described.help))];
     if (described.negation !== undefined) options.push(new Option(negated, helpText(described.negation)));
     return options;
   }
@@ -206,9 +208,9 @@ every character of the line is predicted), and prints "bits-per-char<TAB>line" i
   );
 }
 
-/** `charnn info` options; attribute names equal the InfoOptions keys. The checkpoint is its argument. */
+/** `charnn info` options; attribute names equal the InfoOptions keys. The checkpoint is also its argument. */
 export function addInfoOptions(command: Command): void {
-  addSettingOptions(command, SETTINGS.info, { skip: ["checkpoint"] });
+  addSettingOptions(command, SETTINGS.info);
   command.addHelpText(
     "after",
     `

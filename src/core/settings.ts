@@ -91,8 +91,9 @@ const SEED_MAX = 2 ** 32 - 1;
 // the table
 // ---------------------------------------------------------------------------------------------
 
-const checkpoint = setting(text, { default: DEFAULT_CHECKPOINT, help: "checkpoint to load", valueName: "file", short: "c", resume: "invocation" });
-const best = setting(boolean, { default: false, help: "use best.json in the checkpoint's folder", resume: "invocation" });
+// A checkpoint file, or a run folder meaning its latest.json (src/cli/checkpoint-arg.ts).
+const checkpoint = setting(text, { default: DEFAULT_CHECKPOINT, help: "checkpoint file, or a run folder (its latest.json)", valueName: "file|dir", short: "c", resume: "invocation" });
+const best = setting(boolean, { default: false, help: "the run's best.json (lowest validation loss) instead", resume: "invocation" });
 
 export const SETTINGS = {
   train: {
@@ -192,6 +193,7 @@ export const SETTINGS = {
   },
   info: {
     checkpoint,
+    best,
     json: setting(boolean, { default: false, help: "the checkpoint's metadata as JSON on stdout", resume: "invocation" }),
   },
 } as const;

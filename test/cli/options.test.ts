@@ -132,10 +132,22 @@ describe("options derived from the settings table", () => {
     }
   });
 
-  it("commander's defaults are the table's", () => {
+  it("commander's defaults are the table's, but for switches that are off unless given", () => {
     const command = new Command("train");
     addTrainOptions(command);
-    expect(command.opts()).toMatchObject({ ...TRAIN_DEFAULTS });
+    const offSwitches = Object.entries(TRAIN_DEFAULTS).filter(([, value]) => value === false).map(([key]) => key);
+    expect(offSwitches).toContain("dryRun");
+    const others = Object.fromEntries(Object.entries(TRAIN_DEFAULTS).filter(([key]) => !offSwitches.includes(key)));
+    expect(command.opts()).toMatchObject(others);
+    for (const key of offSwitches) expect(command.opts()[key]).toBeUndefined();
+  });
+
+  it("help does not show '(default: false)' for a switch", () => {
+    const command = new Command("train");
+    addTrainOptions(command);
+    const help = command.helpInformation();
+    expect(help).toContain("--dry-run");
+    expect(help).not.toContain("(default: false)");
   });
 
   it("a new descriptor becomes a flag with its short spelling, parser, range, negation and section", () => {
