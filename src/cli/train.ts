@@ -26,7 +26,7 @@ import { generateText } from "../core/sample/text.js";
 import { runLoop, totalSteps, type Progress } from "../core/train/loop.js";
 import { trainEvent } from "../core/train/events.js";
 import { Trainer, type TrainerOptions } from "../core/train/trainer.js";
-import { selectKernels } from "../node/backend.js";
+import { backendRuns, resumeBackend, selectKernels } from "../node/backend.js";
 import type { CliIO, SignalName } from "./io.js";
 import { watchForClosedPipe, writeOut } from "./io.js";
 import { createReporter } from "./reporter.js";
@@ -146,7 +146,9 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
 
   // Chosen once the text and any checkpoint have been read (so a bad input never starts worker
   // threads), from the run's own config: a resume keeps the backend and threads it was trained with.
-  const kernels = selectKernels(config.backend, config.threads);
+  // On resume the recorded build, unless --backend is given: `auto` may pick another here.
+  const backend = origin.kind === "resume" ? resumeBackend(config.backend, origin.checkpoint.runtime.backend, explicit.has("backend"), backendRuns) : config.backend;
+  const kernels = selectKernels(backend, config.threads);
   try {
     const trainerOptions: TrainerOptions = {
       model: modelConfig,
