@@ -26,6 +26,8 @@ import { packageVersion } from "../node/version.js";
 import { createColor } from "./color.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
+import type { ExportOptions } from "./export.js";
+import type { ImportOptions } from "./import.js";
 
 /** The command bodies. Tests pass their own to check dispatch and error handling. */
 export interface CommandHandlers {
@@ -34,6 +36,8 @@ export interface CommandHandlers {
   sample(options: SampleOptions, io: CliIO): Promise<number>;
   eval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number>;
   info(options: InfoOptions, io: CliIO): Promise<number>;
+  export(options: ExportOptions, io: CliIO): Promise<number>;
+  import(options: ImportOptions, io: CliIO): Promise<number>;
 }
 
 // Loaded on first use, so `--help` and `--version` stay fast and keep working even while a
@@ -43,6 +47,8 @@ const builtInHandlers: CommandHandlers = {
   sample: async (...args) => (await import("./sample.js")).runSample(...args),
   eval: async (...args) => (await import("./eval.js")).runEval(...args),
   info: async (...args) => (await import("./info.js")).runInfo(...args),
+  export: async (...args) => (await import("./export.js")).runExport(...args),
+  import: async (...args) => (await import("./import.js")).runImport(...args),
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -147,6 +153,34 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     const flags = typedOptions<InfoOptions>(command, Object.keys(INFO_DEFAULTS) as (keyof InfoOptions)[]);
     setExitCode(await handlers.info(resolveInfoOptions({ ...flags, checkpoint }), io));
   });
+
+  program
+    .command("export")
+    .summary("write a checkpoint's model for other programs (PyTorch)")
+    .description("Write a checkpoint's model in another format: --format safetensors for PyTorch.")
+    .argument("<PATHS...>", "CHECKPOINT OUT, or OUT with -c")
+    .option("-c, --checkpoint <file>", "checkpoint file (default checkpoints/latest.json)")
+    .option("--best", "best.json in the checkpoint's folder instead")
+    .option("--format <format>", "safetensors (default: from OUT's extension)")
+    .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string }) => {
+      setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, io));
+    });
+
+  program
+    .command("import")
+    .summary("make a checkpoint from a safetensors file (PyTorch)")
+    .description("Turn a safetensors file (from charnn export, the PyTorch companion or a torch.nn state dict) into DIR/latest.json, a weights-only checkpoint.")
+    .argument("<FILE>", "a .safetensors file")
+    .requiredOption("--out <dir>", "folder for latest.json (must not hold one)")
+    .option("--vocabulary <file>", "for a file without one: a .json array of code points, or text whose characters are the vocabulary, in row order")
+    .option("--prefix <prefix>", "strip this prefix from tensor names (repeatable, e.g. module. rnn.)", (value: string, list: string[]) => [...list, value], [] as string[])
+    .option("--activation <tanh|relu>", "an rnn's non-linearity, for a file without a config")
+    .action(async (file: string, options: { out: string; vocabulary?: string; prefix: string[]; activation?: string }) => {
+      if (options.activation !== undefined && options.activation !== "tanh" && options.activation !== "relu") {
+        throw usageError(`--activation must be tanh or relu (got ${options.activation})`);
+      }
+      setExitCode(await handlers.import({ file, ...options, activation: options.activation as ImportOptions["activation"] }, io));
+    });
 
   return program;
 }
