@@ -454,7 +454,8 @@ def draw_masks(model, generator, seq_len, batch, local_streams, dtype, device):
 # resumed run can tell a setting typed again from one left out (which keeps the saved value).
 TRAIN_DEFAULTS = {"batch": 32, "seq_len": 64, "val_frac": 0.05, "optimizer": "adam", "lr": 2e-3, "momentum": 0.9,
                   "weight_decay": 0.0, "lr_schedule": "constant", "lr_decay": 0.5, "lr_decay_every": 1000, "warmup": 0,
-                  "clip": 5.0, "clip_mode": "norm", "steps": 0, "epochs": 0, "seed": 1, "dtype": "float32"}
+                  "clip": 5.0, "clip_mode": "norm", "steps": 0, "epochs": 0, "seed": 1, "dtype": "float32",
+                  "eval_every": 200, "checkpoint_every": 1000, "log_every": 10}
 # Settings that fix the data layout or the arithmetic's identity: a resumed run keeps them.
 FIXED_ON_RESUME = ("batch", "seq_len", "val_frac", "optimizer", "seed", "dtype")
 
@@ -473,6 +474,10 @@ def settle_resumed_settings(args, saved):
         elif key in FIXED_ON_RESUME and typed != saved[key]:
             raise CompanionError(f"--{key.replace('_', '-')} {typed} does not match the run being resumed ({saved[key]})", 2)
     args.dropout = None
+
+
+def torch_dtype(name):
+    return torch.float64 if name == "float64" else torch.float32
 
 
 def text_fingerprint(text):
@@ -501,7 +506,8 @@ def train_in(world, args):
             say(f"note: this run was trained with {saved['world_size']} process(es), now {world.size}: "
                 "the same batches and state, equal only up to float rounding")
         vocabulary = saved["vocabulary"]
-        model = CharModel(saved["config"], len(vocabulary))
+        # In the run's dtype before loading, so float64 weights are not rounded through float32.
+        model = CharModel(saved["config"], len(vocabulary)).to(torch_dtype(args.dtype))
         model.load_state_dict(saved["model"])
     else:
         settle_new_settings(args)
@@ -517,7 +523,7 @@ def train_in(world, args):
             model.charnn_initialise(torch.Generator().manual_seed(args.seed))
     if args.batch % world.size != 0:
         raise CompanionError(f"--batch {args.batch} must divide evenly among {world.size} processes", 2)
-    dtype = torch.float64 if args.dtype == "float64" else torch.float32
+    dtype = torch_dtype(args.dtype)
     model = model.to(dtype=dtype, device=world.device)
 
     text = read_text(args.files)
@@ -644,7 +650,7 @@ def evaluate_text(args):
     """charnn eval's total: every character predicted from the ones before it, batch 1, from
     the initial state; characters outside the vocabulary are dropped."""
     model, vocabulary = model_from_file(args.model)
-    dtype = torch.float64 if args.dtype == "float64" else torch.float32
+    dtype = torch_dtype(args.dtype)
     model = model.to(dtype)
     text = read_text(args.files)
     index = {code_point: i for i, code_point in enumerate(vocabulary)}
@@ -707,9 +713,9 @@ def parse_arguments(argv):
     trainer.add_argument("--steps", type=int, help="stop after this many steps (0 = no limit)")
     trainer.add_argument("--epochs", type=int, help="stop after this many epochs (0 = no limit)")
     trainer.add_argument("--dtype", choices=["float32", "float64"])
-    trainer.add_argument("--eval-every", type=int, default=200, help="0 = only at the end")
-    trainer.add_argument("--checkpoint-every", type=int, default=1000, help="0 = only at the end")
-    trainer.add_argument("--log-every", type=int, default=10)
+    trainer.add_argument("--eval-every", type=int, help="steps between validation passes, 0 = only at the end (default 200)")
+    trainer.add_argument("--checkpoint-every", type=int, help="steps between saves, 0 = only at the end (default 1000)")
+    trainer.add_argument("--log-every", type=int, help="steps between progress lines (default 10)")
     trainer.add_argument("--stop-after", type=int, default=None, help="save and stop after this step (to test --resume)")
     trainer.add_argument("--log-batches", action="store_true", help="put each step's global input tokens in log.ndjson")
     trainer.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu")
