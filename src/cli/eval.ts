@@ -13,7 +13,9 @@ import { DEFAULT_WINDOW_STEPS, TextScorer, scoreSummary, type Score } from "../c
 import type { Kernels } from "../core/tensor/kernels.js";
 import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
-import { describeUnknown, loadModelFor } from "./sample.js";
+import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
+import { corpusNotes } from "./corpus-notes.js";
+import { describeUnknown } from "./sample.js";
 
 const NEWLINE = 0x0a;
 /** Per-line output is written in chunks of about this many characters. */
@@ -51,12 +53,12 @@ export async function runEval(options: EvalOptions, inputs: string[], io: CliIO)
 }
 
 async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
-  const { model, vocabulary, arena, file } = await loadModelFor(options, io, kernels, (config, dtype) =>
+  const { model, vocabulary, arena, file } = await loadModelFor(options, io, retryCommand("eval", inputs), kernels, (config, dtype) =>
     TextScorer.arenaFloats(config, DEFAULT_WINDOW_STEPS, dtype),
   );
   const scorer = new TextScorer(model, kernels, arena, DEFAULT_WINDOW_STEPS);
   const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
-  for (const skipped of corpus.skipped) io.stderr.write(`note: skipped ${skipped}: looks binary\n`);
+  for (const note of corpusNotes(corpus)) io.stderr.write(`note: ${note}\n`);
   if (options.perLine) return evalPerLine(scorer, vocabulary, corpus.codePoints, options, io);
 
   const { indices, unknown } = vocabulary.encode(corpus.codePoints);

@@ -1,4 +1,4 @@
-// `charnn info [CHECKPOINT]`: what a checkpoint holds, for people (a short report with the loss
+// `charnn info [CHECKPOINT]` (or -c, --best): what a checkpoint holds, for people (a short report with the loss
 // curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
 // weights; it builds no model and runs nothing. Not here: the file format (src/core/checkpoint/).
 
@@ -8,7 +8,7 @@ import { ExitCode } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
 import { createColor } from "./color.js";
 import { writeOut, type CliIO } from "./io.js";
-import { readCheckpointFor } from "./sample.js";
+import { readCheckpointFor, retryCommand } from "./checkpoint-arg.js";
 
 const MAX_VOCABULARY_SHOWN = 160;
 const CHART_WIDTH = 60;
@@ -141,7 +141,7 @@ export function describeCheckpoint(state: CheckpointState, file: string) {
 const count = (n: number): string => n.toLocaleString("en-US");
 
 export async function runInfo(options: InfoOptions, io: CliIO): Promise<number> {
-  const { state, file } = await readCheckpointFor(options, io);
+  const { state, file } = await readCheckpointFor(options, io, retryCommand("info", [], true));
   const info = describeCheckpoint(state, file);
   if (options.json) {
     await writeOut(io, JSON.stringify(info) + "\n");

@@ -7,22 +7,19 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, CommanderError } from "commander";
 import {
-  DEFAULT_CHECKPOINT,
-  EVAL_DEFAULTS,
-  INFO_DEFAULTS,
-  SAMPLE_DEFAULTS,
-  TRAIN_DEFAULTS,
+  SETTINGS,
   resolveEvalOptions,
   resolveInfoOptions,
   resolveSampleOptions,
-  resolveTrainConfig,
+  resolveTrainSettings,
   type EvalOptions,
   type InfoOptions,
   type SampleOptions,
   type TrainConfig,
-} from "../core/config.js";
+} from "../core/settings.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
 import { packageVersion } from "../node/version.js";
+import { addCheckpointArgument, checkpointOfArguments, retryCommand } from "./checkpoint-arg.js";
 import { createColor } from "./color.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
@@ -51,8 +48,8 @@ const builtInHandlers: CommandHandlers = {
   import: async (...args) => (await import("./import.js")).runImport(...args),
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+/** The keys of a command's settings, for reading its typed options back from commander. */
+const keysOf = <T extends object>(table: T) => Object.keys(table) as (keyof T & string)[];
 
 /** A commander parse failure, remembered with the command that was being parsed. */
 class ParseFailure extends Error {
@@ -116,10 +113,9 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
   train.action(async (files: string[], _options: unknown, command: Command) => {
     const configFile = command.opts().config as string | undefined;
     const fileConfig = configFile === undefined ? undefined : await readConfigFile(configFile, io);
-    const flags = typedOptions<TrainConfig>(command, Object.keys(TRAIN_DEFAULTS) as (keyof TrainConfig)[]);
-    const config = resolveTrainConfig(fileConfig, flags, configFile);
-    const explicit = new Set([...Object.keys(flags), ...(isRecord(fileConfig) ? Object.keys(fileConfig) : [])]);
-    setExitCode(await handlers.train(config, files, io, explicit));
+    const flags = typedOptions<TrainConfig>(command, keysOf(SETTINGS.train));
+    const { config, given } = resolveTrainSettings(fileConfig, flags, configFile);
+    setExitCode(await handlers.train(config, files, io, given));
   });
 
   const sample = program
@@ -128,7 +124,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .description("Generate text from a trained checkpoint and write it to stdout.");
   addSampleOptions(sample);
   sample.action(async (_options: unknown, command: Command) => {
-    const flags = typedOptions<SampleOptions>(command, Object.keys(SAMPLE_DEFAULTS) as (keyof SampleOptions)[]);
+    const flags = typedOptions<SampleOptions>(command, keysOf(SETTINGS.sample));
     setExitCode(await handlers.sample(resolveSampleOptions(flags), io));
   });
 
@@ -139,18 +135,19 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("<FILE...>", "text to evaluate; - for stdin");
   addEvalOptions(evaluate);
   evaluate.action(async (files: string[], _options: unknown, command: Command) => {
-    const flags = typedOptions<EvalOptions>(command, Object.keys(EVAL_DEFAULTS) as (keyof EvalOptions)[]);
+    const flags = typedOptions<EvalOptions>(command, keysOf(SETTINGS.eval));
     setExitCode(await handlers.eval(resolveEvalOptions(flags), files, io));
   });
 
   const info = program
     .command("info")
     .summary("describe a checkpoint")
-    .description("Print a checkpoint's model, training settings and progress.")
-    .argument("[CHECKPOINT]", "checkpoint file", DEFAULT_CHECKPOINT);
+    .description("Print a checkpoint's model, training settings and progress.");
+  addCheckpointArgument(info);
   addInfoOptions(info);
-  info.action(async (checkpoint: string, _options: unknown, command: Command) => {
-    const flags = typedOptions<InfoOptions>(command, Object.keys(INFO_DEFAULTS) as (keyof InfoOptions)[]);
+  info.action(async (positional: string | undefined, _options: unknown, command: Command) => {
+    const flags = typedOptions<InfoOptions>(command, keysOf(SETTINGS.info));
+    const checkpoint = checkpointOfArguments(positional, flags.checkpoint, retryCommand("info", [], true));
     setExitCode(await handlers.info(resolveInfoOptions({ ...flags, checkpoint }), io));
   });
 

@@ -1,17 +1,13 @@
-// The command-line options of every command, declared on commander Commands, with strict
-// number parsing and each default taken from src/core/config.ts so help and behaviour cannot drift.
+// The command-line options of every command, derived from the settings table
+// (src/core/settings.ts): each key's flag spelling, argument parser, choices, default and the
+// range shown in --help come from its descriptor, so help and behaviour cannot drift. What is
+// the CLI's own (the --config file, the help prose) is added here.
 // Only syntax is checked here ("2.5" is not a whole number); ranges and combinations are
-// checked once, in config.ts, for flags and --config files alike.
+// checked once, in the engine, for flags and --config files alike.
 
 import { Option, type Command } from "commander";
-import {
-  DEFAULT_CHECKPOINT,
-  SAMPLE_DEFAULTS,
-  TRAIN_DEFAULTS,
-  parseDuration,
-  parseStepsOrDuration,
-  type TrainConfig,
-} from "../core/config.js";
+import { SETTINGS, flagName, parseDuration, parseStepsOrDuration, type CheckpointCadence, type Rule, type Setting, type SettingsTable } from "../core/settings.js";
+import { COUNT } from "../core/settings-rules.js";
 import { usageError } from "../core/errors.js";
 
 // Decimal notation only: Number() would also accept "", " ", "0x10", "Infinity" and "1_000".
@@ -47,7 +43,7 @@ function durationArgument(flag: string): (text: string) => number {
   };
 }
 
-function cadenceArgument(flag: string): (text: string) => TrainConfig["checkpointEvery"] {
+function cadenceArgument(flag: string): (text: string) => CheckpointCadence {
   return (text) => {
     try {
       return parseStepsOrDuration(text);
@@ -55,21 +51,6 @@ function cadenceArgument(flag: string): (text: string) => TrainConfig["checkpoin
       throw usageError(`${flag} must be a step count (1000) or a duration (5m) (got "${text}")`);
     }
   };
-}
-
-/** `--layers <n>` → "--layers": the long flag, for messages. */
-function longFlag(flags: string): string {
-  const match = /--[a-z0-9-]+/.exec(flags);
-  return match ? match[0] : flags;
-}
-
-function integerOption(flags: string, description: string, defaultValue?: number): Option {
-  const option = new Option(flags, description).argParser(integerArgument(longFlag(flags)));
-  return defaultValue === undefined ? option : option.default(defaultValue);
-}
-
-function numberOption(flags: string, description: string, defaultValue: number): Option {
-  return new Option(flags, description).argParser(numberArgument(longFlag(flags))).default(defaultValue);
 }
 
 /** One of a fixed set of words. Help lists the choices; the message matches the other flags'. */
@@ -80,117 +61,123 @@ export function choiceArgument(flag: string, choices: readonly string[]): (text:
   };
 }
 
-function choiceOption(flags: string, description: string, choices: readonly string[], defaultValue: string): Option {
+/** `{steps}` in a descriptor's help names another setting: here, by its flag. */
+function helpText(help: string): string {
+  return help.replace(/\{([A-Za-z]+)\}/g, (_, key: string) => flagName(key));
+}
+
+/** The range a rule allows, as --help shows it: "(1-16)", "(> 0)", "(0 <= p < 1)"; "" for none. */
+export function rangeHelp(rule: Rule, valueName = "x"): string {
+  if (rule.kind === "integer") return rule.max === COUNT ? "" : ` (${rule.min}-${rule.max})`;
+  if (rule.kind !== "number") return "";
+  const { min, max } = rule;
+  const lower = min && `${min.value} ${min.inclusive ? "<=" : "<"} `;
+  const upper = max && ` ${max.inclusive ? "<=" : "<"} ${max.value}`;
+  if (lower && upper) return ` (${lower}${valueName}${upper})`;
+  if (min) return ` (${min.inclusive ? ">=" : ">"} ${min.value})`;
+  if (max) return ` (${max.inclusive ? "<=" : "<"} ${max.value})`;
+  return "";
+}
+
+function argumentParser(rule: Rule, flag: string): ((text: string) => unknown) | null {
+  switch (rule.kind) {
+    case "integer":
+      return integerArgument(flag);
+    case "number":
+      return numberArgument(flag);
+    case "choice":
+      return choiceArgument(flag, rule.values);
+    case "duration":
+      return durationArgument(flag);
+    case "cadence":
+      return cadenceArgument(flag);
+    case "text":
+    case "boolean":
+      return null;
+  }
+}
+
+function defaultHelp(value: unknown, described: Setting): string | undefined {
+  if (described.defaultText !== undefined) return described.defaultText;
+  if (value === null) return "none";
+  if (described.rule.kind === "cadence") {
+    const cadence = value as CheckpointCadence;
+    return "steps" in cadence ? String(cadence.steps) : `${cadence.ms}ms`;
+  }
+  return undefined;
+}
+
+/** The commander options of one setting: the flag, and for a switch its negation when it has one. */
+export function optionsOf(key: string, described: Setting): Option[] {
+  const long = flagName(key);
+  const short = described.short === undefined ? "" : `-${described.short}, `;
+  const negated = `--no-${long.slice(2)}`;
+  const { rule } = described;
+
+  if (rule.kind === "boolean") {
+    // A switch that is on by default is only offered as its negation ("--no-echo").
+    if (described.default === true) return [new Option(negated, helpText(described.negation ?? `not ${described.help}`))];
+    // No commander default: help would show "(default: false)" for every switch, which says
+    // nothing; an absent switch takes the table's default when the options are resolved.
+    const options = [new Option(`${short}${long}`, helpText(described.help))];
+    if (described.negation !== undefined) options.push(new Option(negated, helpText(described.negation)));
+    return options;
+  }
+
+  const option = new Option(`${short}${long} <${described.valueName ?? "value"}>`, helpText(described.help) + rangeHelp(rule, described.valueName));
   // .choices() lists them in help; the parser set after it replaces commander's own check.
-  return new Option(flags, description)
-    .choices(choices)
-    .argParser(choiceArgument(longFlag(flags), choices))
-    .default(defaultValue);
+  if (rule.kind === "choice") option.choices(rule.values);
+  const parse = argumentParser(rule, long);
+  if (parse !== null) option.argParser(parse);
+  return [option.default(described.default, defaultHelp(described.default, described))];
 }
 
-function switchOption(flags: string, description: string): Option {
-  return new Option(flags, description).default(false);
+interface DeclareOptions {
+  /** Keys the command takes another way (a positional argument). */
+  skip?: readonly string[];
+  /** The CLI's own options, declared at the start of the named section. */
+  extras?: Record<string, Option[]>;
 }
 
-function textOption(flags: string, description: string, defaultValue: string | null): Option {
-  const option = new Option(flags, description);
-  return defaultValue === null ? option.default(null, "none") : option.default(defaultValue);
+/** Declares every setting of a table on `command`, section by section, in table order. */
+export function addSettingOptions(command: Command, table: SettingsTable, { skip = [], extras = {} }: DeclareOptions = {}): void {
+  let section: string | undefined;
+  for (const [key, described] of Object.entries(table)) {
+    if (skip.includes(key)) continue;
+    if (described.section !== undefined && described.section !== section) {
+      section = described.section;
+      command.optionsGroup(`${section}:`);
+      for (const extra of extras[section] ?? []) command.addOption(extra);
+    }
+    for (const option of optionsOf(key, described)) command.addOption(option);
+    for (const alias of described.aliases ?? []) addAlias(command, key, alias, described);
+  }
+}
+
+/**
+ * Another spelling of a setting's flag, hidden from help: its value is parsed by the setting's
+ * own parser (so messages name the alias the user typed) and stored under the setting's key.
+ */
+function addAlias(command: Command, key: string, alias: string, described: Setting): void {
+  const [option] = optionsOf(alias, { ...described, short: undefined, negation: undefined });
+  const hidden = new Option(option!.flags, option!.description).hideHelp();
+  const parse = argumentParser(described.rule, flagName(alias));
+  command.addOption(hidden);
+  command.on(`option:${hidden.name()}`, (text: string | undefined) => {
+    const value = described.rule.kind === "boolean" ? described.default !== true : parse === null ? text : parse(text ?? "");
+    command.setOptionValueWithSource(key, value, "cli");
+  });
 }
 
 /** `charnn train` options; attribute names equal the TrainConfig keys. */
 export function addTrainOptions(command: Command): void {
-  const d = TRAIN_DEFAULTS;
-  const checkpointEvery = "steps" in d.checkpointEvery ? String(d.checkpointEvery.steps) : `${d.checkpointEvery.ms}ms`;
-
-  command.optionsGroup("Model:");
-  command.addOption(choiceOption("--model <type>", "recurrent cell", ["rnn", "lstm", "gru"], d.model));
-  command.addOption(choiceOption("--activation <fn>", "non-linearity of the rnn cell (rnn only)", ["tanh", "relu"], d.activation));
-  command.addOption(integerOption("--layers <n>", "stacked recurrent layers (1-16)", d.layers));
-  command.addOption(integerOption("--hidden <n>", "hidden units per layer (1-8192)", d.hidden));
-  command.addOption(integerOption("--embed <n>", "embedding size; 0 = one-hot input", d.embed));
-  command.addOption(numberOption("--dropout <p>", "dropout between layers (0 <= p < 1)", d.dropout));
-  command.addOption(switchOption("--learn-init", "learn the initial hidden state"));
-  command.addOption(new Option("--no-learn-init", "start from a zero hidden state (overrides --config)"));
-
-  command.optionsGroup("Training:");
-  command.addOption(integerOption("--seq-len <n>", "characters per backprop window", d.seqLen));
-  command.addOption(integerOption("--batch <n>", "parallel streams through the corpus", d.batch));
-  command.addOption(choiceOption("--optimizer <name>", "optimizer", ["adam", "sgd", "rmsprop", "adagrad"], d.optimizer));
-  command.addOption(numberOption("--lr <rate>", "learning rate (> 0)", d.lr));
-  command.addOption(numberOption("--momentum <m>", "momentum for sgd (0 <= m < 1)", d.momentum));
-  command.addOption(choiceOption("--lr-schedule <name>", "learning-rate schedule", ["constant", "step", "cosine"], d.lrSchedule));
-  command.addOption(numberOption("--lr-decay <factor>", "step schedule: multiply the rate by this (0 < d <= 1)", d.lrDecay));
-  command.addOption(integerOption("--lr-decay-every <steps>", "step schedule: steps between decays", d.lrDecayEvery));
-  command.addOption(integerOption("--warmup <steps>", "cosine schedule: steps of linear warm-up", d.warmup));
-  command.addOption(numberOption("--clip <value>", "gradient clipping threshold; 0 = off", d.clip));
-  command.addOption(choiceOption("--clip-mode <mode>", "clip the gradient's norm or each value", ["norm", "value"], d.clipMode));
-  command.addOption(numberOption("--weight-decay <value>", "weight decay (>= 0)", d.weightDecay));
-  command.addOption(integerOption("--seed <n>", "random seed (0 to 2^32-1)", d.seed));
-
-  command.optionsGroup("Data:");
-  command.addOption(numberOption("--val-frac <f>", "fraction held out for validation (0 <= f < 1)", d.valFrac));
-  command.addOption(textOption("--val-file <file>", "validation text from this file instead", d.valFile));
-
-  command.optionsGroup("Stopping (0 = no limit):");
-  command.addOption(integerOption("--epochs <n>", "passes over the corpus (off when only --steps or --time is given)", d.epochs));
-  command.addOption(integerOption("--steps <n>", "optimizer steps", d.steps));
-  command.addOption(
-    new Option("--time <duration>", "wall-clock budget, e.g. 90s, 10m, 1h30m")
-      .argParser(durationArgument("--time"))
-      .default(d.time, "none"),
-  );
-  command.addOption(integerOption("--patience <evals>", "stop after this many evaluations without a new best", d.patience));
-
-  command.optionsGroup("Cadence:");
-  command.addOption(integerOption("--eval-every <steps>", "steps between validations; 0 = only at the end", d.evalEvery));
-  command.addOption(
-    new Option("--checkpoint-every <steps|duration>", "checkpoint every N steps, or every 5m, 1h, ...")
-      .argParser(cadenceArgument("--checkpoint-every"))
-      .default(d.checkpointEvery, checkpointEvery),
-  );
-  command.addOption(integerOption("--sample-every <steps>", "steps between preview samples; 0 = off", d.sampleEvery));
-  command.addOption(integerOption("--sample-length <n>", "characters per preview sample", d.sampleLength));
-  command.addOption(integerOption("--log-every <steps>", "steps between log lines when stderr is not a terminal", d.logEvery));
-
-  command.optionsGroup("Output:");
-  command.addOption(textOption("--out <dir>", "checkpoint folder", d.out));
-  command.addOption(integerOption("--keep <n>", "numbered checkpoints kept besides latest and best", d.keep));
-  command.addOption(switchOption("--json", "NDJSON events on stdout instead of progress on stderr"));
-
-  command.optionsGroup("Run control:");
-  command.addOption(new Option("--config <file>", "JSON file of settings; flags override it"));
-  command.addOption(switchOption("--resume", "continue the run in --out where it stopped"));
-  command.addOption(textOption("--init-from <checkpoint>", "start a new run from this checkpoint's weights", d.initFrom));
-  command.addOption(switchOption("--dry-run", "check the data and settings, build the model, train nothing"));
-  command.addOption(choiceOption("--backend <name>", "compute backend", ["auto", "js", "wasm"], d.backend));
-  command.addOption(integerOption("--threads <n>", "worker threads; 0 = available cores", d.threads));
-}
-
-function addCheckpointOptions(command: Command): void {
-  command.addOption(textOption("-c, --checkpoint <file>", "checkpoint to load", DEFAULT_CHECKPOINT));
-  command.addOption(switchOption("--best", "use best.json in the checkpoint's folder"));
+  const config = new Option("--config <file>", "JSON file of settings; flags override it");
+  addSettingOptions(command, SETTINGS.train, { extras: { "Run control": [config] } });
 }
 
 /** `charnn sample` options; attribute names equal the SampleOptions keys. */
 export function addSampleOptions(command: Command): void {
-  const d = SAMPLE_DEFAULTS;
-  addCheckpointOptions(command);
-  command.addOption(integerOption("-n, --length <n>", "characters to generate", d.length));
-  command.addOption(textOption("--stop <text>", "end a sample early where this text appears", d.stop));
-  command.addOption(numberOption("--temp <t>", "temperature; 0 = greedy", d.temp));
-  command.addOption(integerOption("--top-k <k>", "keep only the k most likely characters; 0 = off", d.topK));
-  command.addOption(numberOption("--top-p <p>", "keep the smallest set with probability p; 1 = off", d.topP));
-  command.addOption(
-    new Option("--seed <n>", "random seed (0 to 2^32-1)")
-      .argParser(integerArgument("--seed"))
-      .default(d.seed, "random, printed to stderr"),
-  );
-  command.addOption(textOption("--prime <text>", "text to start from", d.prime));
-  command.addOption(textOption("--prime-file <file>", "read the prime text from a file; - = stdin", d.primeFile));
-  command.addOption(new Option("--no-echo", "do not print the prime text before the sample"));
-  command.addOption(choiceOption("--unknown <policy>", "prime characters outside the vocabulary", ["error", "skip"], d.unknown));
-  command.addOption(integerOption("--count <n>", "independent samples", d.count));
-  command.addOption(switchOption("--json", "one JSON object per sample on stdout"));
+  addSettingOptions(command, SETTINGS.sample);
   command.addHelpText(
     "after",
     `
@@ -206,9 +193,7 @@ sample's natural log-probability under the distribution it was drawn from (0 for
 
 /** `charnn eval` options; attribute names equal the EvalOptions keys. */
 export function addEvalOptions(command: Command): void {
-  addCheckpointOptions(command);
-  command.addOption(switchOption("--json", "results as JSON on stdout"));
-  command.addOption(switchOption("--per-line", "the loss of every line, not one total per file"));
+  addSettingOptions(command, SETTINGS.eval);
   command.addHelpText(
     "after",
     `
@@ -223,9 +208,9 @@ every character of the line is predicted), and prints "bits-per-char<TAB>line" i
   );
 }
 
-/** `charnn info` options; attribute names equal the InfoOptions keys. */
+/** `charnn info` options; attribute names equal the InfoOptions keys. The checkpoint is also its argument. */
 export function addInfoOptions(command: Command): void {
-  command.addOption(switchOption("--json", "the checkpoint's metadata as JSON on stdout"));
+  addSettingOptions(command, SETTINGS.info);
   command.addHelpText(
     "after",
     `

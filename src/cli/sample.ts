@@ -1,20 +1,12 @@
 // `charnn sample`: load a checkpoint, warm the model up on a prime, and stream generated text to
 // stdout in small chunks (so `charnn sample | head -c 100` sees output at once and ends quietly).
-// Also home of the checkpoint-argument handling that eval and info share (-c, --best, messages).
 // Not here: the sampling arithmetic (src/core/sample/) or the checkpoint format (src/core/checkpoint/).
 
 import { randomInt } from "node:crypto";
-import { existsSync } from "node:fs";
-import path from "node:path";
 import type { SampleOptions } from "../core/config.js";
 import { readCorpus } from "../node/corpus.js";
 import type { Vocabulary } from "../core/data/vocab.js";
 import { ExitCode, badInput, usageError } from "../core/errors.js";
-import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../core/checkpoint/model.js";
-import type { CheckpointState } from "../core/checkpoint/format.js";
-import { loadCheckpoint } from "../node/store.js";
-import type { ModelConfig } from "../core/nn/params.js";
-import type { DType } from "../core/tensor/arena.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { createRng } from "../core/tensor/rng.js";
 import type { SamplingPolicy } from "../core/sample/policy.js";
@@ -22,49 +14,11 @@ import { Sampler } from "../core/sample/sampler.js";
 import { generateCharacters } from "../core/sample/text.js";
 import { textOf } from "../core/eval/lines.js";
 import { selectKernels } from "../node/backend.js";
+import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import { writeOut, type CliIO } from "./io.js";
-
-// ---------------------------------------------------------------------------------------------
-// The checkpoint argument, shared by sample, eval and info
 
 const NEWLINE = 0x0a;
 const SEED_RANGE = 2 ** 32;
-
-/** The file -c/--checkpoint and --best name: best.json in the checkpoint's folder with --best. */
-export function checkpointFileOf(options: { checkpoint: string; best?: boolean }): string {
-  return options.best === true ? path.join(path.dirname(options.checkpoint), "best.json") : options.checkpoint;
-}
-
-/**
- * Reads and validates the checkpoint named by the options (relative to io.cwd). A missing file
- * gets a message that says how to make one; damage is reported by the checkpoint loader.
- */
-export async function readCheckpointFor(options: { checkpoint: string; best?: boolean }, io: CliIO): Promise<{ state: CheckpointState; file: string }> {
-  const file = checkpointFileOf(options);
-  const absolute = path.resolve(io.cwd, file);
-  if (!existsSync(absolute)) {
-    const folder = path.dirname(file);
-    if (options.best === true && existsSync(path.join(path.dirname(absolute), "latest.json"))) {
-      throw badInput(
-        `no best.json in ${folder} (--best)`,
-        "best.json is written when a validation pass improves the loss; train with validation text (--val-frac > 0), or leave out --best",
-      );
-    }
-    throw badInput(`no checkpoint at ${file}`, `make one with: charnn train FILE --out ${folder} (or pass --checkpoint FILE)`);
-  }
-  return { state: await loadCheckpoint(absolute, { expectedShapes }), file };
-}
-
-/** The checkpoint's model with its weights, with room in its arena for the caller's buffers. */
-export async function loadModelFor(
-  options: { checkpoint: string; best?: boolean },
-  io: CliIO,
-  kernels: Kernels,
-  extraFloats: (config: ModelConfig, dtype: DType) => number,
-): Promise<LoadedModel & { file: string }> {
-  const { state, file } = await readCheckpointFor(options, io);
-  return { ...modelFromCheckpoint(state, extraFloats, kernels), file };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Output in chunks
@@ -189,7 +143,7 @@ export async function runSample(options: SampleOptions, io: CliIO): Promise<numb
 }
 
 async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): Promise<void> {
-  const { model, vocabulary, arena } = await loadModelFor(options, io, kernels, (config, dtype) => Sampler.arenaFloats(config, dtype));
+  const { model, vocabulary, arena } = await loadModelFor(options, io, retryCommand("sample"), kernels, (config, dtype) => Sampler.arenaFloats(config, dtype));
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
     const total = [...prime.skipped.values()].reduce((a, b) => a + b, 0);

@@ -6,9 +6,10 @@
 import { constants as bufferConstants } from "node:buffer";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { TrainConfig } from "../core/config.js";
+import { fineTuneSettings, flagName, readSavedConfig, resumeSettings, type TrainConfig } from "../core/settings.js";
 import { StreamBatcher, splitValidation } from "../core/data/batches.js";
 import { STDIN_INPUT, readCorpus } from "../node/corpus.js";
+import { corpusNotes } from "./corpus-notes.js";
 import { fingerprintCodePoints } from "../core/data/fingerprint.js";
 import { Vocabulary } from "../core/data/vocab.js";
 import { badInput, CharnnError, ExitCode, usageError } from "../core/errors.js";
@@ -29,55 +30,7 @@ import type { CliIO, SignalName } from "./io.js";
 import { watchForClosedPipe, writeOut } from "./io.js";
 import { createReporter } from "./reporter.js";
 
-/** Options that fix the model's shape or the data layout: a resumed run cannot change them. */
-const FIXED_ON_RESUME = ["model", "activation", "layers", "hidden", "embed", "learnInit", "batch", "seqLen", "optimizer", "seed", "valFrac", "valFile"] as const;
-/** Options that change the arithmetic of later steps: allowed on resume, but it is no longer exact. */
-const CHANGES_TRAJECTORY = ["dropout", "lr", "momentum", "lrSchedule", "lrDecay", "lrDecayEvery", "warmup", "clip", "clipMode", "weightDecay"] as const;
-/** The model-shape options that --init-from takes from its checkpoint. */
-const MODEL_SHAPE = ["model", "activation", "layers", "hidden", "embed", "learnInit"] as const;
-
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
-
-const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * The config of a resumed run: the saved one, with the options typed this time laid over it.
- * Shape and layout options that differ are an error; the rest may change.
- */
-export function resumeConfig(saved: TrainConfig, current: TrainConfig, explicit: ReadonlySet<string>): { config: TrainConfig; inexact: string[] } {
-  const config: TrainConfig = { ...saved };
-  const inexact: string[] = [];
-  for (const key of explicit) {
-    const k = key as keyof TrainConfig;
-    if (!(k in current)) continue;
-    if ((FIXED_ON_RESUME as readonly string[]).includes(k)) {
-      if (!sameValue(saved[k], current[k])) {
-        throw usageError(
-          `--${kebab(k)} ${JSON.stringify(current[k])} does not match the run being resumed (${JSON.stringify(saved[k])}); it cannot change on resume`,
-          "leave it out to continue the run, use --out DIR for a new run, or --init-from to fine-tune from its weights",
-        );
-      }
-      continue;
-    }
-    if ((CHANGES_TRAJECTORY as readonly string[]).includes(k) && !sameValue(saved[k], current[k])) inexact.push(`--${kebab(k)}`);
-    (config as unknown as Record<string, unknown>)[k] = current[k];
-  }
-  // A cosine schedule decays over the run's total steps, so a new total bends the rates of the
-  // steps still to come (a constant or step schedule does not look at the total).
-  if (config.lrSchedule === "cosine") {
-    for (const key of ["steps", "epochs"] as const) {
-      if (explicit.has(key) && !sameValue(saved[key], current[key]) && !inexact.includes("--lr-schedule")) inexact.push(`--${key}`);
-    }
-  }
-  // Per-invocation switches always come from this invocation.
-  config.resume = current.resume;
-  config.dryRun = current.dryRun;
-  config.json = current.json;
-  config.initFrom = saved.initFrom;
-  return { config, inexact };
-}
-
-const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function optimizerSettings(config: TrainConfig): OptimizerSettings {
   return { ...optimizerDefaults(config.optimizer), momentum: config.optimizer === "sgd" ? config.momentum : 0, weightDecay: config.weightDecay };
@@ -97,7 +50,7 @@ function scheduleOf(config: TrainConfig, windowsPerEpoch: number): Schedule {
 /** Where a run starts: nothing, its own latest checkpoint, or another run's weights. */
 type Origin =
   | { kind: "new" }
-  | { kind: "resume"; checkpoint: CheckpointState; inexact: string[] }
+  | { kind: "resume"; checkpoint: CheckpointState; inexact: (keyof TrainConfig)[] }
   | { kind: "init"; checkpoint: CheckpointState; path: string };
 
 const loadFor = (file: string) => loadCheckpoint(file, { expectedShapes });
@@ -118,7 +71,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   let config = requested;
   if (requested.resume && existsSync(latestPath)) {
     const checkpoint = await loadFor(latestPath);
-    const resumed = resumeConfig(checkpoint.config as unknown as TrainConfig, requested, explicit);
+    const resumed = resumeSettings(readSavedConfig(checkpoint.config), requested, explicit);
     config = resumed.config;
     origin = { kind: "resume", checkpoint, inexact: resumed.inexact };
   } else if (requested.resume) {
@@ -134,20 +87,13 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   } else if (requested.initFrom) {
     const file = path.resolve(io.cwd, requested.initFrom);
     const checkpoint = await loadFor(file);
-    const saved = checkpoint.config as unknown as TrainConfig;
-    config = { ...requested };
-    for (const key of MODEL_SHAPE) {
-      if (explicit.has(key) && !sameValue(saved[key], requested[key])) {
-        throw usageError(`--${kebab(key)} ${JSON.stringify(requested[key])} does not match the --init-from checkpoint (${JSON.stringify(saved[key])})`, "fine-tuning keeps the model's shape");
-      }
-      (config as unknown as Record<string, unknown>)[key] = saved[key];
-    }
+    config = fineTuneSettings(readSavedConfig(checkpoint.config), requested, explicit);
     origin = { kind: "init", checkpoint, path: requested.initFrom };
   }
 
   // The text, its vocabulary, and the split.
   const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
-  for (const skipped of corpus.skipped) warn(`skipped ${skipped}: looks binary`);
+  for (const note of corpusNotes(corpus)) warn(note);
   if (corpus.codePoints.length === 0) throw badInput(`the corpus is empty (${corpus.sources.join(", ") || inputs.join(", ")})`, "give charnn train a file with some text in it");
   const fingerprint = fingerprintCodePoints(corpus.codePoints);
 
@@ -221,7 +167,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
       progress.train = c.history.train;
       progress.validation = c.history.validation;
       progress.bestValidationLoss = c.bestValidationLoss;
-      if (origin.inexact.length > 0) warn(`${origin.inexact.join(", ")} changed on resume: training continues, but not as the uninterrupted run would have`);
+      if (origin.inexact.length > 0) warn(`${origin.inexact.map(flagName).join(", ")} changed on resume: training continues, but not as the uninterrupted run would have`);
       const runtime = c.runtime;
       if (runtime.backend !== kernels.name || runtime.threads !== kernels.threads) warn(`this run was trained with backend ${runtime.backend} and ${runtime.threads} thread(s); resuming with ${kernels.name} and ${kernels.threads} is not bit-identical`);
     } else if (origin.kind === "init") {

@@ -1,5 +1,6 @@
 // Reads the training text named on the command line (files, directories, "-" for standard
-// input) into one array of code points, pieces joined by a newline.
+// input) into one array of code points, pieces joined by a newline. charnn's own output (run
+// folders, checkpoints) found in a directory is left out and listed, never read as text.
 // Not a tokenizer and not a policy maker: an empty corpus is returned as such, and the
 // caller decides whether that is an error.
 
@@ -7,7 +8,10 @@ import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
 
 import { badInput, usageError, type CharnnError } from "../core/errors.js";
-import { decodeText, looksBinary } from "../core/data/decode.js";
+import { codePointCount, decodeText, decodeTextInto, looksBinary } from "../core/data/decode.js";
+
+/** looksBinary reads this much of a file's start (git's heuristic, src/core/data/decode.ts). */
+const BINARY_SNIFF_BYTES = 8192;
 
 export interface Corpus {
   /** Every piece's code points, in input order, with U+000A between consecutive pieces. */
@@ -16,6 +20,14 @@ export interface Corpus {
   sources: string[];
   /** Files below a named directory that were left out because they look binary. */
   skipped: string[];
+  /** What a named directory held of charnn's own output, left out (a run folder ends in "/"). */
+  leftOut: LeftOut[];
+}
+
+export interface LeftOut {
+  path: string;
+  /** "run-folder": a folder of checkpoints; "checkpoint": a checkpoint file elsewhere. */
+  kind: "run-folder" | "checkpoint";
 }
 
 export interface ReadCorpusOptions {
@@ -30,15 +42,20 @@ export const STDIN_NAME = "<stdin>";
 
 const NEWLINE = 0x0a;
 
+/** A piece of the corpus: standard input, already decoded, or a file read when joining. */
+type Piece = { codePoints: Uint32Array; display: string } | { absolute: string; display: string };
+
 /**
- * Read and decode every input. Files are read one at a time so that at most one file's
- * bytes are held beside the decoded pieces.
+ * Read and decode every input. With more than one piece, each file is read twice, once to
+ * count its characters and once to decode it into the one joined buffer, so the text is held
+ * once (4 bytes a character) plus one file's bytes, as for a single file, rather than as
+ * pieces and their join.
  */
 export async function readCorpus(inputs: string[], options: ReadCorpusOptions = {}): Promise<Corpus> {
   const cwd = options.cwd ?? process.cwd();
-  const pieces: Uint32Array[] = [];
-  const sources: string[] = [];
+  const pieces: Piece[] = [];
   const skipped: string[] = [];
+  const leftOut: LeftOut[] = [];
   let stdinRead = false;
 
   for (const input of inputs) {
@@ -47,8 +64,7 @@ export async function readCorpus(inputs: string[], options: ReadCorpusOptions = 
       if (stdinRead) throw usageError(`"${STDIN_INPUT}" (standard input) can be named only once`);
       stdinRead = true;
       const bytes = await readStream(options.stdin ?? process.stdin);
-      pieces.push(decodeText(bytes, STDIN_NAME));
-      sources.push(STDIN_NAME);
+      pieces.push({ codePoints: decodeText(bytes, STDIN_NAME), display: STDIN_NAME });
       continue;
     }
 
@@ -59,37 +75,149 @@ export async function readCorpus(inputs: string[], options: ReadCorpusOptions = 
 
     if (!stats.isDirectory()) {
       // Not only regular files: a named pipe or /dev/stdin is read like a file.
-      const bytes = await readBytes(absolute, input);
-      pieces.push(decodeText(bytes, input));
-      sources.push(input);
+      if (stats.isFile() && (await isCharnnCheckpoint(absolute))) {
+        throw badInput(`${input} is a charnn checkpoint, not text`, "name the text files the model should learn from", {
+          code: "corpus.charnn-output", facts: { path: input },
+        });
+      }
+      pieces.push({ absolute, display: input });
       continue;
     }
 
-    const files = await listTextCandidates(absolute, input);
+    if (await isRunFolder(absolute)) {
+      throw badInput(`${folderName(input)} is a charnn run folder (checkpoints), not text`, "name the text files or the folder of text the model should learn from", {
+        code: "corpus.charnn-output", facts: { path: input },
+      });
+    }
+    const found = await listTextCandidates(absolute, input);
+    leftOut.push(...found.leftOut);
     let textFiles = 0;
-    for (const file of files) {
-      const bytes = await readBytes(file.absolute, file.display);
-      if (looksBinary(bytes)) {
+    for (const file of found.files) {
+      // The first 8 KiB decide, as looksBinary does, without reading the whole file twice more.
+      if (looksBinary(await readHead(file.absolute, file.display, BINARY_SNIFF_BYTES))) {
         skipped.push(file.display);
         continue;
       }
-      pieces.push(decodeText(bytes, file.display));
-      sources.push(file.display);
+      pieces.push(file);
       textFiles++;
     }
     if (textFiles === 0) {
-      const shown = input.endsWith("/") ? input : `${input}/`;
-      const binaryCount = files.length;
+      const shown = folderName(input);
+      const binaryCount = found.files.length;
       throw badInput(
         `${shown}: no text files found`,
         binaryCount > 0
           ? `${binaryCount} file(s) there look binary; hidden files and folders (starting with ".") are ignored`
-          : 'the folder is empty, or holds only hidden files and folders (starting with ".")',
+          : found.leftOut.length > 0
+            ? `it holds only charnn's own output (${found.leftOut.map((entry) => entry.path).join(", ")})`
+            : 'the folder is empty, or holds only hidden files and folders (starting with ".")',
       );
     }
   }
 
-  return { codePoints: joinWithNewlines(pieces), sources, skipped };
+  return { codePoints: await joinPieces(pieces), sources: pieces.map((piece) => piece.display), skipped, leftOut };
+}
+
+const folderName = (input: string): string => (input.endsWith("/") ? input : `${input}/`);
+
+/**
+ * The pieces' code points with a newline between consecutive pieces. Files are read into one
+ * reused byte buffer and decoded straight into the joined array, so reading many files leaves
+ * no buffer per file behind for the garbage collector.
+ */
+async function joinPieces(pieces: Piece[]): Promise<Uint32Array> {
+  if (pieces.length === 0) return new Uint32Array(0);
+  if (pieces.length === 1) {
+    const piece = pieces[0]!;
+    return "codePoints" in piece ? piece.codePoints : decodeText(await readBytes(piece.absolute, piece.display), piece.display);
+  }
+
+  const reader = new ReusedReader();
+  const counts: number[] = [];
+  for (const piece of pieces) {
+    counts.push("codePoints" in piece ? piece.codePoints.length : codePointCount(await reader.read(piece.absolute, piece.display)));
+  }
+  const joined = new Uint32Array(counts.reduce((sum, count) => sum + count, pieces.length - 1));
+  let offset = 0;
+  for (let index = 0; index < pieces.length; index++) {
+    const piece = pieces[index]!;
+    if (index > 0) joined[offset++] = NEWLINE;
+    if ("codePoints" in piece) {
+      joined.set(piece.codePoints, offset);
+      offset += piece.codePoints.length;
+      continue;
+    }
+    const bytes = await reader.read(piece.absolute, piece.display);
+    // The count pass sized the buffer; a file that grew since would write past its share.
+    if (codePointCount(bytes) !== counts[index]) {
+      throw badInput(`${piece.display} changed while it was being read`, "train again once nothing is writing to it");
+    }
+    offset += decodeTextInto(bytes, piece.display, joined, offset);
+  }
+  return joined;
+}
+
+/** Reads whole files into one buffer that grows to the largest file and is reused. */
+class ReusedReader {
+  private buffer = Buffer.alloc(0);
+
+  /** The file's bytes, valid until the next read. */
+  async read(absolute: string, display: string): Promise<Uint8Array> {
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(absolute, "r");
+      let length = 0;
+      for (;;) {
+        if (length === this.buffer.length) {
+          const grown = Buffer.allocUnsafe(Math.max(65_536, this.buffer.length * 2, (await handle.stat()).size + 1));
+          this.buffer.copy(grown, 0, 0, length);
+          this.buffer = grown;
+        }
+        const { bytesRead } = await handle.read(this.buffer, length, this.buffer.length - length, length);
+        if (bytesRead === 0) return this.buffer.subarray(0, length);
+        length += bytesRead;
+      }
+    } catch (error) {
+      throw describeReadError(error, display);
+    } finally {
+      await handle?.close();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// charnn's own output, recognised by content
+
+/** The files whose content marks a folder as a run folder, by name. */
+const RUN_FILE = /^(?:latest\.json|best\.json|ckpt-\d+\.json|events\.ndjson|\.lock)$/;
+/** Enough of a file's start to see its header. */
+const HEADER_BYTES = 256;
+
+/** A checkpoint document opens with its format name (src/core/checkpoint/format.ts). */
+const isCheckpointHead = (head: string): boolean => /^\s*\{\s*"format"\s*:\s*"charnn-checkpoint"/.test(head);
+/** An event line carries its schema version and type (src/core/train/events.ts). */
+const isEventHead = (head: string): boolean => /^\s*\{/.test(head) && /"schema"\s*:\s*\d/.test(head) && /"type"\s*:\s*"/.test(head);
+/** The run lock records the process holding it (src/node/store.ts). */
+const isLockHead = (head: string): boolean => /^\s*\{/.test(head) && /"pid"\s*:\s*\d/.test(head) && /"hostname"\s*:/.test(head);
+
+async function headText(absolute: string): Promise<string> {
+  const bytes = await readHead(absolute, absolute, HEADER_BYTES).catch(() => new Uint8Array(0));
+  return Buffer.from(bytes).toString("latin1");
+}
+
+async function isCharnnCheckpoint(absolute: string): Promise<boolean> {
+  return isCheckpointHead(await headText(absolute));
+}
+
+/** A folder is a run folder when a checkpoint, event log or lock by those names is charnn's. */
+async function isRunFolder(absolute: string, entries?: Dirent[]): Promise<boolean> {
+  const listed = entries ?? (await fs.readdir(absolute, { withFileTypes: true }).catch(() => []));
+  for (const entry of listed) {
+    if (!entry.isFile() || !RUN_FILE.test(entry.name)) continue;
+    const head = await headText(path.join(absolute, entry.name));
+    if (entry.name === "events.ndjson" ? isEventHead(head) : entry.name === ".lock" ? isLockHead(head) : isCheckpointHead(head)) return true;
+  }
+  return false;
 }
 
 interface FoundFile {
@@ -102,9 +230,11 @@ interface FoundFile {
  * Every regular file below `directory`, hidden entries skipped, sorted by the full path
  * string in code-unit order (the order a plain `sort` gives, so "a-c" comes before "a/b").
  * Symbolic links to files are followed; links to directories are not, which rules out cycles.
+ * Run folders below it and checkpoint files are left out and listed.
  */
-async function listTextCandidates(directory: string, display: string): Promise<FoundFile[]> {
+async function listTextCandidates(directory: string, display: string): Promise<{ files: FoundFile[]; leftOut: LeftOut[] }> {
   const found: FoundFile[] = [];
+  const leftOut: LeftOut[] = [];
   const pending: FoundFile[] = [{ absolute: directory, display }];
 
   while (pending.length > 0) {
@@ -115,25 +245,48 @@ async function listTextCandidates(directory: string, display: string): Promise<F
     } catch (error) {
       throw describeReadError(error, current.display);
     }
+    if (current.absolute !== directory && (await isRunFolder(current.absolute, entries))) {
+      leftOut.push({ path: folderName(current.display), kind: "run-folder" });
+      continue;
+    }
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
       const child: FoundFile = {
         absolute: path.join(current.absolute, entry.name),
         display: path.join(current.display, entry.name),
       };
+      let isFile = entry.isFile();
       if (entry.isDirectory()) {
         pending.push(child);
-      } else if (entry.isFile()) {
-        found.push(child);
       } else if (entry.isSymbolicLink()) {
-        const target = await fs.stat(child.absolute).catch(() => undefined);
-        if (target?.isFile()) found.push(child);
+        isFile = (await fs.stat(child.absolute).catch(() => undefined))?.isFile() ?? false;
       }
+      if (!isFile) continue;
+      if (entry.name.endsWith(".json") && (await isCharnnCheckpoint(child.absolute))) leftOut.push({ path: child.display, kind: "checkpoint" });
+      else found.push(child);
     }
   }
 
-  found.sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
-  return found;
+  found.sort((a, b) => codeUnitOrder(a.display, b.display));
+  leftOut.sort((a, b) => codeUnitOrder(a.path, b.path));
+  return { files: found, leftOut };
+}
+
+const codeUnitOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The first `length` bytes of a file (fewer when it is shorter). */
+async function readHead(absolute: string, display: string, length: number): Promise<Uint8Array> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(absolute, "r");
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } catch (error) {
+    throw describeReadError(error, display);
+  } finally {
+    await handle?.close();
+  }
 }
 
 async function readBytes(absolute: string, display: string): Promise<Uint8Array> {
@@ -180,18 +333,4 @@ export function describeReadError(error: unknown, name: string): CharnnError {
       return badInput(`cannot read ${name}: ${code ?? detail}`, code ? detail : undefined);
     }
   }
-}
-
-function joinWithNewlines(pieces: Uint32Array[]): Uint32Array {
-  if (pieces.length === 1) return pieces[0];
-  let total = Math.max(0, pieces.length - 1);
-  for (const piece of pieces) total += piece.length;
-  const joined = new Uint32Array(total);
-  let offset = 0;
-  pieces.forEach((piece, index) => {
-    if (index > 0) joined[offset++] = NEWLINE;
-    joined.set(piece, offset);
-    offset += piece.length;
-  });
-  return joined;
 }

@@ -97,7 +97,7 @@ describe("charnn info", () => {
     expect(code).toBe(ExitCode.badInput);
     expect(stdout).toBe("");
     expect(stderr).toContain("no checkpoint at checkpoints/latest.json");
-    expect(stderr).toContain("charnn train FILE --out checkpoints");
+    expect(stderr).toContain("hint: a run here: charnn info run");
   });
 });
 

@@ -93,7 +93,7 @@ describe("help and version", () => {
     const { code, stdout } = await run(["sample", "--help"]);
     expect(code).toBe(0);
     const flat = stdout.replace(/\s+/g, " ");
-    expect(flat).toContain('-c, --checkpoint <file> checkpoint to load (default: "checkpoints/latest.json")');
+    expect(flat).toContain('-c, --checkpoint <file|dir> checkpoint file, or a run folder (its latest.json) (default: "checkpoints/latest.json")');
     expect(flat).toContain("-n, --length <n> characters to generate (default: 500)");
     expect(flat).toContain("(default: random, printed to stderr)");
     expect(flat).toContain("--no-echo");
@@ -245,9 +245,11 @@ describe("dispatch", () => {
   it("info defaults to checkpoints/latest.json and takes a positional checkpoint", async () => {
     const { handlers, calls } = recordingHandlers();
     await run(["info"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", json: false });
+    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false });
     await run(["info", "run/best.json", "--json"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "run/best.json", json: true });
+    expect(calls.info).toEqual({ checkpoint: "run/best.json", best: false, json: true });
+    await run(["info", "-c", "run", "--best"], handlers);
+    expect(calls.info).toEqual({ checkpoint: "run", best: true, json: false });
   });
 });
 

@@ -4,8 +4,12 @@
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { TRAIN_DEFAULTS, flagName, type TrainConfig } from "../../src/core/config.js";
+import { SETTINGS } from "../../src/core/settings.js";
+import { atLeast, atMost, below, boolean, choice, integer, moreThan, number } from "../../src/core/settings-rules.js";
 import {
+  addSettingOptions,
   addTrainOptions,
+  rangeHelp,
   choiceArgument,
   integerArgument,
   numberArgument,
@@ -106,5 +110,86 @@ describe("addTrainOptions", () => {
     });
     // commander still knows the defaults; they are just not "typed".
     expect(command.opts().lr).toBe(2e-3);
+  });
+});
+
+describe("options derived from the settings table", () => {
+  it.each([
+    [integer(1, 16), "n", " (1-16)"],
+    [integer(0), "n", ""],
+    [number(moreThan(0)), "rate", " (> 0)"],
+    [number(atLeast(0)), "value", " (>= 0)"],
+    [number(atLeast(0), below(1)), "p", " (0 <= p < 1)"],
+    [number(moreThan(0), atMost(1)), "d", " (0 < d <= 1)"],
+    [choice("a", "b"), "x", ""],
+  ])("rangeHelp(%j, %s) is %j", (rule, valueName, help) => {
+    expect(rangeHelp(rule, valueName)).toBe(help);
+  });
+
+  it("no help text repeats a range by hand: help adds it from the rule", () => {
+    for (const table of Object.values(SETTINGS)) {
+      for (const [key, described] of Object.entries(table)) expect(described.help, key).not.toMatch(/\(\d+-\d+\)|[<>]=? ?\d/);
+    }
+  });
+
+  it("commander's defaults are the table's, but for switches that are off unless given", () => {
+    const command = new Command("train");
+    addTrainOptions(command);
+    const offSwitches = Object.entries(TRAIN_DEFAULTS).filter(([, value]) => value === false).map(([key]) => key);
+    expect(offSwitches).toContain("dryRun");
+    const others = Object.fromEntries(Object.entries(TRAIN_DEFAULTS).filter(([key]) => !offSwitches.includes(key)));
+    expect(command.opts()).toMatchObject(others);
+    for (const key of offSwitches) expect(command.opts()[key]).toBeUndefined();
+  });
+
+  it("help does not show '(default: false)' for a switch", () => {
+    const command = new Command("train");
+    addTrainOptions(command);
+    const help = command.helpInformation();
+    expect(help).toContain("--dry-run");
+    expect(help).not.toContain("(default: false)");
+  });
+
+  it("a new descriptor becomes a flag with its short spelling, parser, range, negation and section", () => {
+    const table = {
+      beamWidth: { rule: integer(1, 64), default: 4, help: "beams kept; see {seqLen}", valueName: "k", short: "b", section: "Search", resume: "invocation" },
+      greedy: { rule: boolean, default: false, help: "always the likeliest", negation: "sample instead", resume: "invocation" },
+      colour: { rule: boolean, default: true, help: "colour the text", negation: "plain text", resume: "invocation" },
+    } as const;
+    const command = new Command("x").exitOverride();
+    addSettingOptions(command, table);
+    const beam = command.options.find((option) => option.long === "--beam-width")!;
+    expect(beam.short).toBe("-b");
+    expect(beam.description).toBe("beams kept; see --seq-len (1-64)");
+    expect(beam.helpGroupHeading).toBe("Search:");
+    expect(command.options.map((option) => option.long)).toEqual(["--beam-width", "--greedy", "--no-greedy", "--no-colour"]);
+    command.parse(["-b", "8", "--no-colour"], { from: "user" });
+    expect(typedOptions<{ beamWidth: number; colour: boolean; greedy: boolean }>(command, ["beamWidth", "colour", "greedy"])).toEqual({ beamWidth: 8, colour: false });
+    expect(() => command.parse(["-b", "2.5"], { from: "user" })).toThrow("--beam-width must be a whole number (got 2.5)");
+  });
+});
+
+describe("aliases", () => {
+  const table = {
+    temp: { rule: number(atLeast(0)), default: 1, help: "temperature", valueName: "t", aliases: ["temperature"], resume: "invocation" },
+    echo: { rule: boolean, default: false, help: "echo", aliases: ["repeat"], resume: "invocation" },
+  } as const;
+  const parsed = (argv: string[]) => {
+    const command = new Command("x").exitOverride();
+    addSettingOptions(command, table);
+    command.parse(argv, { from: "user" });
+    return typedOptions<{ temp: number; echo: boolean }>(command, ["temp", "echo"]);
+  };
+
+  it("an alias sets the setting's key, parsed by its rule, and is hidden from help", () => {
+    expect(parsed(["--temperature", "0.5", "--repeat"])).toEqual({ temp: 0.5, echo: true });
+    expect(parsed(["--temp", "0.7"])).toEqual({ temp: 0.7 });
+    const command = new Command("x");
+    addSettingOptions(command, table);
+    expect(command.helpInformation()).not.toContain("--temperature");
+  });
+
+  it("a bad value names the alias that was typed", () => {
+    expect(() => parsed(["--temperature", "hot"])).toThrow('--temperature must be a number (got "hot")');
   });
 });

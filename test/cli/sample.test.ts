@@ -280,7 +280,8 @@ describe("charnn sample: checkpoints and errors", () => {
     const { code, stdout, stderr } = await sample(["-c", "nowhere/latest.json"]);
     expect(code).toBe(ExitCode.badInput);
     expect(stdout).toBe("");
-    expect(stderr).toBe("charnn: no checkpoint at nowhere/latest.json\nhint: make one with: charnn train FILE --out nowhere (or pass --checkpoint FILE)\n");
+    // The runs in this folder are offered, the newest first, as a command to paste.
+    expect(stderr).toMatch(/^charnn: no checkpoint at nowhere\/latest\.json\nhint: the newest run here: charnn sample -c \S+ \(other runs: .*\)\n$/);
   });
 
   it("a damaged checkpoint is bad input, exit 3, with no stack trace", async () => {

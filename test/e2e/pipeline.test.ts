@@ -137,7 +137,7 @@ describe("exit codes", () => {
     const { code, stdout, stderr } = await shell(`${charnn} sample -c nowhere.json`);
     expect(code).toBe(3);
     expect(stdout).toBe("");
-    expect(stderr).toBe("charnn: no checkpoint at nowhere.json\nhint: make one with: charnn train FILE --out . (or pass --checkpoint FILE)\n");
+    expect(stderr).toBe("charnn: no checkpoint at nowhere.json\nhint: a run here: charnn sample -c run\n");
   });
 
   it("a bad option combination: exit 2", async () => {

@@ -207,3 +207,72 @@ describe("readCorpus errors", () => {
     expect(other.exitCode).toBe(ExitCode.badInput);
   });
 });
+
+describe("readCorpus leaves out charnn's own output", () => {
+  const checkpointText = '{"format":"charnn-checkpoint","version":1,"step":3}\n';
+
+  it("a run folder below the named folder is left out by its content and listed, whatever it is called", async () => {
+    await writeTree({
+      "data/a.txt": "alpha",
+      "data/zz-models/latest.json": checkpointText,
+      "data/zz-models/ckpt-00000010.json": checkpointText,
+      "data/zz-models/notes.txt": "a note inside the run folder",
+      "data/b.txt": "beta",
+    });
+    const corpus = await readCorpus(["data"], { cwd: root });
+    expect(text(corpus.codePoints)).toBe("alpha\nbeta");
+    expect(corpus.leftOut).toEqual([{ path: `${path.join("data", "zz-models")}/`, kind: "run-folder" }]);
+  });
+
+  it("a folder is a run folder by an event log or a lock of charnn's too, not by file names alone", async () => {
+    await writeTree({
+      "data/a.txt": "alpha",
+      "data/events/events.ndjson": '{"schema":1,"type":"start","step":0}\n',
+      "data/locked/.lock": '{"pid":12345,"hostname":"box","startedAt":"2026-01-01T00:00:00Z","nonce":"ab"}\n',
+      // Someone else's latest.json: the same name, not charnn's content.
+      "data/other/latest.json": '{"name":"not a checkpoint"}',
+    });
+    const corpus = await readCorpus(["data"], { cwd: root });
+    expect(corpus.leftOut.map((entry) => entry.path)).toEqual([`${path.join("data", "events")}/`, `${path.join("data", "locked")}/`]);
+    expect(text(corpus.codePoints)).toBe('alpha\n{"name":"not a checkpoint"}');
+  });
+
+  it("a checkpoint file elsewhere in the folder is left out on its own", async () => {
+    await writeTree({ "data/a.txt": "alpha", "data/model.json": checkpointText });
+    const corpus = await readCorpus(["data"], { cwd: root });
+    expect(text(corpus.codePoints)).toBe("alpha");
+    expect(corpus.leftOut).toEqual([{ path: path.join("data", "model.json"), kind: "checkpoint" }]);
+  });
+
+  it("naming a run folder or a checkpoint as the corpus is bad input saying what it is", async () => {
+    await writeTree({ "run/latest.json": checkpointText, "model.json": checkpointText });
+    const folder = await readError(["run"]);
+    expect(folder.message).toBe("run/ is a charnn run folder (checkpoints), not text");
+    expect(folder.code).toBe("corpus.charnn-output");
+    expect((await readError(["model.json"])).message).toBe("model.json is a charnn checkpoint, not text");
+  });
+
+  it("a folder holding only charnn's output says so", async () => {
+    await writeTree({ "data/run/latest.json": checkpointText });
+    const error = await readError(["data"]);
+    expect(error.message).toBe("data/: no text files found");
+    expect(error.hint).toContain("only charnn's own output");
+  });
+});
+
+describe("readCorpus joins many files into one buffer", () => {
+  it("gives the same code points as the pieces decoded one by one, for UTF-8 with and without a BOM and UTF-16", async () => {
+    const utf16le = Uint8Array.from([0xff, 0xfe, ...Buffer.from("é😀x", "utf16le")]);
+    const utf16be = Uint8Array.from([0xfe, 0xff, ...Buffer.from("😀ab", "utf16le").swap16()]);
+    await writeTree({
+      "d/1.txt": "héllo ★",
+      "d/2.txt": Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from("bom ü")]),
+      "d/3.txt": utf16le,
+      "d/4.txt": utf16be,
+      "d/5.txt": "",
+    });
+    const corpus = await readCorpus(["d", "-"], { cwd: root, stdin: Readable.from([Buffer.from("stdin ✓")]) });
+    expect(text(corpus.codePoints)).toBe("héllo ★\nbom ü\né😀x\n😀ab\n\nstdin ✓");
+    expect(corpus.codePoints.buffer.byteLength).toBe(corpus.codePoints.length * 4);
+  });
+});

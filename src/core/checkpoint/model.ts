@@ -2,9 +2,8 @@
 // parameter shapes the loader checks a file against, and a ready model (weights loaded) for the
 // sample, eval and info commands.
 
-import { TRAIN_DEFAULTS, resolveTrainConfig, type TrainConfig } from "../config.js";
+import { readSavedConfig, type TrainConfig } from "../settings.js";
 import { Vocabulary } from "../data/vocab.js";
-import { CharnnError, badInput } from "../errors.js";
 import type { Arena, DType } from "../tensor/arena.js";
 import { jsKernels, type Kernels } from "../tensor/kernels.js";
 import { CharModel } from "../nn/model.js";
@@ -29,31 +28,11 @@ export function modelConfigOf(config: Pick<TrainConfig, "model" | "activation" |
 
 /**
  * For decodeCheckpoint: the shapes a checkpoint with this config and vocabulary must hold. The
- * config is first held to the rules a typed one meets (config.ts), since everything after the
- * loader trusts it: a file saying "layers": 1e9 would otherwise be asked for a billion tensors.
+ * config is first read back through the settings' rules (readSavedConfig in settings.ts), since
+ * everything after the loader trusts it.
  */
 export function expectedShapes(config: Record<string, unknown>, vocabularySize: number): Map<string, number[]> {
-  return new Map(parameterShapes(modelConfigOf(checkedConfig(config), vocabularySize)));
-}
-
-/** Switches of one invocation, not settings of the run. */
-const PER_INVOCATION = new Set(["resume", "initFrom", "dryRun", "json"]);
-
-function checkedConfig(config: Record<string, unknown>): TrainConfig {
-  // Every setting must be there: the commands read the saved config as it is, so a default
-  // filled in here would describe a model other than the one they build.
-  for (const key of Object.keys(TRAIN_DEFAULTS)) {
-    if (!PER_INVOCATION.has(key) && !Object.hasOwn(config, key)) throw badInput(`missing field "config.${key}"`);
-  }
-  // A resumed fine-tune saves resume and initFrom side by side, which a typed command line may
-  // not combine, so the switches are left out of the check.
-  const settings = Object.fromEntries(Object.entries(config).filter(([key]) => !PER_INVOCATION.has(key)));
-  try {
-    return resolveTrainConfig(settings, {}, "the config");
-  } catch (error) {
-    if (error instanceof CharnnError) throw badInput(error.message);
-    throw error;
-  }
+  return new Map(parameterShapes(modelConfigOf(readSavedConfig(config), vocabularySize)));
 }
 
 /** Copies weights into a model; the checkpoint was validated against expectedShapes. */

@@ -44,13 +44,47 @@ const binaryFile = (sourceName: string, offset: number): CharnnError =>
  * that `xxd -s OFFSET` shows it (for a Latin-1 "é" that is the é itself, not what follows).
  */
 export function decodeText(bytes: Uint8Array, sourceName: string): Uint32Array {
+  // At most one code point per byte (UTF-16: per two bytes, the mark not counted).
+  const out = new Uint32Array(hasUtf16ByteOrderMark(bytes) ? Math.max(0, (bytes.length - 2) >>> 1) : bytes.length);
+  return trimmed(out, decodeTextInto(bytes, sourceName, out, 0));
+}
+
+/**
+ * As decodeText, writing the code points into `out` from `offset` (which must have room for
+ * codePointCount(bytes) of them); returns how many were written. Lets many files be decoded
+ * into one buffer without a buffer per file.
+ */
+export function decodeTextInto(bytes: Uint8Array, sourceName: string, out: Uint32Array, offset: number): number {
   if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) {
-    return decodeUtf16(bytes, sourceName, true);
+    return decodeUtf16(bytes, sourceName, true, out, offset);
   }
   if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) {
-    return decodeUtf16(bytes, sourceName, false);
+    return decodeUtf16(bytes, sourceName, false, out, offset);
   }
-  return decodeUtf8(bytes, sourceName);
+  return decodeUtf8(bytes, sourceName, out, offset);
+}
+
+/**
+ * How many code points decodeText gives for `bytes` when they are valid, counted without
+ * decoding: lets a caller size one buffer for many files before decoding them into it.
+ * Invalid bytes give a count too; decodeText is what rejects them.
+ */
+export function codePointCount(bytes: Uint8Array): number {
+  if (hasUtf16ByteOrderMark(bytes)) {
+    // Each unit is a code point, except the low half of a surrogate pair.
+    const lowByte = bytes[0] === 0xff ? 0 : 1;
+    let count = 0;
+    for (let i = 2; i + 1 < bytes.length; i += 2) {
+      const high = bytes[i + 1 - lowByte]!;
+      if (high < 0xdc || high > 0xdf) count++;
+    }
+    return count;
+  }
+  // Every byte but a continuation byte (10xxxxxx) starts a code point; a UTF-8 BOM is dropped.
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i]! & 0xc0) !== 0x80) count++;
+  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bom ? count - 1 : count;
 }
 
 /**
@@ -69,14 +103,11 @@ function trimmed(out: Uint32Array, used: number): Uint32Array {
  * surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF, F5..FF). C0 and C1
  * can only start overlong two-byte forms.
  */
-function decodeUtf8(bytes: Uint8Array, sourceName: string): Uint32Array {
+function decodeUtf8(bytes: Uint8Array, sourceName: string, out: Uint32Array, offset: number): number {
   const length = bytes.length;
   let i = 0;
   if (length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3;
-
-  // At most one code point per byte.
-  const out = new Uint32Array(length - i);
-  let n = 0;
+  let n = offset;
 
   while (i < length) {
     let lead = bytes[i];
@@ -144,7 +175,7 @@ function decodeUtf8(bytes: Uint8Array, sourceName: string): Uint32Array {
     i += 4;
   }
 
-  return trimmed(out, n);
+  return n - offset;
 }
 
 function checkAvailableContinuations(
@@ -198,7 +229,7 @@ function invalidUtf8(
  * UTF-16 with a byte-order mark: code units are read in the marked order, surrogate pairs
  * are joined (Unicode Standard, section 3.9, D91), and an unpaired surrogate is an error.
  */
-function decodeUtf16(bytes: Uint8Array, sourceName: string, littleEndian: boolean): Uint32Array {
+function decodeUtf16(bytes: Uint8Array, sourceName: string, littleEndian: boolean, out: Uint32Array, offset: number): number {
   const encoding = littleEndian ? "UTF-16LE" : "UTF-16BE";
   if (bytes.length % 2 !== 0) {
     throw badInput(
@@ -209,8 +240,7 @@ function decodeUtf16(bytes: Uint8Array, sourceName: string, littleEndian: boolea
   const lowByte = littleEndian ? 0 : 1;
   const highByte = 1 - lowByte;
   const length = bytes.length;
-  const out = new Uint32Array((length - 2) / 2);
-  let n = 0;
+  let n = offset;
 
   for (let i = 2; i < length; i += 2) {
     const unit = bytes[i + lowByte] | (bytes[i + highByte] << 8);
@@ -232,5 +262,5 @@ function decodeUtf16(bytes: Uint8Array, sourceName: string, littleEndian: boolea
     );
   }
 
-  return trimmed(out, n);
+  return n - offset;
 }

@@ -5,7 +5,7 @@ import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
 
 import { CharnnError, ExitCode } from "../../../src/core/errors.js";
-import { decodeText, looksBinary } from "../../../src/core/data/decode.js";
+import { codePointCount, decodeText, looksBinary } from "../../../src/core/data/decode.js";
 
 const bytesOf = (...values: number[]): Uint8Array => Uint8Array.from(values);
 const ascii = (text: string): number[] => [...text].map((character) => character.charCodeAt(0));
@@ -240,5 +240,19 @@ describe("agreement with TextDecoder (fatal)", () => {
       expect(() => reference.decode(bytes.subarray(offset))).toThrow();
     }
     expect(rejected).toBeGreaterThan(500);
+  });
+});
+
+describe("codePointCount", () => {
+  it("equals the length decodeText gives, for every encoding it reads", () => {
+    const samples = [
+      Buffer.from("plain ascii"),
+      Buffer.from("é ★ 😀 — naïve"),
+      Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from("bom ü😀")]),
+      Uint8Array.from([0xff, 0xfe, ...Buffer.from("é😀x𝄞", "utf16le")]),
+      Uint8Array.from([0xfe, 0xff, ...Buffer.from("😀ab", "utf16le").swap16()]),
+      new Uint8Array(0),
+    ];
+    for (const bytes of samples) expect(codePointCount(bytes)).toBe(decodeText(bytes, "x").length);
   });
 });
