@@ -13,8 +13,8 @@ import { encodeSafetensors } from "../core/safetensors.js";
 import { exportMetadata, exportTensors } from "../core/safetensors-model.js";
 import { packageVersion } from "../node/version.js";
 import { describeErrno } from "../node/store.js";
+import { checkpointOfArguments, readCheckpointFor, retryCommand } from "./checkpoint-arg.js";
 import type { CliIO } from "./io.js";
-import { readCheckpointFor } from "./sample.js";
 
 export interface ExportFormat {
   /** One line for --help and for the list of formats. */
@@ -47,18 +47,16 @@ export interface ExportOptions {
 
 /**
  * The checkpoint and output of `export`'s arguments: `CHECKPOINT OUT`, or `OUT` with -c (or the
- * default checkpoint). Kept in one function so the shared checkpoint-argument rules slot in here.
+ * default checkpoint), by the rules every command shares for naming a checkpoint.
  */
 export function exportArguments(options: ExportOptions): { checkpoint: string; out: string } {
   const { paths } = options;
-  if (paths.length === 1) return { checkpoint: options.checkpoint ?? "checkpoints/latest.json", out: paths[0]! };
-  if (paths.length === 2) {
-    if (options.checkpoint !== undefined && options.checkpoint !== paths[0]) {
-      throw usageError(`two checkpoints given: ${paths[0]} and -c ${options.checkpoint}`, "name one: charnn export CHECKPOINT OUT --format F");
-    }
-    return { checkpoint: paths[0]!, out: paths[1]! };
+  if (paths.length !== 1 && paths.length !== 2) {
+    throw usageError(`export takes CHECKPOINT OUT (got ${paths.length} arguments)`, "e.g. charnn export checkpoints/latest.json model.safetensors --format safetensors");
   }
-  throw usageError(`export takes CHECKPOINT OUT (got ${paths.length} arguments)`, "e.g. charnn export checkpoints/latest.json model.safetensors --format safetensors");
+  const out = paths[paths.length - 1]!;
+  const checkpoint = checkpointOfArguments(paths.length === 2 ? paths[0] : undefined, options.checkpoint, retryCommand("export", [out], true));
+  return { checkpoint, out };
 }
 
 /** --format, or the format whose extension OUT has. */
@@ -77,7 +75,7 @@ export function exportFormatFor(format: string | undefined, out: string): [strin
 export async function runExport(options: ExportOptions, io: CliIO): Promise<number> {
   const { checkpoint, out } = exportArguments(options);
   const [, format] = exportFormatFor(options.format, out);
-  const { state } = await readCheckpointFor({ checkpoint, best: options.best }, io);
+  const { state } = await readCheckpointFor({ checkpoint, best: options.best }, io, retryCommand("export", [out, ...(options.format ? ["--format", options.format] : [])], true));
   await writeBytesAtomic(path.resolve(io.cwd, out), format.encode(state), out);
   io.stderr.write(`wrote ${out}\n`);
   return ExitCode.ok;

@@ -156,8 +156,8 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .summary("write a checkpoint's model for other programs (PyTorch)")
     .description("Write a checkpoint's model in another format: --format safetensors for PyTorch.")
     .argument("<PATHS...>", "CHECKPOINT OUT, or OUT with -c")
-    .option("-c, --checkpoint <file>", "checkpoint file (default checkpoints/latest.json)")
-    .option("--best", "best.json in the checkpoint's folder instead")
+    .option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)")
+    .option("--best", "the run's best.json (lowest validation loss) instead")
     .option("--format <format>", "safetensors (default: from OUT's extension)")
     .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string }) => {
       setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, io));
