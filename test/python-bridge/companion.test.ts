@@ -73,6 +73,7 @@ describe.skipIf(torchMissing !== null)(`the PyTorch companion${skipNote}`, () =>
   const folder = temporaryFolder("companion");
   const at = (...parts: string[]) => path.join(folder.dir, ...parts);
   let text = "";
+  let companionEval: { nats: number; predictions: number } = { nats: NaN, predictions: 0 };
 
   beforeAll(async () => {
     text = corpusText(900);
@@ -86,11 +87,14 @@ describe.skipIf(torchMissing !== null)(`the PyTorch companion${skipNote}`, () =>
       ...OPTIMIZER_CASES.map((c, index) => optimizerRun(c, "float64", `torch-opt${index}`)),
       ...FLOAT32_CASES.map((index) => optimizerRun(OPTIMIZER_CASES[index]!, "float32", `torch32-opt${index}`)),
       [...DDP_RUN, "--out", "one-process"],
+      ["eval", "one-process/model.safetensors", "text.txt"],
     ];
     writeFileSync(at("runs.json"), JSON.stringify({ companion: path.dirname(COMPANION), runs }));
     const companion = await python([TORCH_SIDE, "companion-steps", "runs.json"], folder.dir);
     expect(companion.code, companion.stderr).toBe(0);
-    expect(JSON.parse(companion.stdout)).toEqual(runs.map(() => 0));
+    const printed = companion.stdout.trim().split("\n");
+    expect(JSON.parse(printed.at(-1)!)).toEqual(runs.map(() => 0));
+    companionEval = JSON.parse(printed.at(-2)!);
 
     const imported = await charnn(["import", "w0.safetensors", "--out", "w0"], folder.dir);
     expect(imported.code, imported.stderr).toBe(0);
@@ -181,6 +185,16 @@ describe.skipIf(torchMissing !== null)(`the PyTorch companion${skipNote}`, () =>
         expect([s.epoch, s.window]).toEqual([step.epoch, step.window]);
         expect(s.inputs).toEqual([...inputs]);
       }
+    });
+
+    it("its eval command gives charnn eval's loss on the same weights", async () => {
+      const imported = await charnn(["import", "one-process/model.safetensors", "--out", "one-process-imported"], folder.dir);
+      expect(imported.code, imported.stderr).toBe(0);
+      const evaluated = await charnn(["eval", "-c", "one-process-imported", "text.txt", "--json"], folder.dir);
+      expect(evaluated.code, evaluated.stderr).toBe(0);
+      const ours = JSON.parse(evaluated.stdout);
+      expect(companionEval.predictions).toBe(ours.predictions);
+      expect(relative(companionEval.nats, ours.nats)).toBeLessThan(TOLERANCE);
     });
 
     it("writes a file charnn imports and samples from", async () => {
