@@ -26,6 +26,8 @@ DIR (--out) holds model.safetensors (the weights, for `charnn import`), train-st
 training state, for --resume: weights, optimiser, carried hidden state, dropout generator, step,
 cursor, history) and log.ndjson (one JSON object per step and evaluation, from rank 0). Both
 files are replaced atomically. A resumed run continues exactly with the same number of processes.
+Across machines every process reads the text (and, on --resume, DIR) from the same path, so put
+them on a shared file system or copy them to each machine first.
 
 Layout, as charnn's src/core/data/batches.ts (change both or neither): N tokens, V = last
 floor(N * val_frac) tokens held out; S = floor(N_train / B); W = floor((S - 1) / T);

@@ -111,7 +111,7 @@ describe.skipIf(torchMissing !== null)(`the PyTorch companion${skipNote}`, () =>
     }
     const resumed = await torchrun(2, ["train", "text.txt", "--resume", "--out", "stopped", "--log-batches"], folder.dir);
     expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
-  }, 175_000);
+  }, 400_000);
   afterAll(() => folder.remove());
 
   describe(`${OPTIMIZER_STEPS} optimiser steps equal charnn's trainer on the same batches (float64)`, () => {

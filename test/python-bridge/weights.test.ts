@@ -47,7 +47,7 @@ describe.skipIf(torchMissing !== null)(`export to PyTorch: the held-out loss mat
     const torchSide = await python([TORCH_SIDE, "check-export", ...pairs], folder.dir);
     expect(torchSide.code, torchSide.stderr).toBe(0);
     (JSON.parse(torchSide.stdout) as Array<(typeof results)[number]["torch"]>).forEach((value, index) => (results[index]!.torch = value));
-  }, 170_000);
+  }, 300_000);
   afterAll(() => folder.remove());
 
   it.each(EXPORT_CASES.map((c, index) => [c.name, index] as const))("%s", (_name, index) => {
