@@ -296,13 +296,17 @@ def read_text(paths):
 
 
 def encode(text, vocabulary):
-    index = {code_point: i for i, code_point in enumerate(vocabulary)}
-    unknown = sorted({ch for ch in text if ord(ch) not in index})
-    if unknown:
+    """The text as vocabulary indices (int64), through a lookup table over code points."""
+    code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    table = np.full(max(int(code_points.max(initial=0)), max(vocabulary)) + 1, -1, dtype=np.int64)
+    table[np.asarray(vocabulary, dtype=np.int64)] = np.arange(len(vocabulary))
+    tokens = table[code_points]
+    if (tokens < 0).any():
+        unknown = sorted({chr(c) for c in np.unique(code_points[tokens < 0])})
         shown = ", ".join(repr(ch) for ch in unknown[:10])
         raise CompanionError(f"the text has {len(unknown)} character(s) the model's vocabulary lacks: {shown}"
                              " (charnn train --init-from extends a vocabulary)")
-    return np.fromiter((index[ord(ch)] for ch in text), dtype=np.int64, count=len(text))
+    return tokens
 
 
 def split_validation(tokens, val_frac):

@@ -134,8 +134,8 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, sourceNam
   let expectedBegin = 0;
   for (const tensor of tensors) {
     if (tensor.begin < expectedBegin) {
-      const other = tensors.find((t) => t !== tensor && t.begin < tensor.end && tensor.begin < t.end)!;
-      throw fail(sourceName, "header-lies", `the header lies: ${tensor.name} (bytes ${tensor.begin}..${tensor.end}) overlaps ${other.name}`, { tensor: tensor.name });
+      const other = tensors.find((t) => t !== tensor && t.begin < tensor.end && tensor.begin < t.end)?.name ?? "the tensor before it";
+      throw fail(sourceName, "header-lies", `the header lies: ${tensor.name} (bytes ${tensor.begin}..${tensor.end}) overlaps ${other}`, { tensor: tensor.name });
     }
     if (tensor.begin > expectedBegin) {
       throw fail(sourceName, "header-lies", `the header lies: ${tensor.begin - expectedBegin} unclaimed bytes before ${tensor.name} (offsets must be contiguous)`, { tensor: tensor.name });
