@@ -2,10 +2,6 @@
 // export, or any state dict with torch.nn's names) as DIR/latest.json, a weights-only checkpoint
 // that sample, eval, info and train --init-from read. Everything is checked before anything is
 // written; then the checkpoint is written atomically. Not here: the format (src/core/safetensors*).
-//
-// --vocabulary FILE, for a file without vocabulary metadata: FILE.json holds a JSON array of code
-// points in row order; any other FILE is UTF-8 text whose characters, each once, in row order,
-// are the vocabulary (every byte counts: a newline at its end is a character).
 
 import { constants as bufferConstants } from "node:buffer";
 import { existsSync } from "node:fs";
@@ -146,7 +142,11 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, done);
 }
 
-/** --vocabulary: a .json array of code points, or text whose characters are the vocabulary. */
+/**
+ * --vocabulary FILE, for a file without vocabulary metadata: FILE.json holds a JSON array of code
+ * points in row order; any other FILE is UTF-8 text whose characters, each once, in row order, are
+ * the vocabulary (every character counts: a newline at its end is one).
+ */
 export async function readVocabularyFile(file: string, shownAs: string): Promise<number[]> {
   let bytes: Uint8Array;
   try {
