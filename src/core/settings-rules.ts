@@ -92,11 +92,14 @@ export function flagName(key: string): string {
   return "--" + key.replace(/[A-Z]/g, (letter) => "-" + letter.toLowerCase());
 }
 
-/** Who supplied a value decides how an error names it: the flag, or the key in the file. */
-export type Source = { kind: "flag" } | { kind: "file"; name: string };
+/** How a message spells a setting's key: the CLI passes flagName, a library caller may keep the key. */
+export type NameOf = (key: string) => string;
+
+/** Who supplied a value decides how an error names it: as its caller spells it, or the key in a file. */
+export type Source = { kind: "given"; nameOf: NameOf } | { kind: "file"; name: string };
 
 function nameOf(key: string, source: Source): string {
-  return source.kind === "flag" ? flagName(key) : `"${key}" in ${source.name}`;
+  return source.kind === "given" ? source.nameOf(key) : `"${key}" in ${source.name}`;
 }
 
 export function shown(value: unknown): string {

@@ -63,7 +63,7 @@ describe("SIGINT and SIGTERM: a checkpoint, the documented exit code, and an exa
       expect(interrupted.code, interrupted.stderr).toBe(ExitCode.sigint);
       const stoppedAt = await expectStoppedCleanly(parts, interrupted, "SIGINT");
       expect(stoppedAt).toBeGreaterThanOrEqual(target);
-      expect(interrupted.stdout).toMatch(/"type":"warning","time":"[^"]+","message":"SIGINT: finishing this step and saving a checkpoint/);
+      expect(interrupted.stdout).toMatch(/"type":"warning","time":"[^"]+",(?:"schema":1,)?"message":"SIGINT: finishing this step and saving a checkpoint/);
 
       // SIGTERM while the next cadence checkpoint waits, complete, for its rename.
       const second = spawnCharnn([...args, "--resume", "--out", "parts"], { cwd, env: { CHARNN_HOLD_WRITE_MS: "300" } });
