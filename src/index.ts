@@ -5,6 +5,7 @@
 // Stability: everything exported here follows semver (see CHANGELOG.md).
 
 import type { CheckpointState } from "./core/checkpoint/format.js";
+import { validateCheckpoint } from "./core/checkpoint/load.js";
 import { parseCheckpoint } from "./core/api/checkpoint-text.js";
 import { Model } from "./core/api/model.js";
 import type { Backend } from "./core/settings.js";
@@ -35,7 +36,7 @@ export interface KernelChoice {
  * Call dispose() when done, to end the kernels' worker threads.
  */
 export function modelFrom(checkpoint: CheckpointState | string | Uint8Array, options: KernelChoice = {}): Model {
-  const state = typeof checkpoint === "string" || checkpoint instanceof Uint8Array ? parseCheckpoint(checkpoint) : checkpoint;
+  const state = typeof checkpoint === "string" || checkpoint instanceof Uint8Array ? parseCheckpoint(checkpoint) : validateCheckpoint(checkpoint, "the checkpoint");
   const kernels = selectKernels(options.backend ?? "auto", options.threads ?? 0);
   try {
     return new Model(state, kernels, { ownsKernels: true });

@@ -7,13 +7,13 @@ import { constants as bufferConstants } from "node:buffer";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rmdir, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { encodeCheckpoint, type CheckpointState, type TensorRecord } from "../core/checkpoint/format.js";
-import { TRAIN_DEFAULTS, type TrainConfig } from "../core/config.js";
+import { encodeCheckpoint, type CheckpointState, type TensorRecord, type WeightsCheckpointState } from "../core/checkpoint/format.js";
+import { settingSourcesFor } from "../core/checkpoint/model.js";
+import { TRAIN_DEFAULTS, runSettingsOf, type TrainConfig } from "../core/settings.js";
 import { decodeText } from "../core/data/decode.js";
 import { CharnnError, ExitCode, badInput, usageError } from "../core/errors.js";
 import { parseHeader, readHeaderLength, tensorData } from "../core/safetensors.js";
 import { importParameters, planImport, type ImportPlan } from "../core/safetensors-model.js";
-import { createRng } from "../core/tensor/rng.js";
 import { packageVersion } from "../node/version.js";
 import { writeFileAtomic } from "../node/store.js";
 import type { CliIO } from "./io.js";
@@ -52,7 +52,7 @@ export async function runImport(options: ImportOptions, io: CliIO): Promise<numb
     checkFits(plan, options.file);
     const bytes = await readAt(handle, 0, size);
     const params = importParameters(plan, (entry) => tensorData(bytes, header, entry), options.file);
-    state = weightsCheckpoint(plan, params, options);
+    state = weightsCheckpoint(plan, params);
   } finally {
     await handle.close();
   }
@@ -92,35 +92,39 @@ function checkFits(plan: ImportPlan, sourceName: string): void {
   }
 }
 
-/** The weights-only checkpoint: the model's settings over the defaults, no training state. */
-function weightsCheckpoint(plan: ImportPlan, params: Record<string, TensorRecord>, options: ImportOptions): CheckpointState {
+/**
+ * The weights-only checkpoint: the model's settings (from the file, so "given") over the defaults,
+ * no training state, and no corpus, schedule or runtime, since no charnn run made it.
+ */
+function weightsCheckpoint(plan: ImportPlan, params: Record<string, TensorRecord>): WeightsCheckpointState {
   const model = plan.config;
-  const config: TrainConfig = {
+  const config = runSettingsOf({
     ...TRAIN_DEFAULTS,
-    checkpointEvery: { ...TRAIN_DEFAULTS.checkpointEvery },
     model: model.cell, activation: model.activation, layers: model.layers, hidden: model.hidden,
     embed: model.embed, dropout: model.dropout, learnInit: model.learnInit,
-    out: options.out,
-  };
+  });
   return {
+    kind: "weights",
     charnnVersion: packageVersion(),
     createdAt: new Date().toISOString(),
-    command: ["import", options.file],
     config: config as unknown as Record<string, unknown>,
+    settingSources: settingSourcesFor(config, MODEL_SETTINGS),
     vocabulary: plan.vocabulary,
     params,
-    optimizer: { type: config.optimizer, step: 0, buffers: {} },
-    rng: createRng(config.seed).state(),
-    cursor: { epoch: 0, window: 0 },
-    hiddenState: null,
+    startState: null,
+    corpus: null,
+    invocations: [],
+    schedule: null,
+    runtime: null,
+    choice: null,
     step: 0,
     epoch: 0,
     history: { train: [], validation: [] },
     bestValidationLoss: null,
-    corpus: { fingerprint: "", length: 0 },
-    runtime: { backend: "none", threads: 1, node: process.version, platform: `${process.platform}-${process.arch}` },
   };
 }
+
+const MODEL_SETTINGS: ReadonlySet<string> = new Set(["model", "activation", "layers", "hidden", "embed", "dropout", "learnInit"]);
 
 async function openInput(file: string, shownAs: string): Promise<FileHandle> {
   try {

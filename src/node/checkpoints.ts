@@ -6,8 +6,8 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { CheckpointState } from "../core/checkpoint/format.js";
-import { expectedShapes } from "../core/checkpoint/model.js";
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./store.js";
+import type { Checkpoint } from "../core/checkpoint/load.js";
+import { loadCheckpointFile, saveCheckpoint, writeFileAtomic } from "./store.js";
 import { encodeCheckpoint } from "../core/checkpoint/format.js";
 
 /** A checkpoint file, or a run folder (its latest.json; best.json with `best`). */
@@ -23,9 +23,9 @@ export function checkpointFileFor(location: string, options: { best?: boolean } 
 }
 
 /** Reads, verifies, decodes and validates the checkpoint at `location`. */
-export async function readCheckpoint(location: string, options: { best?: boolean } = {}): Promise<CheckpointState> {
+export async function readCheckpoint(location: string, options: { best?: boolean } = {}): Promise<Checkpoint> {
   const file = path.resolve(checkpointFileFor(location, options));
-  return loadCheckpoint(file, { expectedShapes });
+  return loadCheckpointFile(file);
 }
 
 /** Writes `state` to `file` atomically (a temporary file, then a rename): a crash leaves the old file or the new one. */

@@ -3,9 +3,8 @@
 // and reads files; a page passes the js kernels and a checkpoint it fetched.
 // Not here: training (src/core/train), reading or writing files (src/node).
 
-import type { CheckpointState } from "../checkpoint/format.js";
-import { modelFromCheckpoint } from "../checkpoint/model.js";
-import type { TrainConfig } from "../config.js";
+import { modelFromCheckpoint, type Checkpoint } from "../checkpoint/load.js";
+import type { RunSettings } from "../settings.js";
 import { resolveSampleOptions, type SampleOptions } from "../config.js";
 import { usageError } from "../errors.js";
 import { evaluateCodePoints, type Evaluation } from "../eval/evaluate.js";
@@ -58,8 +57,8 @@ export interface ModelInfo {
 
 export class Model {
   /** The checkpoint the weights came from (its config, history and vocabulary). */
-  readonly checkpoint: CheckpointState;
-  readonly config: TrainConfig;
+  readonly checkpoint: Checkpoint;
+  readonly config: RunSettings;
   readonly vocabulary: Vocabulary;
   private readonly model: CharModel;
   private readonly kernels: Kernels;
@@ -72,17 +71,16 @@ export class Model {
    * A model on `kernels` with the checkpoint's weights. With `ownsKernels`, dispose() also ends
    * the kernels' worker threads (the Node entry's loadModel passes kernels it made).
    */
-  constructor(checkpoint: CheckpointState, kernels: Kernels, options: { ownsKernels?: boolean } = {}) {
-    const loaded = modelFromCheckpoint(checkpoint, (config, dtype) =>
-      Sampler.arenaFloats(config, dtype) + TextScorer.arenaFloats(config, DEFAULT_WINDOW_STEPS, dtype), kernels);
+  constructor(checkpoint: Checkpoint, kernels: Kernels, options: { ownsKernels?: boolean } = {}) {
+    const loaded = modelFromCheckpoint(checkpoint, kernels);
     this.checkpoint = checkpoint;
     this.config = loaded.config;
     this.vocabulary = loaded.vocabulary;
     this.model = loaded.model;
     this.kernels = kernels;
     this.ownsKernels = options.ownsKernels === true;
-    this.sampler = new Sampler(loaded.model, kernels, loaded.arena);
-    this.scorer = new TextScorer(loaded.model, kernels, loaded.arena, DEFAULT_WINDOW_STEPS);
+    this.sampler = new Sampler(loaded.model, kernels);
+    this.scorer = new TextScorer(loaded.model, kernels, undefined, DEFAULT_WINDOW_STEPS);
   }
 
   get info(): ModelInfo {
