@@ -12,6 +12,7 @@ import { jsKernels, type Kernels } from "./core/tensor/kernels.js";
 export { CharnnError, ExitCode, type ErrorDetails, type ExitCodeValue } from "./core/errors.js";
 export { Model, type ModelInfo, type SampleSettings, type SampleStream } from "./core/api/model.js";
 export type { Evaluation } from "./core/eval/evaluate.js";
+export type { Prediction, Trace, TraceOptions } from "./core/viz/trace.js";
 export type { UnknownCharacter, UnknownSummary } from "./core/data/unknown.js";
 export type { UnknownPolicy } from "./core/sample/prime.js";
 export { checkpointBytes, parseCheckpoint, serializeCheckpoint } from "./core/api/checkpoint-text.js";

@@ -15,6 +15,7 @@ import { readCheckpoint } from "./node/checkpoints.js";
 export { CharnnError, ExitCode, type ErrorDetails, type ExitCodeValue } from "./core/errors.js";
 export { Model, type ModelInfo, type SampleSettings, type SampleStream } from "./core/api/model.js";
 export type { Evaluation } from "./core/eval/evaluate.js";
+export type { Prediction, Trace, TraceOptions } from "./core/viz/trace.js";
 export type { UnknownCharacter, UnknownSummary } from "./core/data/unknown.js";
 export type { UnknownPolicy } from "./core/sample/prime.js";
 export { checkpointBytes, parseCheckpoint, serializeCheckpoint } from "./core/api/checkpoint-text.js";
@@ -53,3 +54,4 @@ export function modelFrom(checkpoint: CheckpointState | string | Uint8Array, opt
 export async function loadModel(location: string, options: KernelChoice & { best?: boolean } = {}): Promise<Model> {
   return modelFrom(await readCheckpoint(location, { best: options.best }), options);
 }
+export { train, trainEvents, type TrainOptions, type TrainResult, type TrainSettings, type TrainingRun } from "./node/library-train.js";

@@ -17,6 +17,7 @@ import { generateCharacters } from "../sample/text.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng } from "../tensor/rng.js";
 import { codePointsOf } from "../util/chars.js";
+import { traceText, type Trace, type TraceOptions } from "../viz/trace.js";
 
 /** The sampling options of `charnn sample`, by the same names (defaults in SAMPLE_DEFAULTS). */
 export interface SampleSettings {
@@ -134,6 +135,17 @@ export class Model {
   evaluate(text: string): Evaluation {
     this.checkAlive();
     return evaluateCodePoints(this.scorer, this.vocabulary, codePointsOf(text));
+  }
+
+  /**
+   * The model reading `text` from its initial state, step by step: after each character, every
+   * layer's hidden state h (and an LSTM's cell state c), shaped (T, L, H), and its `top` most
+   * likely next characters. What `charnn viz` draws; characters the model never saw are left out
+   * and counted in `skipped`.
+   */
+  trace(text: string, options: TraceOptions = {}): Trace {
+    this.checkAlive();
+    return traceText(this.model, this.kernels, this.vocabulary, text, options);
   }
 
   /** Frees the kernels' worker threads when the model owns them; the model cannot be used afterwards. */

@@ -24,6 +24,7 @@ import { createRng } from "../tensor/rng.js";
 import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
 import { runLoop, totalSteps, type Progress } from "./loop.js";
 import { Trainer, type TrainerOptions } from "./trainer.js";
+import { formatCount } from "../util/format.js";
 
 // ---------------------------------------------------------------------------------------------
 // where the run starts, and the settings that hold
@@ -256,10 +257,10 @@ export function checkCheckpointFits(config: TrainConfig, parameters: number, max
   // The rest of the document (config, vocabulary, history) is small beside the tensors.
   const limit = Math.floor(maxChars * 0.95);
   if (characters > limit) {
-    const mb = (n: number) => `${Math.round(n / 1e6).toLocaleString("en-US")} MB`;
+    const mb = (n: number) => `${formatCount(n / 1e6)} MB`;
     throw usageError(
       `this model's checkpoint would be about ${mb(characters)} of text, more than the ${mb(limit)} node can hold in one string`,
-      `${parameters.toLocaleString("en-US")} parameters with ${config.optimizer}: lower ${nameOf("hidden")} or ${nameOf("layers")} (or ${nameOf("embed")}) to about ${Math.floor((parameters * limit) / characters).toLocaleString("en-US")} parameters`,
+      `${formatCount(parameters)} parameters with ${config.optimizer}: lower ${nameOf("hidden")} or ${nameOf("layers")} (or ${nameOf("embed")}) to about ${formatCount(Math.floor((parameters * limit) / characters))} parameters`,
       { code: "run.checkpoint-too-large", facts: { parameters, characters, limit } },
     );
   }
