@@ -8,7 +8,7 @@ import { flagName } from "../core/settings.js";
 import { CharnnError, ExitCode } from "../core/errors.js";
 import { trainEvent } from "../core/train/events.js";
 import type { RunEnd } from "../core/train/run.js";
-import { faultsFromEnv, nodeAtomicFs, withFaults } from "../node/store.js";
+import { nodeAtomicFs } from "../node/store.js";
 import { trainFiles } from "../node/train.js";
 import { corpusNotes } from "./corpus-notes.js";
 import { formatDryRun } from "./dry-run.js";
@@ -49,7 +49,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
         reporter.event(event);
       },
       interrupted: () => received !== null,
-      fsImpl: withFaults(nodeAtomicFs, faultsFromEnv(io.env)),
+      fsImpl: io.checkpointFs ?? nodeAtomicFs,
       nameOf: flagName,
       corpusNotes,
     });

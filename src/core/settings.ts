@@ -27,6 +27,7 @@ import {
   type RuleOf,
   type Source,
 } from "./settings-rules.js";
+import { isPlainObject } from "./util/objects.js";
 
 export { closestKey, flagName, parseDuration, parseStepsOrDuration, type CheckpointCadence, type NameOf, type Rule } from "./settings-rules.js";
 
@@ -268,9 +269,6 @@ export const INFO_DEFAULTS: InfoOptions = defaultsOf(SETTINGS.info);
 // resolving: defaults < config file < flags
 // ---------------------------------------------------------------------------------------------
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** The train settings, and which of them this invocation gave (by flag or in the config file). */
 export interface ResolvedTrain {

@@ -8,12 +8,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { flagName, type TrainConfig } from "../core/settings.js";
 import { usageError } from "../core/errors.js";
-import { expectedShapes } from "../core/checkpoint/model.js";
 import { trainEvent, type TrainEvent } from "../core/train/events.js";
-import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
+import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, resumeStart, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
 import { STDIN_INPUT, readCorpus, type Corpus } from "./corpus.js";
 import { backendRuns, resumeBackend, selectKernels } from "./backend.js";
-import { acquireLock, loadCheckpoint, nodeAtomicFs, saveCheckpoint, type AtomicFs } from "./store.js";
+import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, type AtomicFs } from "./store.js";
+import { hostFacts } from "./host.js";
 
 export interface TrainFilesOptions {
   /** Relative inputs, --out and --init-from are resolved against it. */
@@ -39,7 +39,7 @@ const binaryNotes = (corpus: Corpus): string[] => corpus.skipped.map((skipped) =
 
 export type TrainFilesResult = { kind: "dry-run"; estimate: DryRunEstimate } | { kind: "trained"; end: RunEnd };
 
-const loadFor = (file: string) => loadCheckpoint(file, { expectedShapes });
+const loadFor = (file: string) => loadCheckpointFile(file);
 
 /** Trains on `inputs` (files, folders, "-") with checkpoints in `requested.out`. */
 export async function trainFiles(requested: TrainConfig, given: ReadonlySet<string>, inputs: string[], options: TrainFilesOptions): Promise<TrainFilesResult> {
@@ -51,7 +51,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
   let start: RunStart = { kind: "new" };
   switch (decideStart(requested, existsSync(latestPath))) {
     case "resume":
-      start = { kind: "resume", checkpoint: await loadFor(latestPath) };
+      start = resumeStart(await loadFor(latestPath), path.join(requested.out, "latest.json"), options.nameOf);
       break;
     case "nothing-to-resume":
       warn(`nothing to resume in ${requested.out}: starting a new run`);
@@ -93,13 +93,16 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
   // Chosen once the text and any checkpoint have been read (so a bad input never starts worker
   // threads), from the run's own settings: a resume keeps the backend and threads it was trained
   // with, and the build it recorded unless the backend is given (auto may pick another here).
-  const backend = start.kind === "resume" ? resumeBackend(plan.config.backend, start.checkpoint.runtime.backend, given.has("backend"), backendRuns) : plan.config.backend;
+  const backend = start.kind === "resume" ? resumeBackend(plan.config.backend, start.checkpoint.runtime.variant, given.has("backend"), backendRuns) : plan.config.backend;
   const kernels = selectKernels(backend, plan.config.threads);
   try {
     const fsImpl = options.fsImpl ?? nodeAtomicFs;
     const end = await train(plan, kernels, {
       emit,
       command: options.command,
+      host: hostFacts(),
+      isoNow: () => new Date().toISOString(),
+      corpusPaths: inputs.map((input) => (input === STDIN_INPUT ? STDIN_INPUT : path.resolve(cwd, input))),
       now: options.now ?? (() => performance.now()),
       ...(options.interrupted && { interrupted: options.interrupted }),
       ...(options.signal && { signal: options.signal }),
