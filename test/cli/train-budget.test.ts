@@ -84,6 +84,10 @@ describe("charnn train --time on a new run without a model shape", () => {
     expect(start.config).toMatchObject({ lr: 0.01, dropout: 0.05, lrSchedule: "cosine", model: "gru", steps: choice.settings.steps, seed: 1, valFrac: 0.05, batch: 4 });
     expect(choice.measured["charsPerSecond.gru2x128"]).toBeGreaterThan(0);
     expect(choice.measured.calibrationMs).toBeGreaterThan(0);
+    // Time for the final validation pass and checkpoint is kept out of the training time.
+    expect(choice.measured.finishMs).toBeGreaterThanOrEqual(3000);
+    const left = Math.max(0, 2000 - choice.measured.calibrationMs! - choice.measured.finishMs!);
+    expect(Math.abs(choice.measured.trainMs! - left)).toBeLessThanOrEqual(2);
   });
 
   it.each([

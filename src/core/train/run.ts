@@ -142,8 +142,8 @@ export interface RunPlan {
   choice: PlannedChoice | null;
   /** True when the run would choose its settings for the budget (a dry run says so and does not). */
   choosesForBudget: boolean;
-  /** Wall time the calibration took, ms: it counts inside this invocation's --time. */
-  calibrationMs: number;
+  /** Calibration's wall time and the time kept for the final validation and save, ms: both count inside this invocation's --time. */
+  reservedMs: number;
 }
 
 export async function planRun(input: PlanInput): Promise<RunPlan> {
@@ -183,13 +183,13 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
   // these kernels, then train the chosen one for the rest of the budget (chooser.ts, docs/TUNING.md).
   const choosesForBudget = budgetChoiceApplies(config, input.given, start.kind === "new");
   let choice: PlannedChoice | null = null;
-  let calibrationMs = 0;
+  let reservedMs = 0;
   if (choosesForBudget && !config.dryRun && input.calibration) {
     const decision = calibrateForBudget({ config, train, validationChars: validation.length, vocabularySize: vocabulary.size, ...input.calibration });
     const applied = applyChoice(config, decision.choice.settings, input.given);
     config = applied.config;
     choice = { ...decision.choice, chosen: applied.chosen };
-    calibrationMs = decision.calibrationMs;
+    reservedMs = decision.calibrationMs + decision.finishMs;
   }
   const lengthGiven = input.given.has("steps") || input.given.has("epochs");
   if (start.kind === "resume" && input.given.has("time") && !lengthGiven && config.steps > 0 && config.lrSchedule === "cosine") {
@@ -213,7 +213,7 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windowsPerEpoch),
     choice,
     choosesForBudget,
-    calibrationMs,
+    reservedMs,
   };
 }
 
@@ -499,7 +499,7 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
       trainer,
       progress,
       // The calibration counts inside the budget.
-      { steps: config.steps, epochs: config.epochs, timeMs: config.time === null ? null : Math.max(1, config.time - plan.calibrationMs), patience: config.patience },
+      { steps: config.steps, epochs: config.epochs, timeMs: config.time === null ? null : Math.max(1, config.time - plan.reservedMs), patience: config.patience },
       { evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery) },
       {
         emit: hooks.emit,
