@@ -266,7 +266,7 @@ describe("output", () => {
     expect(stderr).not.toMatch(/\x1b/);
     expect(stderr).toMatch(/^start: lstm 1x16, /m);
     expect(stderr).toMatch(/^config: \{"model":"lstm"/m);
-    expect(stderr).toMatch(/^step 10 epoch 0 loss \d+\.\d{4} /m);
+    expect(stderr).toMatch(/^step 10 epoch 0 step loss \d+\.\d{4} /m);
     expect(stderr).toMatch(/^eval step 20 val loss /m);
     expect(stderr).toMatch(/^finished at step 20: reached the step limit/m);
   });
