@@ -184,6 +184,7 @@ export const SETTINGS = {
     unknown: setting(choice("error", "skip"), { default: "error", help: "prime characters outside the vocabulary", valueName: "policy", resume: "invocation" }),
     count: setting(integer(1), { default: 1, help: "independent samples", valueName: "n", resume: "invocation" }),
     json: setting(boolean, { default: false, help: "one JSON object per sample on stdout", resume: "invocation" }),
+    interactive: setting(boolean, { default: false, help: "a prompt: each line typed primes the model, which answers it; the state runs on between turns", short: "i", resume: "invocation" }),
   },
   eval: {
     checkpoint,
