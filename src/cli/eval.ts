@@ -6,6 +6,7 @@
 
 import type { EvalOptions } from "../core/config.js";
 import { readCorpus } from "../node/corpus.js";
+import { countUnknown, describeUnknown, summarizeUnknown, type UnknownCounts } from "../core/data/unknown.js";
 import type { Vocabulary } from "../core/data/vocab.js";
 import { ExitCode, badInput } from "../core/errors.js";
 import { splitLines, textOf } from "../core/eval/lines.js";
@@ -15,29 +16,15 @@ import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import { corpusNotes } from "./corpus-notes.js";
-import { describeUnknown } from "./sample.js";
 
 const NEWLINE = 0x0a;
 /** Per-line output is written in chunks of about this many characters. */
 const OUTPUT_CHUNK = 16_384;
 
-interface UnknownReport {
-  count: number;
-  characters: Array<{ character: string; codePoint: number; count: number }>;
-}
-
-function unknownReport(unknown: Map<number, number>): UnknownReport {
-  const entries = [...unknown].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  return {
-    count: entries.reduce((sum, [, count]) => sum + count, 0),
-    characters: entries.map(([codePoint, count]) => ({ character: String.fromCodePoint(codePoint), codePoint, count })),
-  };
-}
-
-function warnUnknown(io: CliIO, vocabulary: Vocabulary, unknown: Map<number, number>): void {
+function warnUnknown(io: CliIO, unknown: UnknownCounts): void {
   if (unknown.size === 0) return;
-  const { count } = unknownReport(unknown);
-  io.stderr.write(`note: left out ${count} character(s) the model never saw (not fed, not scored): ${describeUnknown(vocabulary, unknown)}\n`);
+  const { count } = summarizeUnknown(unknown);
+  io.stderr.write(`note: left out ${count} character(s) the model never saw (not fed, not scored): ${describeUnknown(unknown)}\n`);
 }
 
 /** "1.234567" with enough digits to compare runs, "-" when there is nothing to show. */
@@ -62,7 +49,7 @@ async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[]
   if (options.perLine) return evalPerLine(scorer, vocabulary, corpus.codePoints, options, io);
 
   const { indices, unknown } = vocabulary.encode(corpus.codePoints);
-  warnUnknown(io, vocabulary, unknown);
+  warnUnknown(io, unknown);
   if (indices.length < 2) {
     throw badInput(
       `nothing to score in ${corpus.sources.join(", ")}: ${indices.length} known character(s), at least 2 are needed`,
@@ -81,7 +68,7 @@ async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[]
       predictions: score.predictions,
       characters: indices.length,
       lossSum: score.lossSum,
-      unknown: unknownReport(unknown),
+      unknown: summarizeUnknown(unknown),
     }) + "\n");
   } else {
     await writeOut(io, `${fixed(nats, 6)} nats/char  ${fixed(bits, 6)} bits/char  perplexity ${fixed(perplexity, 4)}  ${score.predictions} characters predicted\n`);
@@ -103,7 +90,7 @@ async function evalPerLine(scorer: TextScorer, vocabulary: Vocabulary, codePoint
   // One buffer for every line's tokens: the newline context, then the line's known characters.
   const tokens = new Int32Array(longest + lead);
   if (lead) tokens[0] = newline;
-  const unknown = new Map<number, number>();
+  const unknown: UnknownCounts = new Map();
 
   let pending = "";
   for (let n = 0; n < lines.length; n++) {
@@ -113,7 +100,7 @@ async function evalPerLine(scorer: TextScorer, vocabulary: Vocabulary, codePoint
       const index = vocabulary.indexOf(codePoints[i]!);
       if (index >= 0) tokens[length++] = index;
       else {
-        unknown.set(codePoints[i]!, (unknown.get(codePoints[i]!) ?? 0) + 1);
+        countUnknown(unknown, codePoints[i]!);
         lineUnknown++;
       }
     }
@@ -132,6 +119,6 @@ async function evalPerLine(scorer: TextScorer, vocabulary: Vocabulary, codePoint
     }
   }
   if (pending.length > 0) await writeOut(io, pending);
-  warnUnknown(io, vocabulary, unknown);
+  warnUnknown(io, unknown);
   return ExitCode.ok;
 }

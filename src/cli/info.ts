@@ -6,6 +6,9 @@ import type { InfoOptions, TrainConfig } from "../core/config.js";
 import type { CheckpointState } from "../core/checkpoint/format.js";
 import { ExitCode } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
+import { escapeCodePoint } from "../core/util/chars.js";
+import { formatCount } from "../core/util/format.js";
+import { natsToBits } from "../core/util/units.js";
 import { createColor } from "./color.js";
 import { writeOut, type CliIO } from "./io.js";
 import { readCheckpointFor, retryCommand } from "./checkpoint-arg.js";
@@ -14,30 +17,13 @@ const MAX_VOCABULARY_SHOWN = 160;
 const CHART_WIDTH = 60;
 const CHART_HEIGHT = 10;
 
-const ESCAPES: ReadonlyMap<number, string> = new Map([
-  [0x09, "\\t"],
-  [0x0a, "\\n"],
-  [0x0d, "\\r"],
-  [0x22, '\\"'],
-  [0x5c, "\\\\"],
-]);
-
 /**
  * The vocabulary as one quoted line: visible characters as they are, and an escape for anything
  * that would print as nothing or move the cursor (controls, separators other than the space).
  */
 export function renderVocabulary(codePoints: readonly number[], limit = MAX_VOCABULARY_SHOWN): string {
   let text = "";
-  for (const codePoint of codePoints.slice(0, limit)) {
-    const escape = ESCAPES.get(codePoint);
-    const character = String.fromCodePoint(codePoint);
-    if (escape !== undefined) text += escape;
-    else if (codePoint !== 0x20 && /[\p{C}\p{Z}]/u.test(character)) {
-      const hex = codePoint.toString(16).toUpperCase().padStart(4, "0");
-      text += codePoint < 0x10000 ? `\\u${hex}` : `\\u{${hex}}`;
-    } else if (/\p{M}/u.test(character)) text += `\u25CC${character}`; // a combining mark needs a base
-    else text += character;
-  }
+  for (const codePoint of codePoints.slice(0, limit)) text += escapeCodePoint(codePoint);
   const rest = codePoints.length - limit;
   return `"${text}"${rest > 0 ? ` and ${rest} more` : ""}`;
 }
@@ -130,15 +116,13 @@ export function describeCheckpoint(state: CheckpointState, file: string) {
     },
     vocabulary: { size: state.vocabulary.length, text: textOf(state.vocabulary), codePoints: state.vocabulary },
     progress: { step: state.step, epoch: state.epoch, cursor: state.cursor },
-    bestValidationLoss: best === null ? null : { nats: best, bits: best / Math.LN2 },
+    bestValidationLoss: best === null ? null : { nats: best, bits: natsToBits(best) },
     corpus: state.corpus,
     runtime: state.runtime,
     config: state.config,
     history: state.history,
   };
 }
-
-const count = (n: number): string => n.toLocaleString("en-US");
 
 export async function runInfo(options: InfoOptions, io: CliIO): Promise<number> {
   const { state, file } = await readCheckpointFor(options, io, retryCommand("info", [], true));
@@ -157,11 +141,11 @@ export async function runInfo(options: InfoOptions, io: CliIO): Promise<number> 
   const latestTrain = state.history.train.at(-1);
   const rows: Array<[string, string]> = [
     ["checkpoint", `${file} (written ${state.createdAt} by charnn ${state.charnnVersion})`],
-    ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${count(m.parameters)} parameters`],
+    ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${formatCount(m.parameters)} parameters`],
     ["vocabulary", `${info.vocabulary.size} characters: ${renderVocabulary(state.vocabulary)}`],
-    ["progress", `step ${count(state.step)}, epoch ${state.epoch}${latestTrain ? `; train loss ${latestTrain[1].toFixed(4)} nats/char (mean of the last logged steps)` : ""}`],
+    ["progress", `step ${formatCount(state.step)}, epoch ${state.epoch}${latestTrain ? `; train loss ${latestTrain[1].toFixed(4)} nats/char (mean of the last logged steps)` : ""}`],
     ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${config.batch} x ${config.seqLen} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
-    ["corpus", `${count(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
+    ["corpus", `${formatCount(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
     ["runtime", `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
     ["best val", info.bestValidationLoss === null
       ? "none yet (no validation pass has run)"

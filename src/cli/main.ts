@@ -18,6 +18,7 @@ import {
   type TrainConfig,
 } from "../core/settings.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
+import { cliHint } from "./hints.js";
 import { packageVersion } from "../node/version.js";
 import { addCheckpointArgument, checkpointOfArguments, retryCommand } from "./checkpoint-arg.js";
 import { createColor } from "./color.js";
@@ -189,7 +190,8 @@ function reportError(error: unknown, io: CliIO): number {
 
   if (error instanceof CharnnError) {
     io.stderr.write(`${color.red("charnn:")} ${error.message}\n`);
-    if (error.hint !== undefined) io.stderr.write(`${color.dim("hint:")} ${error.hint}\n`);
+    const hint = cliHint(error);
+    if (hint !== undefined) io.stderr.write(`${color.dim("hint:")} ${hint}\n`);
     if (debug && stack) io.stderr.write(stack + "\n");
     return error.exitCode;
   }

@@ -7,6 +7,8 @@ import type { ChalkInstance } from "chalk";
 import { createColor } from "./color.js";
 import { isOutputClosed, type CliIO } from "./io.js";
 import type { EndReason, TrainEvent } from "../core/train/events.js";
+import { formatCount } from "../core/util/format.js";
+import { natsToBits } from "../core/util/units.js";
 
 export type { EndReason, TrainEvent } from "../core/train/events.js";
 
@@ -44,26 +46,13 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(totalMinutes / 60)}h${pad(totalMinutes % 60)}m`;
 }
 
-/** 1234567 → "1,234,567", independent of the machine's locale so logs compare across hosts. */
-export function formatCount(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
 function formatLoss(loss: number | null): string {
   return loss === null ? "n/a" : loss.toFixed(4);
 }
 
-/**
- * Cross-entropy in nats divided by ln 2 is bits per character, the unit compression results
- * (and Karpathy's char-rnn write-up) use, so losses can be compared with them.
- */
-export function bitsPerChar(loss: number): number {
-  return loss / Math.LN2;
-}
-
 function lossWithBits(label: string, loss: number | null): string {
   if (loss === null) return `${label} n/a`;
-  return `${label} ${formatLoss(loss)} (${bitsPerChar(loss).toFixed(3)} bits/char)`;
+  return `${label} ${formatLoss(loss)} (${natsToBits(loss).toFixed(3)} bits/char)`;
 }
 
 const END_REASONS: Record<EndReason, string> = {

@@ -6,20 +6,19 @@ import { randomInt } from "node:crypto";
 import { createInterface } from "node:readline";
 import type { SampleOptions } from "../core/config.js";
 import { readCorpus } from "../node/corpus.js";
-import type { Vocabulary } from "../core/data/vocab.js";
-import { ExitCode, badInput, usageError } from "../core/errors.js";
+import { describeUnknown, summarizeUnknown } from "../core/data/unknown.js";
+import { ExitCode, usageError } from "../core/errors.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { createRng } from "../core/tensor/rng.js";
+import type { Vocabulary } from "../core/data/vocab.js";
 import type { SamplingPolicy } from "../core/sample/policy.js";
 import { Sampler } from "../core/sample/sampler.js";
 import { generateCharacters } from "../core/sample/text.js";
-import { textOf } from "../core/eval/lines.js";
+import { primeTokens, SEED_RANGE, seedOfSample } from "../core/sample/prime.js";
+import { codePointsOf } from "../core/util/chars.js";
 import { selectKernels } from "../node/backend.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import { writeOut, type CliIO } from "./io.js";
-
-const NEWLINE = 0x0a;
-const SEED_RANGE = 2 ** 32;
 
 // ---------------------------------------------------------------------------------------------
 // Output in chunks
@@ -60,55 +59,7 @@ export class ChunkedOutput {
 // ---------------------------------------------------------------------------------------------
 // The prime
 
-export interface Prime {
-  /** Vocabulary indices fed before sampling. */
-  tokens: number[];
-  /** The prime as the model saw it (unknown characters left out under --unknown skip). */
-  text: string;
-  /** Characters outside the vocabulary that were left out, by code point. */
-  skipped: Map<number, number>;
-}
-
-function codePointsOf(text: string): Uint32Array {
-  const codePoints: number[] = [];
-  for (const character of text) codePoints.push(character.codePointAt(0)!);
-  return Uint32Array.from(codePoints);
-}
-
-/** "é" (U+00E9) x3, ... for messages: the most frequent first, at most `limit` of them. */
-export function describeUnknown(vocabulary: Vocabulary, unknown: Map<number, number>, limit = 10): string {
-  const entries = [...unknown].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  const shown = entries.slice(0, limit).map(([codePoint, count]) => `${vocabulary.describe(codePoint)}${count > 1 ? ` x${count}` : ""}`);
-  if (entries.length > limit) shown.push(`and ${entries.length - limit} more`);
-  return shown.join(", ");
-}
-
-/**
- * The prime's tokens under the unknown-character policy. With no prime text (or none left after
- * skipping), the model is warmed up on a newline if its vocabulary has one, else on its first
- * character: the state a line start would give. That warm-up is not part of the text.
- */
-export function primeTokens(codePoints: Uint32Array, vocabulary: Vocabulary, policy: "error" | "skip"): Prime {
-  const tokens: number[] = [];
-  const kept: number[] = [];
-  const skipped = new Map<number, number>();
-  for (const codePoint of codePoints) {
-    const index = vocabulary.indexOf(codePoint);
-    if (index >= 0) {
-      tokens.push(index);
-      kept.push(codePoint);
-    } else skipped.set(codePoint, (skipped.get(codePoint) ?? 0) + 1);
-  }
-  if (skipped.size > 0 && policy === "error") {
-    const total = [...skipped.values()].reduce((a, b) => a + b, 0);
-    throw badInput(
-      `the prime has ${total} character(s) the model never saw: ${describeUnknown(vocabulary, skipped)}`,
-      "remove them from the prime, or pass --unknown skip to leave them out",
-    );
-  }
-  if (tokens.length === 0) tokens.push(Math.max(0, vocabulary.indexOf(NEWLINE)));
-  return { tokens, text: textOf(kept), skipped };
-}
+export { primeTokens, seedOfSample, type Prime } from "../core/sample/prime.js";
 
 async function primeCodePoints(options: SampleOptions, io: CliIO): Promise<Uint32Array> {
   // `--prime -` reads stdin like `--prime-file -`: a prime is rarely just a dash.
@@ -120,8 +71,6 @@ async function primeCodePoints(options: SampleOptions, io: CliIO): Promise<Uint3
 // ---------------------------------------------------------------------------------------------
 // The command
 
-/** Sample i of --count uses seed S+i, wrapped into the range --seed accepts so it can be repeated. */
-export const seedOfSample = (baseSeed: number, index: number): number => (baseSeed + index) % SEED_RANGE;
 
 function checkCombinations(options: SampleOptions): void {
   if (options.temp === 0 && (options.topK !== 0 || options.topP !== 1)) {
@@ -161,8 +110,7 @@ async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): 
   if (options.interactive) return converse(new Sampler(model, kernels, arena), vocabulary, options, io);
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
-    const total = [...prime.skipped.values()].reduce((a, b) => a + b, 0);
-    io.stderr.write(`note: left out ${total} prime character(s) the model never saw: ${describeUnknown(vocabulary, prime.skipped)}\n`);
+    io.stderr.write(`note: left out ${summarizeUnknown(prime.skipped).count} prime character(s) the model never saw: ${describeUnknown(prime.skipped)}\n`);
   }
 
   const baseSeed = options.seed ?? randomInt(0, SEED_RANGE);
@@ -224,7 +172,7 @@ async function converse(sampler: Sampler, vocabulary: Vocabulary, options: Sampl
   io.stderr.write(PROMPT);
   for await (const line of lines) {
     const prime = primeTokens(codePointsOf(`${line}\n`), vocabulary, "skip");
-    if (prime.skipped.size > 0) io.stderr.write(`note: left out characters the model never saw: ${describeUnknown(vocabulary, prime.skipped)}\n`);
+    if (prime.skipped.size > 0) io.stderr.write(`note: left out characters the model never saw: ${describeUnknown(prime.skipped)}\n`);
     const characters = generateCharacters(sampler, vocabulary, {
       length: options.length, policy, rng, primeTokens: prime.tokens, stop, carryState: turn > 0,
     });

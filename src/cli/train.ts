@@ -24,6 +24,7 @@ import { createRng } from "../core/tensor/rng.js";
 import { Sampler } from "../core/sample/sampler.js";
 import { generateText } from "../core/sample/text.js";
 import { runLoop, totalSteps, type Progress } from "../core/train/loop.js";
+import { trainEvent } from "../core/train/events.js";
 import { Trainer, type TrainerOptions } from "../core/train/trainer.js";
 import { selectKernels } from "../node/backend.js";
 import type { CliIO, SignalName } from "./io.js";
@@ -62,7 +63,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   // not end the run before its checkpoints are written, so stderr gets an error listener too.
   watchForClosedPipe(io.stderr);
   const reporter = createReporter(io, { json: requested.json, logEvery: requested.logEvery });
-  const warn = (message: string) => reporter.event({ type: "warning", message });
+  const warn = (message: string) => reporter.event(trainEvent({ type: "warning", message }));
 
   if (requested.resume && requested.initFrom) throw usageError("--resume and --init-from cannot be used together", "--resume continues a run; --init-from starts a new one from its weights");
 
@@ -201,7 +202,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
         kernels,
       });
 
-      reporter.event({
+      reporter.event(trainEvent({
         type: "start",
         config,
         parameterCount: trainer.model.params.size,
@@ -210,7 +211,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
         validationChars: trainer.validationChars,
         resumedFromStep: origin.kind === "resume" ? trainer.step : null,
         totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windows),
-      });
+      }));
       if (validation.length > 0 && trainer.validationChars === 0) warn(`the validation text (${validation.length} characters) is shorter than one window of ${config.seqLen + 1}: no validation`);
 
       const startCharacter = Math.max(0, vocabulary.indexOf(0x0a));

@@ -1,7 +1,7 @@
 // Reading the CPU model out of /proc/cpuinfo text, and the revision out of git's output.
 
 import { describe, expect, it } from "vitest";
-import { cpuModelFrom, revisionFrom } from "../../src/bench/machine.js";
+import { cpuModelFrom, revisionFrom } from "../../bench/machine.js";
 
 describe("cpuModelFrom", () => {
   it("takes the first model name, spaces collapsed", () => {

@@ -2,12 +2,12 @@
 // changes the speed but never the loss. A small random model; no clock is read.
 
 import { describe, expect, it } from "vitest";
-import { evalLoss, trainConfigFor } from "../../src/bench/measure.js";
-import { WORKLOADS } from "../../src/bench/workloads.js";
-import { CharModel, Workspace } from "../../src/core/nn/model.js";
-import type { ModelConfig } from "../../src/core/nn/params.js";
-import { jsKernels } from "../../src/core/tensor/kernels.js";
-import { createRng } from "../../src/core/tensor/rng.js";
+import { evalLoss, trainConfigFor } from "../../bench/measure.js";
+import { WORKLOADS } from "../../bench/workloads.js";
+import { CharModel, Workspace } from "../../dist/core/nn/model.js";
+import type { ModelConfig } from "../../dist/core/nn/params.js";
+import { jsKernels } from "../../dist/core/tensor/kernels.js";
+import { createRng } from "../../dist/core/tensor/rng.js";
 
 function modelAndWorkspaces(cell: ModelConfig["cell"], windows: number[]) {
   const config: ModelConfig = { cell, activation: "tanh", layers: 2, hidden: 12, vocabSize: 9, embed: 0, dropout: 0, learnInit: false };

@@ -1,8 +1,8 @@
 // The bench's argv: defaults, --quick, --full, --only and the strict rejection of anything else.
 
 import { describe, expect, it } from "vitest";
-import { parseBenchArgs } from "../../src/bench/options.js";
-import { CharnnError, ExitCode } from "../../src/core/errors.js";
+import { parseBenchArgs } from "../../bench/options.js";
+import { CharnnError, ExitCode } from "../../dist/core/errors.js";
 
 function usageFailure(argv: string[]): CharnnError {
   try {
@@ -22,6 +22,11 @@ describe("parseBenchArgs", () => {
     expect(options.backends).toEqual(["js", "wasm", "wasm-relaxed"]);
     expect(options.threads).toEqual([1, 2]);
     expect(options).toMatchObject({ peers: true, tfjs: true, tfjsC3: false, windows: 3, sampleLength: 2000, startupRuns: 10, help: false });
+  });
+
+  it("leaves README.md alone unless --write-readme is given", () => {
+    expect(parseBenchArgs([], 2).writeReadme).toBe(false);
+    expect(parseBenchArgs(["--write-readme"], 2).writeReadme).toBe(true);
   });
 
   it("does not try one thread count twice on a one-core machine", () => {

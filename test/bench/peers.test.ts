@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { numpyArgs, tfjsArgs, torchArgs } from "../../src/bench/peers.js";
+import { numpyArgs, tfjsArgs, torchArgs } from "../../bench/peers.js";
 
 const peersDir = fileURLToPath(new URL("../../../shared/peers", import.meta.url));
 const flagsOf = (args: string[]) => args.filter((arg) => arg.startsWith("--"));

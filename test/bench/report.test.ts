@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import {
   bestCharnnRun, formatNumber, formatRatio, markdownTable, renderBenchmarksFile, renderBody, spliceReadme, targetRatios,
   type BenchReport,
-} from "../../src/bench/report.js";
-import type { CharnnRun, PeerResult } from "../../src/bench/results.js";
-import type { WorkloadId } from "../../src/bench/workloads.js";
+} from "../../bench/report.js";
+import type { CharnnRun, PeerResult } from "../../bench/results.js";
+import type { WorkloadId } from "../../bench/workloads.js";
 
 function charnnRun(workload: WorkloadId, backend: string, threads: number, train: number, sample: number, gflops = { kernelGflops: 40, trainGflops: 30 }): CharnnRun {
   return {
@@ -143,6 +143,12 @@ describe("rendering", () => {
     expect(text).toContain("| Training C2 vs PyTorch | >= 1.2x | 1.27x | yes |");
     expect(text).toContain("| CLI start-up: charnn sample --length 1, C2 checkpoint | < 150 ms | 120 ms | yes |");
     expect(text).toContain("- charnn backend js does not run on 2 threads");
+  });
+
+  it("writes text for readers of the README: no internal issue numbers, no paths outside the repository", () => {
+    const text = renderBody(report(), 3);
+    expect(text).toContain("### Targets\n");
+    expect(text).not.toMatch(/issue \d|#\d|\.\.\/shared/);
   });
 
   it("puts a variant with no run for a workload as a dash", () => {

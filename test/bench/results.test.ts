@@ -2,7 +2,7 @@
 // by field, failures kept as notes, and the best run per peer.
 
 import { describe, expect, it } from "vitest";
-import { bestPeerResult, parseResultLines, toCharnnRun, toPeerResult, type PeerResult } from "../../src/bench/results.js";
+import { bestPeerResult, parseResultLines, toCharnnRun, toPeerResult, type PeerResult } from "../../bench/results.js";
 
 // Shaped like the scripts' real output (field names from torch_charlstm.py, numpy_minrnn.py, tfjs_charlstm.mjs).
 const torchLine = (threads: number, train: number, sample: number) => "RESULT " + JSON.stringify({

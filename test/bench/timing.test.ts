@@ -1,7 +1,7 @@
 // The median the report uses and the window sizing; no clock is read here.
 
 import { describe, expect, it } from "vitest";
-import { iterationsToFill, median } from "../../src/bench/timing.js";
+import { iterationsToFill, median } from "../../bench/timing.js";
 
 describe("median", () => {
   it("is the middle value, the mean of the middle two for an even count, NaN for none", () => {

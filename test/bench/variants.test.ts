@@ -2,8 +2,8 @@
 // the rest, with a fake probe standing in for the backends.
 
 import { describe, expect, it } from "vitest";
-import { kernelThreads, planVariants, type ProbeOutcome, type Variant } from "../../src/bench/variants.js";
-import type { Kernels } from "../../src/core/tensor/kernels.js";
+import { kernelThreads, planVariants, type ProbeOutcome, type Variant } from "../../bench/variants.js";
+import type { Kernels } from "../../dist/core/tensor/kernels.js";
 
 describe("planVariants", () => {
   it("keeps a one-thread backend once and says why its other thread counts are missing", () => {

@@ -2,7 +2,7 @@
 // in ../shared/peers/RESULTS.md (section 6), which were computed independently by flops_estimate.mjs.
 
 import { describe, expect, it } from "vitest";
-import { productFlops, productMix, sampleFlopsPerChar, trainFlopsPerChar, WORKLOAD_IDS, WORKLOADS } from "../../src/bench/workloads.js";
+import { productFlops, productMix, sampleFlopsPerChar, trainFlopsPerChar, WORKLOAD_IDS, WORKLOADS } from "../../bench/workloads.js";
 
 describe("workloads", () => {
   it("define C1, C2 and C3 as the issue does, and GRU and RNN at C2's size", () => {

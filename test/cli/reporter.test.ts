@@ -5,9 +5,7 @@ import { describe, expect, it } from "vitest";
 import { TRAIN_DEFAULTS } from "../../src/core/config.js";
 import {
   barLine,
-  bitsPerChar,
   createReporter,
-  formatCount,
   formatDuration,
   plainStepLine,
   type TrainEvent,
@@ -66,17 +64,6 @@ describe("formatting", () => {
     [Number.NaN, "?"],
   ])("formatDuration(%d) = %s", (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
-  });
-
-  it("formatCount groups thousands whatever the locale", () => {
-    expect(formatCount(1_003_854)).toBe("1,003,854");
-    expect(formatCount(65)).toBe("65");
-    expect(formatCount(1234.6)).toBe("1,235");
-  });
-
-  it("bits per char is the loss over ln 2", () => {
-    expect(bitsPerChar(Math.LN2)).toBeCloseTo(1, 12);
-    expect(bitsPerChar(1.3862943611198906)).toBeCloseTo(2, 12);
   });
 
   it("a plain step line has the documented shape", () => {

@@ -18,9 +18,10 @@ export interface BatchStep extends BatchCursor {
   epochStart: boolean;
 }
 
-const requirePositiveInteger = (value: number, what: string, flag: string): void => {
+const requirePositiveInteger = (value: number, what: string, key: string): void => {
   if (!Number.isInteger(value) || value < 1) {
-    throw usageError(`${what} must be a positive integer (got ${value})`, `check ${flag}`);
+    throw usageError(`${what} must be a positive integer (got ${value})`, undefined,
+      { code: "setting.out-of-range", facts: { key, value, min: 1 } });
   }
 };
 
@@ -44,8 +45,8 @@ export class StreamBatcher {
   private window = 0;
 
   constructor(data: Uint32Array, batchSize: number, seqLen: number) {
-    requirePositiveInteger(batchSize, "batch size", "--batch");
-    requirePositiveInteger(seqLen, "sequence length", "--seq-len");
+    requirePositiveInteger(batchSize, "batch size", "batch");
+    requirePositiveInteger(seqLen, "sequence length", "seqLen");
     this.data = data;
     this.batchSize = batchSize;
     this.seqLen = seqLen;
@@ -56,7 +57,8 @@ export class StreamBatcher {
       throw badInput(
         `the text is too short for batch ${batchSize} and seq-len ${seqLen}: ` +
           `it has ${data.length} characters, at least ${needed} are needed`,
-        "lower --batch or --seq-len, or give more text",
+        "use a smaller batch size or sequence length, or give more text",
+        { code: "corpus.too-short", facts: { length: data.length, needed, batch: batchSize, seqLen } },
       );
     }
   }
@@ -109,12 +111,14 @@ export class StreamBatcher {
       throw badInput(
         `batch cursor: epoch must be a non-negative integer (got ${String(epoch)})`,
         "the checkpoint may be damaged",
+        { code: "checkpoint.damaged", facts: { field: "cursor.epoch", value: epoch } },
       );
     }
     if (typeof window !== "number" || !Number.isInteger(window) || window < 0 || window >= this.windowsPerEpoch) {
       throw badInput(
         `batch cursor: window ${String(window)} is outside 0..${this.windowsPerEpoch - 1} for this text, batch and seq-len`,
-        "resume with the same corpus, --batch and --seq-len as the checkpoint",
+        "resume with the same corpus, batch size and sequence length as the checkpoint",
+        { code: "checkpoint.cursor-mismatch", facts: { window, windowsPerEpoch: this.windowsPerEpoch } },
       );
     }
     this.epoch = epoch;
@@ -134,6 +138,7 @@ export function splitValidation(
     throw usageError(
       `validation fraction must be at least 0 and below 1 (got ${valFraction})`,
       "e.g. 0.1 holds out the last 10% of the text",
+      { code: "setting.out-of-range", facts: { key: "valFraction", value: valFraction, min: 0, below: 1 } },
     );
   }
   const validationLength = Math.floor(data.length * valFraction);

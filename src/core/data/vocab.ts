@@ -4,12 +4,11 @@
 // never decides what to do about unknown characters beyond counting them.
 
 import { badInput } from "../errors.js";
+import { describeCodePoint, isSurrogate, MAX_CODE_POINT } from "../util/chars.js";
+import { countUnknown, type UnknownCounts } from "./unknown.js";
 
-const MAX_CODE_POINT = 0x10ffff;
 /** Code points below this get a dense lookup table (256 KiB); the rest go through a Map. */
 const DENSE_LIMIT = 0x10000;
-
-const isSurrogate = (codePoint: number): boolean => codePoint >= 0xd800 && codePoint <= 0xdfff;
 
 export class Vocabulary {
   readonly size: number;
@@ -71,15 +70,15 @@ export class Vocabulary {
    * Map code points to indices. Characters not in the vocabulary are dropped (a model cannot
    * take them as input) and counted per code point so the caller can report them.
    */
-  encode(codePoints: Uint32Array): { indices: Uint32Array; unknown: Map<number, number> } {
+  encode(codePoints: Uint32Array): { indices: Uint32Array; unknown: UnknownCounts } {
     const indices = new Uint32Array(codePoints.length);
-    const unknown = new Map<number, number>();
+    const unknown: UnknownCounts = new Map();
     let written = 0;
     for (let i = 0; i < codePoints.length; i++) {
       const codePoint = codePoints[i];
       const index = this.indexOf(codePoint);
       if (index >= 0) indices[written++] = index;
-      else unknown.set(codePoint, (unknown.get(codePoint) ?? 0) + 1);
+      else countUnknown(unknown, codePoint);
     }
     return { indices: written === indices.length ? indices : indices.slice(0, written), unknown };
   }
@@ -118,35 +117,4 @@ function distinctSorted(codePoints: Uint32Array): number[] {
   const seen = new Set<number>();
   for (let i = 0; i < codePoints.length; i++) seen.add(codePoints[i]);
   return [...seen].sort((a, b) => a - b);
-}
-
-const NAMED_ESCAPES: ReadonlyMap<number, string> = new Map([
-  [0x09, "\\t"],
-  [0x0a, "\\n"],
-  [0x0d, "\\r"],
-  [0x22, '\\"'],
-  [0x5c, "\\\\"],
-]);
-
-/**
- * `"é" (U+00E9)`, `"\n" (U+000A)`, `"\u00A0" (U+00A0)`: the character in quotes when it is
- * visible, an escape when it would print as nothing (controls, format characters, spaces
- * other than U+0020, separators, unassigned or private-use code points), and a dotted circle
- * under a combining mark so the mark has something to sit on.
- */
-export function describeCodePoint(codePoint: number): string {
-  const hex = codePoint.toString(16).toUpperCase().padStart(4, "0");
-  const label = `U+${hex}`;
-  const named = NAMED_ESCAPES.get(codePoint);
-  if (named !== undefined) return `"${named}" (${label})`;
-  if (!Number.isInteger(codePoint) || codePoint < 0 || codePoint > MAX_CODE_POINT || isSurrogate(codePoint)) {
-    return `(${label}, not a character)`;
-  }
-  const character = String.fromCodePoint(codePoint);
-  if (codePoint !== 0x20 && /[\p{C}\p{Z}]/u.test(character)) {
-    const escape = codePoint < DENSE_LIMIT ? `\\u${hex}` : `\\u{${hex}}`;
-    return `"${escape}" (${label})`;
-  }
-  if (/\p{M}/u.test(character)) return `"\u25CC${character}" (${label})`;
-  return `"${character}" (${label})`;
 }

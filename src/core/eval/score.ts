@@ -7,6 +7,7 @@ import type { Arena, DType } from "../tensor/arena.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { Workspace, type CharModel, type RecurrentState } from "../nn/model.js";
 import type { ModelConfig } from "../nn/params.js";
+import { natsToBits } from "../util/units.js";
 
 /** Steps per forward window. Large windows turn the input and decoder products into big GEMMs. */
 export const DEFAULT_WINDOW_STEPS = 256;
@@ -21,7 +22,7 @@ export interface Score {
 /** Mean nats, bits per character (nats / ln 2) and perplexity (e^nats) of a score. */
 export function scoreSummary(score: Score): { nats: number; bits: number; perplexity: number } {
   const nats = score.predictions > 0 ? score.lossSum / score.predictions : NaN;
-  return { nats, bits: nats / Math.LN2, perplexity: Math.exp(nats) };
+  return { nats, bits: natsToBits(nats), perplexity: Math.exp(nats) };
 }
 
 export class TextScorer {

@@ -12,7 +12,7 @@ export interface Schedule {
   decayEvery: number;
   /** Cosine: linear warm-up over this many steps, then a half cosine to 0 at totalSteps. */
   warmup: number;
-  /** The run's total steps, when known (from --steps or --epochs). */
+  /** The run's total steps, when known (from the steps or epochs setting). */
   totalSteps: number | null;
 }
 
@@ -37,7 +37,7 @@ export function learningRate(s: Schedule, step: number): number {
 /** A one-line note when a schedule cannot do what its name says (null when it can). */
 export function describeSchedule(s: Schedule): string | null {
   if (s.kind === "cosine" && s.totalSteps === null) {
-    return "--lr-schedule cosine needs --steps or --epochs to know where it ends; with only --time it warms up and then holds the learning rate constant";
+    return "the cosine learning-rate schedule needs a step or epoch limit to know where it ends; with only a time limit it warms up and then holds the learning rate constant";
   }
   return null;
 }

@@ -299,7 +299,8 @@ export const jsKernels: Kernels = withTimeLoops({
       if (!(error instanceof RangeError)) throw error;
       const mebibytes = Math.ceil((floats * (dtype === "float32" ? 4 : 8)) / 2 ** 20);
       throw new CharnnError(`could not allocate ${mebibytes} MiB for the model and its workspaces`, ExitCode.failure,
-        "use a smaller --batch, --seq-len, --hidden or --layers");
+        "use a smaller batch size, sequence length, hidden size or layer count",
+        { code: "memory.allocation-failed", facts: { mebibytes, backend: "js" } });
     }
   },
 

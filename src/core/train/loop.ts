@@ -2,7 +2,7 @@
 // Trainer and a few hooks; it reads no files and prints nothing, and it yields to the event loop
 // between steps so that signal handlers (SIGINT, SIGTERM) get to run.
 
-import type { EndReason, TrainEvent } from "./events.js";
+import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
 import type { StepResult } from "./trainer.js";
 
 export interface LoopLimits {
@@ -111,14 +111,14 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     const isBest = progress.bestValidationLoss === null || loss < progress.bestValidationLoss;
     if (isBest) progress.bestValidationLoss = loss;
     progress.validation.push([trainer.step, loss]);
-    hooks.emit({ type: "eval", step: trainer.step, validationLoss: loss, isBest });
+    hooks.emit(trainEvent({ type: "eval", step: trainer.step, validationLoss: loss, isBest }));
     return isBest;
   };
   const save = async (isBest: boolean): Promise<void> => {
     const path = await hooks.save(isBest);
     lastSave = hooks.now();
     savedAt = trainer.step;
-    hooks.emit({ type: "checkpoint", step: trainer.step, path });
+    hooks.emit(trainEvent({ type: "checkpoint", step: trainer.step, path }));
   };
   /** A limit the run has reached, checked before each step and again right after it. */
   const limitReached = (): EndReason | null => {
@@ -136,7 +136,7 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
 
     const result = trainer.trainStep();
     if (!result.finite || result.loss > limit) {
-      hooks.emit({ type: "end", step: trainer.step, reason: "diverged", trainLoss: result.loss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started });
+      hooks.emit(trainEvent({ type: "end", step: trainer.step, reason: "diverged", trainLoss: result.loss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started }));
       return "diverged";
     }
     const step = trainer.step;
@@ -153,7 +153,7 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
       progress.train.push([step, intervalLoss / intervalSteps]);
       intervalLoss = 0;
       intervalSteps = 0;
-      hooks.emit({ type: "step", step, epoch: trainer.epoch, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, charsPerSecond: rate, elapsedMs, etaMs: etaMs === null ? null : Math.max(0, etaMs) });
+      hooks.emit(trainEvent({ type: "step", step, epoch: trainer.epoch, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, charsPerSecond: rate, elapsedMs, etaMs: etaMs === null ? null : Math.max(0, etaMs) }));
     }
 
     // Known now rather than at the top of the next pass, so the last step's evaluation and
@@ -171,7 +171,7 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     const every = cadence.checkpointEvery;
     const due = "steps" in every ? every.steps > 0 && step % every.steps === 0 : hooks.now() - lastSave >= every.ms;
     if (isBest || due || stop !== null) await save(isBest);
-    if (cadence.sampleEvery > 0 && step % cadence.sampleEvery === 0) hooks.emit({ type: "sample", step, text: hooks.sample() });
+    if (cadence.sampleEvery > 0 && step % cadence.sampleEvery === 0) hooks.emit(trainEvent({ type: "sample", step, text: hooks.sample() }));
     if (stop !== null) { reason = stop; break; }
     await yieldToEventLoop();
   }
@@ -184,6 +184,6 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     const isBest = evaluatedAt !== trainer.step && trainer.step > firstStep ? await evaluate() : false;
     await save(isBest);
   }
-  hooks.emit({ type: "end", step: trainer.step, reason, trainLoss: lastTrainLoss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started });
+  hooks.emit(trainEvent({ type: "end", step: trainer.step, reason, trainLoss: lastTrainLoss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started }));
   return reason;
 }

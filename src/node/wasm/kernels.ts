@@ -4,7 +4,6 @@
 // use the TypeScript kernels). Not here: the kernels' arithmetic (assembly/kernels.ts), the
 // worker hand-off (threads.ts).
 
-import { availableParallelism } from "node:os";
 import { CharnnError, ExitCode } from "../../core/errors.js";
 import { Arena, type DType, type FloatArray } from "../../core/tensor/arena.js";
 import type { Kernels } from "../../core/tensor/kernels.js";
@@ -29,7 +28,7 @@ const MIN_THREADED_MACS = 1 << 18;
 const MIN_THREADED_GEMV = 1 << 18;
 
 export interface WasmKernelOptions {
-  /** Threads to split the heavy kernels across; 0 = every available core. Default 1. */
+  /** Threads to split the heavy kernels across (a whole number from 1; the caller resolves "all cores"). Default 1. */
   threads?: number;
   /**
    * Use the relaxed-SIMD build (fused multiply-adds in the products): faster, and deterministic
@@ -103,8 +102,10 @@ class WasmBackend implements WasmKernels {
       try {
         this.memory.grow(pages);
       } catch {
-        throw new CharnnError(`the wasm kernels could not grow their memory to ${Math.ceil(end / 2 ** 20)} MiB`, ExitCode.failure,
-          "use a smaller --batch, --seq-len or --hidden, or --backend js");
+        const mebibytes = Math.ceil(end / 2 ** 20);
+        throw new CharnnError(`the wasm kernels could not grow their memory to ${mebibytes} MiB`, ExitCode.failure,
+          "use a smaller batch size, sequence length or hidden size, or the js backend",
+          { code: "memory.allocation-failed", facts: { mebibytes, backend: "wasm" } });
       }
     }
     this.top = end;
@@ -358,11 +359,6 @@ class WasmBackend implements WasmKernels {
   }
 }
 
-/** Threads to use for a --threads value: 0 means every available core. */
-export function resolveThreads(requested: number): number {
-  return requested === 0 ? Math.max(1, availableParallelism()) : requested;
-}
-
 /**
  * A new wasm kernel set with its own memory (and, for threads > 1, its own workers: call dispose()
  * when done). Throws a CharnnError when this runtime has no WebAssembly SIMD.
@@ -370,9 +366,10 @@ export function resolveThreads(requested: number): number {
 export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels {
   if (!wasmSimdSupported()) {
     throw new CharnnError("this JavaScript runtime has no WebAssembly SIMD, which the wasm backend needs", ExitCode.usage,
-      "use --backend js (or auto)");
+      "use the js backend (or auto)", { code: "backend.unsupported", facts: { backend: "wasm", missing: "simd" } });
   }
-  const threads = resolveThreads(options.threads ?? 1);
+  // The caller decides how many threads (the Node layer's backend.ts turns 0 into the core count).
+  const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, not ${threads}`);
   return new WasmBackend(threads, options.relaxed === true ? "relaxed" : "simd");
 }

@@ -82,10 +82,11 @@ export function kernelModule(variant: KernelVariant = "simd"): WebAssembly.Modul
   const file = builtFile(variant === "simd" ? "kernels.wasm" : "kernels-relaxed.wasm");
   if (!existsSync(file)) {
     throw new CharnnError(`the WebAssembly kernels are not built (${file} is missing)`, ExitCode.failure,
-      "run `npm run build`, or use --backend js");
+      "run `npm run build`, or use the js backend", { code: "backend.not-built", facts: { file, part: "kernels" } });
   }
   if (variant === "relaxed" && !wasmRelaxedSimdSupported()) {
-    throw new CharnnError("this JavaScript runtime has no relaxed WebAssembly SIMD", ExitCode.usage);
+    throw new CharnnError("this JavaScript runtime has no relaxed WebAssembly SIMD", ExitCode.usage, undefined,
+      { code: "backend.unsupported", facts: { backend: "wasm-relaxed", missing: "relaxed-simd" } });
   }
   const module = new WebAssembly.Module(readFileSync(file));
   compiled.set(variant, module);

@@ -43,7 +43,8 @@ export class ThreadPool {
     this.errorBytes = new Uint8Array(control, ERROR_BYTE_OFFSET, ERROR_BYTES);
     const file = builtFile("worker.js");
     if (!existsSync(file)) {
-      throw new CharnnError(`the kernel worker is not built (${file} is missing)`, ExitCode.failure, "run `npm run build`, or use --threads 1");
+      throw new CharnnError(`the kernel worker is not built (${file} is missing)`, ExitCode.failure, "run `npm run build`, or use one thread",
+        { code: "backend.not-built", facts: { file, part: "worker" } });
     }
     for (let part = 1; part < parts; part++) {
       const data: WorkerData = { module, memory, control, part, parts };
@@ -59,7 +60,8 @@ export class ThreadPool {
       const left = deadline - performance.now();
       if (left <= 0) {
         this.dispose();
-        throw new CharnnError(`the kernel worker threads did not start within ${START_TIMEOUT_MS / 1000} s`, ExitCode.failure, "use --threads 1");
+        throw new CharnnError(`the kernel worker threads did not start within ${START_TIMEOUT_MS / 1000} s`, ExitCode.failure, "use one thread",
+          { code: "backend.threads-did-not-start", facts: { seconds: START_TIMEOUT_MS / 1000 } });
       }
       Atomics.wait(this.slots, Slot.ready, ready, Math.min(left, 50));
     }

@@ -161,8 +161,10 @@ describe("StreamBatcher size checks", () => {
       "the text is too short for batch 2 and seq-len 2: it has 5 characters, at least 6 are needed",
     );
     expect(error.exitCode).toBe(ExitCode.badInput);
-    expect(error.hint).toContain("--batch");
-    expect(error.hint).toContain("--seq-len");
+    // The engine names no flag: the code and facts let each face word its own hint.
+    expect(error.hint).not.toContain("--");
+    expect(error.code).toBe("corpus.too-short");
+    expect(error.facts).toEqual({ length: 5, needed: 6, batch: 2, seqLen: 2 });
   });
 
   it("accepts exactly B*(T+1) characters and rejects one fewer", () => {

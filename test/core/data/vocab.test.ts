@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 import { CharnnError, ExitCode } from "../../../src/core/errors.js";
-import { Vocabulary, describeCodePoint } from "../../../src/core/data/vocab.js";
+import { Vocabulary } from "../../../src/core/data/vocab.js";
+import { describeCodePoint } from "../../../src/core/util/chars.js";
 
 const codePointsOf = (text: string): Uint32Array => Uint32Array.from(text, (character) => character.codePointAt(0)!);
 

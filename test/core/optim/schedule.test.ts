@@ -22,7 +22,7 @@ describe("learning-rate schedules", () => {
   });
 
   it("says what cosine does without a total", () => {
-    expect(describeSchedule({ ...base, kind: "cosine", totalSteps: null })).toMatch(/--steps or --epochs/);
+    expect(describeSchedule({ ...base, kind: "cosine", totalSteps: null })).toMatch(/step or epoch limit/);
     expect(describeSchedule({ ...base, kind: "cosine" })).toBeNull();
   });
 });

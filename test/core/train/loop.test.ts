@@ -188,7 +188,17 @@ describe("evaluation cadence", () => {
     const { hooks, recorded } = hooksFor(trainer, clock);
     await runLoop(trainer, emptyProgress(), limits({ steps: 12 }), cadence({ sampleEvery: 5 }), hooks);
     expect(recorded.samples).toEqual([5, 10]);
-    expect(eventsOf(recorded, "sample")).toEqual([{ type: "sample", step: 5, text: "sample text" }, { type: "sample", step: 10, text: "sample text" }]);
+    expect(eventsOf(recorded, "sample")).toEqual([{ schema: 1, type: "sample", step: 5, text: "sample text" }, { schema: 1, type: "sample", step: 10, text: "sample text" }]);
+  });
+
+  it("stamps every event with the schema version", async () => {
+    const clock = new FakeClock();
+    const trainer = new ScriptedTrainer(clock);
+    const { hooks, recorded } = hooksFor(trainer, clock);
+    await runLoop(trainer, emptyProgress(), limits({ steps: 12 }), cadence({ sampleEvery: 5, evalEvery: 4, logEvery: 3 }), hooks);
+    const types = new Set(recorded.events.map((e) => e.type));
+    for (const type of ["step", "eval", "checkpoint", "sample", "end"]) expect(types.has(type as never)).toBe(true);
+    for (const event of recorded.events) expect(event.schema).toBe(1);
   });
 
   it("reports a step event every logEvery steps, with the mean training loss in the history", async () => {

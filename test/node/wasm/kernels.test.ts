@@ -3,9 +3,8 @@
 // size agreeing with the module's. The arithmetic itself is checked in test/tensor/kernels.test.ts.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { availableParallelism } from "node:os";
 import { packedFloats } from "../../../src/core/tensor/kernels.js";
-import { createWasmKernels, resolveThreads } from "../../../src/node/wasm/kernels.js";
+import { createWasmKernels } from "../../../src/node/wasm/kernels.js";
 import { kernelModule } from "../../../src/node/wasm/module.js";
 
 const kernels = createWasmKernels();
@@ -66,10 +65,5 @@ describe("wasm kernel memory", () => {
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) } });
     const modulePacked = instance.exports.packedFloats as (K: number, N: number) => number;
     for (const [K, N] of [[1, 1], [128, 512], [7, 9], [512, 128], [33, 65]]) expect(packedFloats(K, N)).toBe(modulePacked(K, N));
-  });
-
-  it("threads 0 means every available core", () => {
-    expect(resolveThreads(0)).toBe(availableParallelism());
-    expect(resolveThreads(3)).toBe(3);
   });
 });

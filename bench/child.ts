@@ -3,14 +3,14 @@
 // workload gets a fresh process so its peak RSS is its own. Not meant to be run by hand:
 // run.ts passes the spec as one JSON argument.
 
-import { CharnnError } from "../core/errors.js";
+import { CharnnError } from "../dist/core/errors.js";
 import { measureWorkload, type MeasureSpec } from "./measure.js";
 import { RESULT_PREFIX } from "./results.js";
 
 async function child(argv: readonly string[]): Promise<number> {
   const spec = JSON.parse(argv[0] ?? "null") as MeasureSpec | null;
   if (spec === null || typeof spec !== "object") {
-    process.stderr.write("usage: node dist/bench/child.js '<measure spec as JSON>' (run.ts starts this)\n");
+    process.stderr.write("usage: node dist-bench/child.js '<measure spec as JSON>' (run.ts starts this)\n");
     return 2;
   }
   try {

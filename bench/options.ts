@@ -1,7 +1,7 @@
 // The options of `npm run bench`, one typed object, and the strict parse of its argv. Pure: the
 // run decides what to do with them. Unknown flags and values are usage errors, as in the CLI.
 
-import { usageError } from "../core/errors.js";
+import { usageError } from "../dist/core/errors.js";
 import { BENCH_BACKENDS, type BenchBackend } from "./variants.js";
 import { WORKLOAD_IDS, type WorkloadId } from "./workloads.js";
 
@@ -26,6 +26,8 @@ export interface BenchOptions {
   startupRuns: number;
   /** Iterations per timed window for the numpy peer (its own default is 2000). */
   numpyIters: number;
+  /** Also refresh the bench block of README.md (between its bench markers); off unless asked. */
+  writeReadme: boolean;
   help: boolean;
 }
 
@@ -41,6 +43,7 @@ Options:
   --no-peers           measure charnn only
   --backends LIST      kernel backends to try (default ${BENCH_BACKENDS.join(",")})
   --threads LIST       thread counts to try (default 1 and the number of cores)
+  --write-readme       also refresh the results block in README.md
   -h, --help           show this help
 `;
 
@@ -53,7 +56,7 @@ const parseList = (flag: string, value: string | undefined): string[] => {
 
 /** Parses the bench's argv (after `--`); `cores` is the default largest thread count. */
 export function parseBenchArgs(argv: readonly string[], cores: number): BenchOptions {
-  let quick = false, full = false, peers = true, help = false;
+  let quick = false, full = false, peers = true, help = false, writeReadme = false;
   let only: WorkloadId[] | null = null;
   let backends: BenchOptions["backends"] = [...BENCH_BACKENDS];
   let threads: number[] | null = null;
@@ -66,6 +69,7 @@ export function parseBenchArgs(argv: readonly string[], cores: number): BenchOpt
       case "--quick": quick = true; break;
       case "--full": full = true; break;
       case "--no-peers": peers = false; break;
+      case "--write-readme": writeReadme = true; break;
       case "-h": case "--help": help = true; break;
       case "--only":
         only = parseList(flag, value()).map((name) => {
@@ -107,6 +111,7 @@ export function parseBenchArgs(argv: readonly string[], cores: number): BenchOpt
     sampleLength: 2000,
     startupRuns: quick ? 5 : 10,
     numpyIters: quick ? 500 : 2000,
+    writeReadme,
     help,
   };
 }

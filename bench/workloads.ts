@@ -2,9 +2,9 @@
 // GRU and Elman cells at C2's size, as plain data, and the arithmetic that turns a rate into
 // GFLOP/s. Pure: nothing here runs a model or reads the clock; measure.ts does that.
 
-import type { CellType } from "../core/nn/params.js";
-import type { OptimizerType } from "../core/optim/optimizers.js";
-import type { ClipMode } from "../core/optim/clip.js";
+import type { CellType } from "../dist/core/nn/params.js";
+import type { OptimizerType } from "../dist/core/optim/optimizers.js";
+import type { ClipMode } from "../dist/core/optim/clip.js";
 
 export type WorkloadId = "C1" | "C2" | "C3" | "GRU" | "RNN";
 

@@ -3,8 +3,8 @@
 // count the backend does not run). The plan is a pure function of a probe, so it is tested
 // without any backend; kernelsFor is the one place the bench asks the CLI for kernels.
 
-import type { Kernels } from "../core/tensor/kernels.js";
-import { selectKernels } from "../node/backend.js";
+import type { Kernels } from "../dist/core/tensor/kernels.js";
+import { selectKernels } from "../dist/node/backend.js";
 
 /**
  * The kernel sets by the name they report: the TypeScript kernels, the WebAssembly SIMD ones,

@@ -1,9 +1,10 @@
-// From one bench run's measurements to the markdown it writes: the issue's target ratios, the
+// From one bench run's measurements to the markdown it writes: the target ratios, the
 // table of every workload and metric against the peers, and the README splice. Pure: run.ts
 // reads the clock and the files; this file only computes and formats.
 
 import type { CharnnRun, PeerResult, PeerConfig, PeerName } from "./results.js";
 import { bestPeerResult } from "./results.js";
+import { formatCount } from "../dist/core/util/format.js";
 import { variantLabel, type Variant } from "./variants.js";
 import { WORKLOADS, type WorkloadId } from "./workloads.js";
 
@@ -51,7 +52,7 @@ export interface BenchReport {
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return "–";
   const magnitude = Math.abs(value);
-  if (magnitude >= 100) return Math.round(value).toLocaleString("en-US");
+  if (magnitude >= 100) return formatCount(value);
   return value.toFixed(magnitude >= 10 ? 1 : 2);
 }
 
@@ -60,7 +61,7 @@ export const formatRatio = (ratio: number): string => `${ratio >= 10 ? ratio.toF
 const formatMegabytes = (bytes: number): string => formatNumber(bytes / 1e6);
 
 // ---------------------------------------------------------------------------------------------
-// Target ratios (issue 5, "Targets")
+// Target ratios: the speed goals charnn is held to against its peers
 
 export interface TargetRatio {
   target: string;
@@ -102,7 +103,7 @@ function peerRatio(report: BenchReport, target: string, workload: WorkloadId & P
   };
 }
 
-/** Every target the issue names, measured or with the reason it is not. */
+/** Every target ratio, measured or with the reason it is not. */
 export function targetRatios(report: BenchReport): TargetRatio[] {
   const ratios = [
     peerRatio(report, "Training C2 vs PyTorch", "C2", "train", "torch", 1.2),
@@ -211,7 +212,7 @@ export function renderBody(report: BenchReport, level: number): string {
         ? "Every number comes from this one run; the peers ran in it too, one process at a time."
         : "Every number comes from this one run; no peer was measured in it."),
     "",
-    `${h} Targets (issue 5)`,
+    `${h} Targets`,
     "",
     targetTable(report),
     "",
@@ -225,7 +226,7 @@ export function renderBody(report: BenchReport, level: number): string {
     "",
     `${h} How these were measured`,
     "",
-    `- Training: batch·seq·iterations per second, the median of ${report.windows} timed window(s) after warm-up, as the peer scripts in ../shared/peers do. ` +
+    `- Training: batch·seq·iterations per second, the median of ${report.windows} timed window(s) after warm-up, as the peer scripts (PyTorch, TF.js and numpy versions of the same models) do. ` +
       "charnn carries the hidden state across batches for every cell; the PyTorch and TF.js LSTM peers start each batch from zeros, and TF.js does not clip gradients.",
     `- Sampling: batch 1, one character at a time, temperature 1, median of ${report.windows} run(s); charnn samples from the model loaded back from its checkpoint. ` +
       "Eval: the batch-1 forward pass over held-out text (the last 5%) in windows of 256, carrying the state.",

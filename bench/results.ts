@@ -3,6 +3,7 @@
 // processes are started elsewhere (run.ts, peers.ts); this file only checks and normalises.
 
 import type { WorkloadId } from "./workloads.js";
+import { isPlainObject } from "../dist/core/util/objects.js";
 
 export const RESULT_PREFIX = "RESULT ";
 
@@ -64,25 +65,24 @@ export function parseResultLines(stdout: string): { results: unknown[]; problems
   return { results, problems };
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 function numberAt(record: Record<string, unknown>, path: string): number {
   let value: unknown = record;
-  for (const key of path.split(".")) value = isRecord(value) ? value[key] : undefined;
+  for (const key of path.split(".")) value = isPlainObject(value) ? value[key] : undefined;
   if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`${path} is not a finite number (got ${JSON.stringify(value)})`);
   return value;
 }
 
 function numbersAt(record: Record<string, unknown>, path: string): number[] {
   let value: unknown = record;
-  for (const key of path.split(".")) value = isRecord(value) ? value[key] : undefined;
+  for (const key of path.split(".")) value = isPlainObject(value) ? value[key] : undefined;
   if (!Array.isArray(value) || !value.every((x) => typeof x === "number" && Number.isFinite(x))) throw new Error(`${path} is not a list of numbers`);
   return value as number[];
 }
 
 /** Checks a charnn child's payload field by field; throws naming the first bad field. */
 export function toCharnnRun(value: unknown): CharnnRun {
-  if (!isRecord(value)) throw new Error("the result is not an object");
+  if (!isPlainObject(value)) throw new Error("the result is not an object");
   const { workload, backend } = value;
   if (typeof workload !== "string" || typeof backend !== "string") throw new Error("workload and backend must be strings");
   const n = (path: string) => numberAt(value, path);
@@ -105,7 +105,7 @@ export function toCharnnRun(value: unknown): CharnnRun {
  * (their field names: train_median, sample_median, peak_rss_mb, ...); throws when it is not one.
  */
 export function toPeerResult(value: unknown): PeerResult {
-  if (!isRecord(value)) throw new Error("the result is not an object");
+  if (!isPlainObject(value)) throw new Error("the result is not an object");
   const peer = value.peer;
   if (peer !== "torch" && peer !== "tfjs" && peer !== "numpy") throw new Error(`unknown peer ${JSON.stringify(peer)}`);
   const config = value.config;

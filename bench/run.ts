@@ -1,7 +1,8 @@
 // `npm run bench`: measures every workload on every backend and thread count selectKernels can
 // give (each in its own child process), the CLI's start-up, and the peers in the same run; then
-// prints the markdown report on stdout, writes BENCHMARKS.md and refreshes the README's bench
-// block. Progress goes to stderr. The one place the bench turns errors into exit codes.
+// prints the markdown report on stdout and writes BENCHMARKS.md; with --write-readme it also
+// refreshes the README's bench block. Progress goes to stderr. The one place the bench turns
+// errors into exit codes. It runs the built engine (dist/), as a user of the package would.
 // Not here: the measurements (measure.ts, peers.ts) or the formatting (report.ts).
 
 import { spawn, spawnSync } from "node:child_process";
@@ -10,8 +11,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { saveCheckpoint } from "../node/store.js";
-import { CharnnError, ExitCode } from "../core/errors.js";
+import { saveCheckpoint } from "../dist/node/store.js";
+import { CharnnError, ExitCode } from "../dist/core/errors.js";
 import { machineInfo, sourceRevision } from "./machine.js";
 import { checkpointState, prepareWorkload, type MeasureSpec } from "./measure.js";
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./options.js";
@@ -22,11 +23,11 @@ import { median, nowMs } from "./timing.js";
 import { planVariants, probeKernels, releaseKernels, variantLabel, type Variant } from "./variants.js";
 import { SHAKESPEARE_VOCABULARY, WORKLOADS } from "./workloads.js";
 
-const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
+const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
 const childScript = fileURLToPath(new URL("./child.js", import.meta.url));
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
-/** The thread counts the issue compares PyTorch at; the best of them is its number. */
+/** The thread counts PyTorch is measured at; the best of them is its number. */
 const TORCH_THREADS = [1, 2];
 
 /** Runs one child to the end, passing its stderr through live and keeping the tail for the report. */
@@ -116,7 +117,8 @@ function measurePeers(options: BenchOptions, peersDir: string, notes: string[]):
     return [];
   }
   if (!existsSync(peersDir)) {
-    notes.push(`peers skipped: ${peersDir} not found (PyTorch, TF.js and numpy scripts live there)`);
+    notes.push("peers skipped: the PyTorch, TF.js and numpy peer scripts were not found");
+    log(`peers skipped: ${peersDir} not found`);
     return [];
   }
   const configs = options.workloads.map((id) => WORKLOADS[id].peerConfig).filter((config): config is PeerConfig => config !== null);
@@ -132,6 +134,19 @@ function measurePeers(options: BenchOptions, peersDir: string, notes: string[]):
     notes.push(...outcome.notes);
   }
   return results;
+}
+
+/** Puts the report between the README's bench markers; a README without them is left alone. */
+async function refreshReadme(report: BenchReport): Promise<void> {
+  const readmePath = path.join(repositoryRoot, "README.md");
+  const readme = existsSync(readmePath) ? await readFile(readmePath, "utf8") : null;
+  const spliced = readme === null ? null : spliceReadme(readme, renderBody(report, 3));
+  if (spliced !== null) {
+    await writeFile(readmePath, spliced);
+    log(`updated the bench block in ${readmePath}`);
+  } else {
+    log(`README.md has no ${README_START} ... ${README_END} block: left alone`);
+  }
 }
 
 async function bench(argv: readonly string[]): Promise<number> {
@@ -176,15 +191,7 @@ async function bench(argv: readonly string[]): Promise<number> {
   const benchmarksPath = path.join(repositoryRoot, "BENCHMARKS.md");
   await writeFile(benchmarksPath, renderBenchmarksFile(report));
   log(`wrote ${benchmarksPath}`);
-  const readmePath = path.join(repositoryRoot, "README.md");
-  const readme = existsSync(readmePath) ? await readFile(readmePath, "utf8") : null;
-  const spliced = readme === null ? null : spliceReadme(readme, renderBody(report, 3));
-  if (spliced !== null) {
-    await writeFile(readmePath, spliced);
-    log(`updated the bench block in ${readmePath}`);
-  } else {
-    log(`README.md has no ${README_START} ... ${README_END} block: left alone`);
-  }
+  if (options.writeReadme) await refreshReadme(report);
   process.stdout.write(renderBody(report, 2));
   return ExitCode.ok;
 }
