@@ -15,7 +15,8 @@ import { Vocabulary } from "../core/data/vocab.js";
 import { badInput, CharnnError, ExitCode, usageError } from "../core/errors.js";
 import type { CheckpointState } from "../core/checkpoint/format.js";
 import { expectedShapes, modelConfigOf, trainingCheckpoint } from "../core/checkpoint/model.js";
-import { acquireLock, faultsFromEnv, loadCheckpoint, nodeAtomicFs, saveCheckpoint, withFaults } from "../node/store.js";
+import { acquireLock, faultsFromEnv, loadCheckpoint, nodeAtomicFs, saveCheckpoint, withFaults, writeFileAtomic, type AtomicFs } from "../node/store.js";
+import { encodeCheckpoint } from "../core/checkpoint/format.js";
 import { CharModel, Workspace } from "../core/nn/model.js";
 import { parameterCount } from "../core/nn/params.js";
 import { Optimizer, optimizerDefaults, type OptimizerSettings } from "../core/optim/optimizers.js";
@@ -221,7 +222,10 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
         evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery),
       }, {
         emit: (event) => reporter.event(event),
-        save: async (isBest) => (await saveCheckpoint(out, buildState(), { keep: config.keep, isBest, fsImpl })).latest,
+        save: async (isBest, bestOnly) =>
+          bestOnly === true
+            ? await saveBestCheckpoint(out, buildState(), fsImpl)
+            : (await saveCheckpoint(out, buildState(), { keep: config.keep, isBest, fsImpl })).latest,
         sample: () => generateText(trainer.sampler(), vocabulary, {
           length: config.sampleLength, policy: { temperature: 0.8, topK: 0, topP: 1 },
           // Its own generator, so previews never change the training run's random stream.
@@ -349,4 +353,11 @@ function dryRunReport(config: TrainConfig, vocabulary: Vocabulary, trainChars: n
     `config       ${JSON.stringify(config)}`,
     "",
   ].join("\n");
+}
+
+/** best.json alone, atomically: a new best validation loss between checkpoints. */
+async function saveBestCheckpoint(dir: string, state: CheckpointState, fsImpl: AtomicFs): Promise<string> {
+  const file = path.join(dir, "best.json");
+  await writeFileAtomic(file, encodeCheckpoint(state), fsImpl);
+  return file;
 }
