@@ -3,9 +3,9 @@
 // back-pressure and treats a reader that went away (EPIPE, as in `charnn sample | head`) as done.
 // Not a logger and not a formatter: what gets written is decided by the commands and the reporter.
 
-export type SignalName = "SIGINT" | "SIGTERM";
+export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP";
 
-/** Where SIGINT/SIGTERM come from: `process` in real runs, an EventEmitter in tests. */
+/** Where SIGINT/SIGTERM/SIGHUP come from: `process` in real runs, an EventEmitter in tests. */
 export interface SignalSource {
   on(signal: SignalName, listener: () => void): unknown;
   off(signal: SignalName, listener: () => void): unknown;

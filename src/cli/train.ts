@@ -9,6 +9,7 @@ import path from "node:path";
 import { fineTuneSettings, flagName, readSavedConfig, resumeSettings, type TrainConfig } from "../core/settings.js";
 import { StreamBatcher, splitValidation } from "../core/data/batches.js";
 import { STDIN_INPUT, readCorpus } from "../node/corpus.js";
+import { commandLine } from "./checkpoint-arg.js";
 import { corpusNotes } from "./corpus-notes.js";
 import { fingerprintCodePoints } from "../core/data/fingerprint.js";
 import { Vocabulary } from "../core/data/vocab.js";
@@ -181,18 +182,23 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
     const release = await acquireLock(out);
     const fsImpl = withFaults(nodeAtomicFs, faultsFromEnv(io.env));
     let received: SignalName | null = null;
+    const exitCodeOf = (name: SignalName) => (name === "SIGTERM" ? ExitCode.sigterm : name === "SIGHUP" ? ExitCode.sighup : ExitCode.sigint);
     const onSignal = (name: SignalName) => () => {
       if (received !== null) {
         // The second signal: stop now. Checkpoints are only ever replaced by rename, so none is damaged.
-        if (io.signals === process) process.exit(name === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint);
+        if (io.signals === process) process.exit(exitCodeOf(name));
         return;
       }
       received = name;
+      if (name === "SIGHUP") {
+        // The terminal is gone: what is still written to it may fail, and must not stop the save.
+        io.stderr.on("error", () => {});
+        if (io.stdoutIsTTY) io.stdout.on("error", () => {});
+      }
       warn(`${name}: finishing this step and saving a checkpoint (send it again to stop at once)`);
     };
-    const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
-    io.signals?.on("SIGINT", handlers.SIGINT);
-    io.signals?.on("SIGTERM", handlers.SIGTERM);
+    const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM"), SIGHUP: onSignal("SIGHUP") };
+    for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) io.signals?.on(name, handlers[name]);
 
     try {
       const buildState = (): CheckpointState => trainingCheckpoint(trainer, {
@@ -242,12 +248,15 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
           `lower --lr (now ${config.lr}) or clip harder with --clip (now ${config.clip}), then --resume`,
         );
       }
-      if (reason === "interrupted") return received === "SIGTERM" ? ExitCode.sigterm : ExitCode.sigint;
+      if (reason === "interrupted") {
+        // After the end event, on stderr whatever the reporter: a person is reading it.
+        io.stderr.write(`to continue this run: ${commandLine(["train", ...inputs, "--out", requested.out, "--resume"])}\n`);
+        return exitCodeOf(received ?? "SIGINT");
+      }
       return ExitCode.ok;
     } finally {
       reporter.close();
-      io.signals?.off("SIGINT", handlers.SIGINT);
-      io.signals?.off("SIGTERM", handlers.SIGTERM);
+      for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) io.signals?.off(name, handlers[name]);
       await release();
     }
   } finally {
@@ -361,3 +370,4 @@ async function saveBestCheckpoint(dir: string, state: CheckpointState, fsImpl: A
   await writeFileAtomic(file, encodeCheckpoint(state), fsImpl);
   return file;
 }
+

@@ -64,7 +64,7 @@ interface RunOptions {
   stdin?: string;
   env?: NodeJS.ProcessEnv;
   /** Send this signal when stdout first carries an event of this type (needs --json). */
-  signal?: { name: "SIGINT" | "SIGTERM"; onEvent: string };
+  signal?: { name: "SIGINT" | "SIGTERM" | "SIGHUP"; onEvent: string };
 }
 
 async function train(cwd: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
@@ -531,7 +531,8 @@ describe("failures that keep the last checkpoint", () => {
     expect((await train(cwd, ["corpus.txt", ...SMALL, "--steps", "5", "--out", "run"])).code).toBe(0);
     const before = await readFile(join(cwd, "run", "latest.json"), "utf8");
     const { code, stderr } = await train(cwd, ["corpus.txt", "--resume", "--steps", "10", "--out", "run"], { env: { CHARNN_FAULT: "rename:ENOSPC" } });
-    expect(code).not.toBe(0);
+    // A checkpoint that cannot be written has its own exit code, not an unexpected crash's 1.
+    expect(code).toBe(ExitCode.writeFailed);
     const errors = stderr.split("\n").filter((line) => line.startsWith("charnn:"));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/no space left on device \(ENOSPC\)/);
@@ -634,6 +635,18 @@ describe("exact resume", () => {
 
     expect((await train(cwd, ["corpus.txt", "--resume", "--out", "parts"])).code).toBe(0);
     expectSameTrainingState(await readJson(join(cwd, "parts", "latest.json")), await readJson(join(cwd, "whole", "latest.json")));
+  });
+
+  it("a SIGHUP (the terminal closed) is handled like SIGTERM: the step finishes, a checkpoint is saved, exit 129", async () => {
+    const cwd = await withCorpus(text);
+    const { code, stdout, stderr } = await train(cwd, ["corpus.txt", ...SMALL, "--steps", "60", "--log-every", "2", "--json", "--out", "run"], { signal: { name: "SIGHUP", onEvent: "step" } });
+    expect(code).toBe(ExitCode.sighup);
+    const end = endOf(parseEvents(stdout));
+    expect(end.reason).toBe("interrupted");
+    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(end.step);
+    // The message says how to go on, as a command that works when pasted.
+    expect(stderr).toContain("to continue this run: charnn train corpus.txt --out run --resume\n");
+    expect((await train(cwd, ["corpus.txt", "--out", "run", "--resume"])).code).toBe(0);
   });
 
   it("a SIGTERM exits 143 after saving", async () => {
