@@ -20,14 +20,19 @@ export interface Reporter {
 export interface ReporterOptions {
   json: boolean;
   logEvery: number;
+  /** Nothing on stderr (errors are main's); --json still writes its events to stdout. */
+  quiet?: boolean;
+  /** The full resolved config at the start too (--json's start event always has it). */
+  verbose?: boolean;
   /** The clock for the NDJSON `time` field; tests pass a fixed one. */
   now?: () => Date;
 }
 
 export function createReporter(io: CliIO, options: ReporterOptions): Reporter {
   if (options.json) return new JsonReporter(io, options.now ?? (() => new Date()));
-  if (io.stderrIsTTY) return new TerminalReporter(io);
-  return new PlainReporter(io, options.logEvery);
+  if (options.quiet === true) return { event: () => {}, close: () => {} };
+  if (io.stderrIsTTY) return new TerminalReporter(io, options.verbose === true);
+  return new PlainReporter(io, options.logEvery, options.verbose === true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +134,7 @@ class PlainReporter implements Reporter {
   constructor(
     private readonly io: CliIO,
     private readonly logEvery: number,
+    private readonly verbose: boolean,
   ) {}
 
   private line(text: string): void {
@@ -139,8 +145,8 @@ class PlainReporter implements Reporter {
     switch (e.type) {
       case "start":
         this.line(`start: ${describeStart(e)}`);
-        // The resolved config heads every log, so a log alone says how its run was trained.
-        this.line(`config: ${JSON.stringify(e.config)}`);
+        // With --verbose the whole resolved config heads the log (the checkpoint always has it).
+        if (this.verbose) this.line(`config: ${JSON.stringify(e.config)}`);
         return;
       case "step":
         if (e.step % this.logEvery === 0) this.line(plainStepLine(e));
@@ -280,7 +286,10 @@ class TerminalReporter implements Reporter {
     etaMs: null,
   };
 
-  constructor(private readonly io: CliIO) {
+  constructor(
+    private readonly io: CliIO,
+    private readonly verbose = false,
+  ) {
     this.color = createColor(io.env, true);
     // cli-progress decides "terminal or not" from stream.isTTY; io.stderrIsTTY has already
     // decided, so it gets a stream that says so (tests render a terminal into memory this way).
@@ -334,6 +343,7 @@ class TerminalReporter implements Reporter {
         this.state.timeMs = e.config.time;
         this.state.step = this.state.firstStep = e.resumedFromStep ?? 0;
         this.print(c.bold("charnn train: ") + describeStart(e));
+        if (this.verbose) this.print(c.dim(`config: ${JSON.stringify(e.config)}`));
         this.startBar();
         return;
       case "step":

@@ -64,7 +64,8 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
   // Progress on stderr is a courtesy: when its reader goes away (`2>&1 | head`), the EPIPE must
   // not end the run before its checkpoints are written, so stderr gets an error listener too.
   watchForClosedPipe(io.stderr);
-  const reporter = createReporter(io, { json: requested.json, logEvery: requested.logEvery });
+  if (requested.quiet && requested.verbose) throw usageError("--quiet and --verbose cannot be used together", "leave out one of them");
+  const reporter = createReporter(io, { json: requested.json, logEvery: requested.logEvery, quiet: requested.quiet, verbose: requested.verbose });
   const warn = (message: string) => reporter.event(trainEvent({ type: "warning", message }));
 
   if (requested.resume && requested.initFrom) throw usageError("--resume and --init-from cannot be used together", "--resume continues a run; --init-from starts a new one from its weights");
@@ -250,7 +251,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
       }
       if (reason === "interrupted") {
         // After the end event, on stderr whatever the reporter: a person is reading it.
-        io.stderr.write(`to continue this run: ${commandLine(["train", ...inputs, "--out", requested.out, "--resume"])}\n`);
+        if (!requested.quiet) io.stderr.write(`to continue this run: ${commandLine(["train", ...inputs, "--out", requested.out, "--resume"])}\n`);
         return exitCodeOf(received ?? "SIGINT");
       }
       return ExitCode.ok;

@@ -162,6 +162,8 @@ export const SETTINGS = {
     // Numbered checkpoints kept; latest and best are always kept.
     keep: setting(integer(0), { default: 3, help: "numbered checkpoints kept besides latest and best", valueName: "n", section: OUTPUT, resume: "invocation" }),
     json: setting(boolean, { default: false, help: "NDJSON events on stdout instead of progress on stderr", section: OUTPUT, resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (not even warnings or chosen settings)", short: "q", section: OUTPUT, resume: "invocation" }),
+    verbose: setting(boolean, { default: false, help: "also print the full resolved config at the start", short: "v", section: OUTPUT, resume: "invocation" }),
     // --- run control ---
     resume: setting(boolean, { default: false, help: "continue the run in {out} where it stopped", section: RUN_CONTROL, resume: "invocation" }),
     initFrom: setting(textOrNull, { default: null, help: "start a new run from this checkpoint's weights", valueName: "checkpoint", defaultText: "none", section: RUN_CONTROL, resume: "invocation" }),

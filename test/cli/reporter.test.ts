@@ -149,15 +149,22 @@ describe("--json reporter", () => {
 });
 
 describe("plain reporter (stderr is not a terminal)", () => {
-  function render(): { stdout: string; stderr: string } {
+  function render(flags: { verbose?: boolean; quiet?: boolean } = { verbose: true }): { stdout: string; stderr: string } {
     const { io, stdout, stderr } = createTestIO({ stderrIsTTY: false, env: { FORCE_COLOR: "3" } });
-    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    const reporter = createReporter(io, { json: false, logEvery: 10, ...flags });
     for (const e of run) reporter.event(e);
     reporter.close();
     return { stdout: stdout(), stderr: stderr() };
   }
 
-  it("writes one line per logEvery steps and one per other event, to stderr only", () => {
+  it("prints the full config only with --verbose, and nothing at all with --quiet", () => {
+    expect(render({}).stderr).not.toContain("config: ");
+    expect(render({}).stderr).toMatch(/^start: lstm 2x128/);
+    expect(render({ verbose: true }).stderr).toContain(`config: {"model":"lstm"`);
+    expect(render({ quiet: true })).toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("writes one line per logEvery steps and one per other event, to stderr only (--verbose)", () => {
     const { stdout, stderr } = render();
     expect(stdout).toBe("");
     const lines = stderr.trimEnd().split("\n");
