@@ -3,13 +3,16 @@
 // that names the flags to change. An error with no entry keeps the engine's own hint.
 // Not here: printing (main.ts's reportError) or the messages themselves.
 
-import { flagName } from "../core/config.js";
+import { flagName } from "../core/settings.js";
 import type { CharnnError } from "../core/errors.js";
 
-type HintRule = (facts: Readonly<Record<string, unknown>>) => string | undefined;
+type HintRule = (facts: Readonly<Record<string, unknown>>, message: string) => string | undefined;
 
 const HINTS: Record<string, HintRule> = {
-  "setting.out-of-range": (facts) => (typeof facts.key === "string" ? `check ${flagName(facts.key)}` : undefined),
+  // The settings' own checks name the flag in the message already; an engine check that only
+  // knows the key (a batch of 0 passed to the batcher) gets the flag as a hint.
+  "setting.out-of-range": (facts, message) =>
+    typeof facts.key === "string" && !message.includes(flagName(facts.key)) ? `check ${flagName(facts.key)}` : undefined,
   "corpus.too-short": () => "lower --batch or --seq-len, or give more text",
   "checkpoint.cursor-mismatch": () => "resume with the same corpus, --batch and --seq-len as the checkpoint",
   "memory.allocation-failed": (facts) => facts.backend === "wasm"
@@ -23,5 +26,5 @@ const HINTS: Record<string, HintRule> = {
 
 /** The hint the CLI prints under an error's message, if any. */
 export function cliHint(error: CharnnError): string | undefined {
-  return HINTS[error.code]?.(error.facts) ?? error.hint;
+  return HINTS[error.code]?.(error.facts, error.message) ?? error.hint;
 }

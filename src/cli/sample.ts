@@ -106,8 +106,8 @@ export async function runSample(options: SampleOptions, io: CliIO): Promise<numb
 }
 
 async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): Promise<void> {
-  const { model, vocabulary, arena } = await loadModelFor(options, io, retryCommand("sample"), kernels, (config, dtype) => Sampler.arenaFloats(config, dtype));
-  if (options.interactive) return converse(new Sampler(model, kernels, arena), vocabulary, options, io);
+  const { model, vocabulary } = await loadModelFor(options, io, retryCommand("sample"), kernels);
+  if (options.interactive) return converse(new Sampler(model, kernels), vocabulary, options, io);
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
     io.stderr.write(`note: left out ${summarizeUnknown(prime.skipped).count} prime character(s) the model never saw: ${describeUnknown(prime.skipped)}\n`);
@@ -119,7 +119,7 @@ async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): 
     io.stderr.write(`seed: ${baseSeed} (pass --seed ${baseSeed} to repeat ${options.count > 1 ? "these samples" : "this sample"})\n`);
   }
 
-  const sampler = new Sampler(model, kernels, arena);
+  const sampler = new Sampler(model, kernels);
   const policy: SamplingPolicy = { temperature: options.temp, topK: options.topK, topP: options.topP };
   const out = new ChunkedOutput(io);
   for (let i = 0; i < options.count; i++) {

@@ -92,11 +92,14 @@ export function flagName(key: string): string {
   return "--" + key.replace(/[A-Z]/g, (letter) => "-" + letter.toLowerCase());
 }
 
-/** Who supplied a value decides how an error names it: the flag, or the key in the file. */
-export type Source = { kind: "flag" } | { kind: "file"; name: string };
+/** How a message spells a setting's key: the CLI passes flagName, a library caller may keep the key. */
+export type NameOf = (key: string) => string;
+
+/** Who supplied a value decides how an error names it: as its caller spells it, or the key in a file. */
+export type Source = { kind: "given"; nameOf: NameOf } | { kind: "file"; name: string };
 
 function nameOf(key: string, source: Source): string {
-  return source.kind === "flag" ? flagName(key) : `"${key}" in ${source.name}`;
+  return source.kind === "given" ? source.nameOf(key) : `"${key}" in ${source.name}`;
 }
 
 export function shown(value: unknown): string {
@@ -155,8 +158,8 @@ export function checkValue(key: string, value: unknown, rule: Rule, source: Sour
       return value;
     case "text":
       if (value === null && rule.nullable) return null;
-      // A flag's value is always text, so only its emptiness can be wrong; null is a file's word.
-      if (value === "" && source.kind === "flag") {
+      // A value given directly (a flag) is always text, so only its emptiness can be wrong; null is a file's word.
+      if (value === "" && source.kind === "given") {
         throw usageError(`${name} needs some text (got an empty one)`, rule.nullable ? `leave out ${name} for none` : undefined, {
           code: "setting.invalid",
           facts: { key, value, requirement: "non-empty text" },

@@ -23,11 +23,13 @@ import {
   shown,
   text,
   textOrNull,
+  type NameOf,
   type RuleOf,
   type Source,
 } from "./settings-rules.js";
+import { isPlainObject } from "./util/objects.js";
 
-export { closestKey, flagName, parseDuration, parseStepsOrDuration, type CheckpointCadence, type Rule } from "./settings-rules.js";
+export { closestKey, flagName, parseDuration, parseStepsOrDuration, type CheckpointCadence, type NameOf, type Rule } from "./settings-rules.js";
 
 export type CommandName = "train" | "sample" | "eval" | "info";
 
@@ -208,8 +210,7 @@ export const SETTINGS = {
 // derived types
 // ---------------------------------------------------------------------------------------------
 
-type AnySetting = Setting<any, ResumeRole>; // eslint-disable-line @typescript-eslint/no-explicit-any
-export type SettingsTable = Readonly<Record<string, AnySetting>>;
+export type SettingsTable = Readonly<Record<string, Setting>>;
 
 /** The values a table's settings hold, one property per key. */
 export type ValuesOf<Table extends SettingsTable> = { -readonly [K in keyof Table]: Table[K] extends Setting<infer T, ResumeRole> ? T : never };
@@ -274,9 +275,6 @@ export const INFO_DEFAULTS: InfoOptions = defaultsOf(SETTINGS.info);
 // resolving: defaults < config file < flags
 // ---------------------------------------------------------------------------------------------
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** The train settings, and which of them this invocation gave (by flag or in the config file). */
 export interface ResolvedTrain {
@@ -287,10 +285,10 @@ export interface ResolvedTrain {
 
 /**
  * Defaults, then the parsed config file, then the flags the user typed. Unknown file keys,
- * wrong types and out-of-range values are usage errors naming the flag or key.
- * `configName` names the file in messages.
+ * wrong types and out-of-range values are usage errors naming the key in the file, or the given
+ * setting as `nameOf` spells it (flagName by default). `configName` names the file in messages.
  */
-export function resolveTrainSettings(fileConfig: unknown, flags: Partial<TrainConfig>, configName = "the config file"): ResolvedTrain {
+export function resolveTrainSettings(fileConfig: unknown, flags: Partial<TrainConfig>, configName = "the config file", nameOf: NameOf = flagName): ResolvedTrain {
   const config: Record<string, unknown> = copyOf(TRAIN_DEFAULTS);
   const fromFlags: (keyof TrainConfig)[] = [];
   const fromFile: (keyof TrainConfig)[] = [];
@@ -311,7 +309,7 @@ export function resolveTrainSettings(fileConfig: unknown, flags: Partial<TrainCo
   for (const key of TRAIN_KEYS) {
     const value = flags[key];
     if (value === undefined) continue;
-    config[key] = checkValue(key, value, SETTINGS.train[key].rule, { kind: "flag" });
+    config[key] = checkValue(key, value, SETTINGS.train[key].rule, { kind: "given", nameOf });
     fromFlags.push(key);
   }
 
@@ -320,14 +318,14 @@ export function resolveTrainSettings(fileConfig: unknown, flags: Partial<TrainCo
   if (stopsOtherwise && !given.has("epochs")) config.epochs = 0;
 
   const resolved = config as TrainConfig;
-  checkRunCombinations(resolved);
-  checkInvocationCombinations(resolved);
+  checkRunCombinations(resolved, nameOf);
+  checkInvocationCombinations(resolved, nameOf);
   return { config: resolved, given };
 }
 
 /** As resolveTrainSettings, for callers that need only the config. */
-export function resolveTrainConfig(fileConfig: unknown, flags: Partial<TrainConfig>, configName = "the config file"): TrainConfig {
-  return resolveTrainSettings(fileConfig, flags, configName).config;
+export function resolveTrainConfig(fileConfig: unknown, flags: Partial<TrainConfig>, configName = "the config file", nameOf: NameOf = flagName): TrainConfig {
+  return resolveTrainSettings(fileConfig, flags, configName, nameOf).config;
 }
 
 function unknownKey(key: string, where: string): CharnnError {
@@ -337,16 +335,16 @@ function unknownKey(key: string, where: string): CharnnError {
 }
 
 /** Rules that involve more than one of the run's settings. */
-function checkRunCombinations(config: RunSettings): void {
+function checkRunCombinations(config: RunSettings, n: NameOf): void {
   if (config.epochs === 0 && config.steps === 0 && config.time === null) {
     throw usageError(
-      "training would never stop: set --epochs, --steps or --time",
-      "--epochs 0 and --steps 0 mean no limit, so one of the three must be set",
+      `training would never stop: set ${n("epochs")}, ${n("steps")} or ${n("time")}`,
+      `${n("epochs")} 0 and ${n("steps")} 0 mean no limit, so one of the three must be set`,
       { code: "setting.never-stops" },
     );
   }
   if (config.activation !== "tanh" && config.model !== "rnn") {
-    throw usageError(`--activation ${config.activation} only applies to --model rnn (got --model ${config.model})`, undefined, {
+    throw usageError(`${n("activation")} ${config.activation} only applies to ${n("model")} rnn (got ${n("model")} ${config.model})`, undefined, {
       code: "setting.conflict",
       facts: { keys: ["activation", "model"] },
     });
@@ -354,32 +352,32 @@ function checkRunCombinations(config: RunSettings): void {
 }
 
 /** Rules about one invocation's switches. */
-function checkInvocationCombinations(config: TrainConfig): void {
+function checkInvocationCombinations(config: TrainConfig, n: NameOf): void {
   if (config.resume && config.initFrom !== null) {
     throw usageError(
-      "--resume and --init-from cannot be used together",
-      "--resume continues the run in --out; --init-from starts a new run from a checkpoint's weights",
+      `${n("resume")} and ${n("initFrom")} cannot be used together`,
+      `${n("resume")} continues the run in ${n("out")}; ${n("initFrom")} starts a new run from a checkpoint's weights`,
       { code: "setting.conflict", facts: { keys: ["resume", "initFrom"] } },
     );
   }
 }
 
 /** Defaults overridden by the typed flags of `command`, every value checked. */
-function resolveCommand<C extends Exclude<CommandName, "train">>(command: C, flags: Partial<SettingsOf<C>>): SettingsOf<C> {
+function resolveCommand<C extends Exclude<CommandName, "train">>(command: C, flags: Partial<SettingsOf<C>>, nameOf: NameOf): SettingsOf<C> {
   const table: SettingsTable = SETTINGS[command];
   const options: Record<string, unknown> = copyOf(defaultsOf(table));
   for (const [key, described] of Object.entries(table)) {
     const value = (flags as Record<string, unknown>)[key];
     if (value === undefined) continue;
-    options[key] = checkValue(key, value, described.rule, { kind: "flag" });
+    options[key] = checkValue(key, value, described.rule, { kind: "given", nameOf });
   }
   return options as SettingsOf<C>;
 }
 
-export function resolveSampleOptions(flags: Partial<SampleOptions>): SampleOptions {
-  const resolved = resolveCommand("sample", flags);
+export function resolveSampleOptions(flags: Partial<SampleOptions>, nameOf: NameOf = flagName): SampleOptions {
+  const resolved = resolveCommand("sample", flags, nameOf);
   if (resolved.prime !== null && resolved.primeFile !== null) {
-    throw usageError("--prime and --prime-file cannot be used together", "give the prime text one way or the other", {
+    throw usageError(`${nameOf("prime")} and ${nameOf("primeFile")} cannot be used together`, "give the prime text one way or the other", {
       code: "setting.conflict",
       facts: { keys: ["prime", "primeFile"] },
     });
@@ -387,12 +385,12 @@ export function resolveSampleOptions(flags: Partial<SampleOptions>): SampleOptio
   return resolved;
 }
 
-export function resolveEvalOptions(flags: Partial<EvalOptions>): EvalOptions {
-  return resolveCommand("eval", flags);
+export function resolveEvalOptions(flags: Partial<EvalOptions>, nameOf: NameOf = flagName): EvalOptions {
+  return resolveCommand("eval", flags, nameOf);
 }
 
-export function resolveInfoOptions(flags: Partial<InfoOptions>): InfoOptions {
-  return resolveCommand("info", flags);
+export function resolveInfoOptions(flags: Partial<InfoOptions>, nameOf: NameOf = flagName): InfoOptions {
+  return resolveCommand("info", flags, nameOf);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,7 +429,7 @@ export function readSavedConfig(record: unknown, path = "config"): RunSettings {
     for (const key of Object.keys(record)) {
       if (!Object.hasOwn(SETTINGS.train, key)) throw unknownKey(key, "the config");
     }
-    checkRunCombinations(run as RunSettings);
+    checkRunCombinations(run as RunSettings, flagName);
   } catch (error) {
     if (error instanceof CharnnError && error.exitCode !== ExitCode.badInput) {
       throw badInput(error.message, undefined, { code: "checkpoint.damaged", facts: error.facts });
@@ -476,7 +474,7 @@ export function resumeSettings(
       if (!sameValue(before, current[key])) {
         throw usageError(
           `${nameOf(key)} ${JSON.stringify(current[key])} does not match the run being resumed (${JSON.stringify(before)}); it cannot change on resume`,
-          "leave it out to continue the run, use --out DIR for a new run, or --init-from to fine-tune from its weights",
+          `leave it out to continue the run, use ${nameOf("out")} DIR for a new run, or ${nameOf("initFrom")} to fine-tune from its weights`,
           { code: "setting.fixed-on-resume", facts: { key, saved: before, given: current[key] } },
         );
       }
@@ -509,7 +507,7 @@ export function fineTuneSettings(
   for (const key of MODEL_SHAPE_KEYS) {
     const before = saved[key as RunKey];
     if (given.has(key) && !sameValue(before, current[key])) {
-      throw usageError(`${nameOf(key)} ${JSON.stringify(current[key])} does not match the --init-from checkpoint (${JSON.stringify(before)})`, "fine-tuning keeps the model's shape", {
+      throw usageError(`${nameOf(key)} ${JSON.stringify(current[key])} does not match the ${nameOf("initFrom")} checkpoint (${JSON.stringify(before)})`, "fine-tuning keeps the model's shape", {
         code: "setting.fixed-on-fine-tune",
         facts: { key, saved: before, given: current[key] },
       });

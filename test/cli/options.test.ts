@@ -212,3 +212,17 @@ describe("the names peers use", () => {
     expect(train.helpInformation()).toContain("-o, --out <dir>");
   });
 });
+
+describe("the README", () => {
+  it("documents every flag the settings table declares", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    for (const table of Object.values(SETTINGS)) {
+      for (const [key, described] of Object.entries(table)) {
+        const flag = described.rule.kind === "boolean" && described.default === true ? `--no-${flagName(key).slice(2)}` : flagName(key);
+        // In backticks, alone or after its short form: `--layers N`, `-n, --length N`.
+        expect(readme, flag).toMatch(new RegExp(`(\`|\`-[a-z], )${flag}(?![a-z-])`));
+      }
+    }
+  });
+});

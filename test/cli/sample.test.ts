@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes, modelFromCheckpoint } from "../../src/core/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { modelFromCheckpoint } from "../../src/core/checkpoint/load.js";
+import { loadCheckpointFile } from "../../src/node/store.js";
 import { selectKernels } from "../../src/node/backend.js";
 import { main } from "../../src/cli/main.js";
 import { primeTokens, seedOfSample } from "../../src/cli/sample.js";
@@ -74,9 +74,10 @@ class Reference {
   private readonly input = new Int32Array(1);
 
   static async load(file: string): Promise<Reference> {
-    const checkpoint = await loadCheckpoint(join(dir, file), { expectedShapes });
+    const checkpoint = await loadCheckpointFile(join(dir, file));
     const kernels = selectKernels("auto");
-    const { model, vocabulary, arena } = modelFromCheckpoint(checkpoint, (c, d) => Workspace.arenaFloats(c, 1, 1, d), kernels);
+    const { model, vocabulary } = modelFromCheckpoint(checkpoint, kernels);
+    const arena = kernels.newArena("float32", Workspace.arenaFloats(model.config, 1, 1, "float32"));
     return new Reference(vocabulary, new Workspace(model, 1, 1, arena, kernels), model.newState(1));
   }
 

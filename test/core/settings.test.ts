@@ -12,6 +12,7 @@ import {
   fineTuneSettings,
   keysWithRole,
   readSavedConfig,
+  resolveSampleOptions,
   resolveTrainConfig,
   resolveTrainSettings,
   resumeSettings,
@@ -71,6 +72,15 @@ describe("resolveTrainSettings", () => {
     expect(error.facts).toMatchObject({ key: "layers", value: 17, requirement: "between 1 and 16" });
     expect(failure(() => resolveTrainConfig(undefined, { layers: 2.5 })).code).toBe("setting.invalid");
     expect(failure(() => resolveTrainConfig({ hiden: 3 }, {})).facts).toMatchObject({ key: "hiden", suggestion: "hidden" });
+  });
+
+  it("a library caller may spell the settings its own way; the CLI's flags are the default", () => {
+    const asKey = (key: string) => key;
+    expect(failure(() => resolveTrainConfig(undefined, { layers: 0 }, undefined, asKey)).message).toBe("layers must be between 1 and 16 (got 0)");
+    expect(failure(() => resolveTrainConfig(undefined, { epochs: 0 }, undefined, asKey)).message).toBe("training would never stop: set epochs, steps or time");
+    expect(failure(() => resolveTrainConfig(undefined, { resume: true, initFrom: "a" }, undefined, asKey)).message).toBe("resume and initFrom cannot be used together");
+    expect(failure(() => resolveSampleOptions({ topP: 0 }, asKey)).message).toBe("topP must be more than 0 and at most 1 (got 0)");
+    expect(failure(() => resolveTrainConfig(undefined, { layers: 0 })).message).toBe("--layers must be between 1 and 16 (got 0)");
   });
 
   it("settingSourcesOf marks each run setting given or default", () => {

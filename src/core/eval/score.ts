@@ -33,15 +33,17 @@ export class TextScorer {
   private readonly inputs: Int32Array;
   private readonly targets: Int32Array;
 
-  /** Floats a scorer takes from the model's arena. */
+  /** Floats a scorer takes for its workspace. */
   static arenaFloats(config: ModelConfig, windowSteps: number, dtype: DType): number {
     return Workspace.arenaFloats(config, 1, windowSteps, dtype);
   }
 
-  constructor(model: CharModel, kernels: Kernels, arena: Arena, windowSteps = DEFAULT_WINDOW_STEPS) {
+  /** `arena`: where the workspace goes; by default one of its own, made by `kernels`. */
+  constructor(model: CharModel, kernels: Kernels, arena?: Arena, windowSteps = DEFAULT_WINDOW_STEPS) {
     if (!Number.isInteger(windowSteps) || windowSteps < 1) throw new RangeError(`window of ${windowSteps} steps`);
     this.windowSteps = windowSteps;
-    this.workspace = new Workspace(model, 1, windowSteps, arena, kernels);
+    const memory = arena ?? kernels.newArena(model.dtype, TextScorer.arenaFloats(model.config, windowSteps, model.dtype));
+    this.workspace = new Workspace(model, 1, windowSteps, memory, kernels);
     this.state = model.newState(1);
     this.inputs = kernels.newIndexBuffer(windowSteps);
     this.targets = kernels.newIndexBuffer(windowSteps);
