@@ -13,6 +13,7 @@ import { createRng } from "../core/tensor/rng.js";
 import type { Vocabulary } from "../core/data/vocab.js";
 import type { SamplingPolicy } from "../core/sample/policy.js";
 import { Sampler } from "../core/sample/sampler.js";
+import { startStateOf } from "../core/sample/start-state.js";
 import { generateCharacters } from "../core/sample/text.js";
 import { primeTokens, SEED_RANGE, seedOfSample } from "../core/sample/prime.js";
 import { codePointsOf } from "../core/util/chars.js";
@@ -106,7 +107,7 @@ export async function runSample(options: SampleOptions, io: CliIO): Promise<numb
 }
 
 async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): Promise<void> {
-  const { model, vocabulary } = await loadModelFor(options, io, retryCommand("sample"), kernels);
+  const { model, vocabulary, state } = await loadModelFor(options, io, retryCommand("sample"), kernels);
   if (options.interactive) return converse(new Sampler(model, kernels), vocabulary, options, io);
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
@@ -120,6 +121,9 @@ async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): 
   }
 
   const sampler = new Sampler(model, kernels);
+  // Without a prime, start from the state the checkpoint recorded from its training text (if
+  // any): a line start the model knows, not the zero state it almost never saw in training.
+  if (prime.text === "") sampler.useStartState(startStateOf(model, state.startState));
   const policy: SamplingPolicy = { temperature: options.temp, topK: options.topK, topP: options.topP };
   const out = new ChunkedOutput(io);
   for (let i = 0; i < options.count; i++) {

@@ -69,7 +69,16 @@ class Reference {
     readonly vocabulary: Vocabulary,
     private readonly workspace: Workspace,
     private readonly state: ReturnType<Workspace["model"]["newState"]>,
+    private readonly startState: { h: Float32Array; c?: Float32Array } | null,
   ) {}
+
+  /** Goes on from the start state the checkpoint recorded, as an unprimed sample does. */
+  fromStartState(): void {
+    expect(this.startState, "the checkpoint records a start state").not.toBeNull();
+    this.state.h.set(this.startState!.h);
+    if (this.state.c !== null) this.state.c.set(this.startState!.c!);
+    this.started = true;
+  }
   private started = false;
   private readonly input = new Int32Array(1);
 
@@ -78,7 +87,8 @@ class Reference {
     const kernels = selectKernels("auto");
     const { model, vocabulary } = modelFromCheckpoint(checkpoint, kernels);
     const arena = kernels.newArena("float32", Workspace.arenaFloats(model.config, 1, 1, "float32"));
-    return new Reference(vocabulary, new Workspace(model, 1, 1, arena, kernels), model.newState(1));
+    const start = checkpoint.startState === null ? null : { h: checkpoint.startState.h!.data, ...(checkpoint.startState.c ? { c: checkpoint.startState.c.data } : {}) };
+    return new Reference(vocabulary, new Workspace(model, 1, 1, arena, kernels), model.newState(1), start);
   }
 
   feed(character: string): void {
@@ -130,6 +140,7 @@ describe("charnn sample: reproducible text", () => {
     expect(code).toBe(0);
     expect((await sample(["--temp", "0", "-n", "60", "--seed", "99"])).stdout).toBe(stdout);
     const reference = await Reference.load("run/latest.json");
+    reference.fromStartState();
     reference.feed("\n"); // the warm-up without a prime
     let expected = "";
     for (let i = 0; i < 60; i++) {
@@ -173,6 +184,7 @@ describe("charnn sample --json", () => {
       expect(object.text).toBe((await sample(["--seed", String(11 + i), "-n", "40"])).stdout.slice(0, -1));
       // The same log-probability, from softmax(logits) computed here along the text.
       const reference = await Reference.load("run/latest.json");
+      reference.fromStartState();
       reference.feed("\n");
       let logProbability = 0;
       for (const character of object.text as string) {

@@ -648,7 +648,7 @@ describe("exact resume", () => {
     expect(code).toBe(ExitCode.sighup);
     const end = endOf(parseEvents(stdout));
     expect(end.reason).toBe("interrupted");
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(end.step);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(end.step);
     // The message says how to go on, as a command that works when pasted.
     expect(stderr).toContain("to continue this run: charnn train corpus.txt --out run --resume\n");
     expect((await train(cwd, ["corpus.txt", "--out", "run", "--resume"])).code).toBe(0);

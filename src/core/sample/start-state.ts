@@ -105,3 +105,22 @@ export function recordStartState(
 ): RecurrentState | null {
   return new StartStateRecorder(model, kernels, options).record(tokens, newline);
 }
+
+/** A start state as the checkpoint's `startState` field: "h" [L,H] and, for lstm, "c" [L,H]. */
+export function startStateRecord(state: RecurrentState, layers: number, hidden: number): Record<string, { shape: number[]; data: Float32Array }> {
+  const record: Record<string, { shape: number[]; data: Float32Array }> = { h: { shape: [layers, hidden], data: Float32Array.from(state.h) } };
+  if (state.c !== null) record.c = { shape: [layers, hidden], data: Float32Array.from(state.c) };
+  return record;
+}
+
+/** The checkpoint's `startState` field as a state for `model` (batch 1); null when it has none. */
+export function startStateOf(model: CharModel, record: Record<string, { shape: number[]; data: Float32Array }> | null): RecurrentState | null {
+  if (record === null || record.h === undefined) return null;
+  const state = model.newState(1);
+  state.h.set(record.h.data);
+  if (state.c !== null) {
+    if (record.c === undefined) return null;
+    state.c.set(record.c.data);
+  }
+  return state;
+}
