@@ -267,7 +267,7 @@ describe("charnn sample --help", () => {
     const captured = createTestIO();
     expect(await main(["sample", "--help"], captured.io)).toBe(0);
     const help = captured.stdout().replace(/\s+/g, " ");
-    expect(help).toContain("Without a prime the model is warmed up on a newline (or, if its vocabulary has none, on its first character)");
+    expect(help).toContain("Without a prime the model starts from the start state its checkpoint recorded from the training text");
     expect(help).toContain("--unknown skip leaves them out");
     expect(help).toContain("Sample i of --count uses seed S+i (mod 2^32)");
   });

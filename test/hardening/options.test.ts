@@ -39,7 +39,8 @@ const declare: Record<CommandName, (command: Command) => void> = {
 function valueFlags(command: CommandName): string[] {
   const program = new Command(command);
   declare[command](program);
-  return program.options.filter((option) => option.required || option.optional).map((option) => option.long!);
+  // Hidden options are the peers' spellings of the same settings (--rnn-size for --hidden).
+  return program.options.filter((option) => (option.required || option.optional) && !option.hidden).map((option) => option.long!);
 }
 
 // Out-of-range values per numeric flag: negative, 0 where 0 means nothing, above the maximum, and
@@ -250,7 +251,7 @@ describe("unknown and conflicting flags: exit 2, one line", () => {
     [["sample", "extra"], /^too many arguments for 'sample'/],
     [["train"], /^missing required argument 'FILE'$/],
     [["train", "corpus.txt", "--lr"], /^option '--lr <rate>' argument missing$/],
-    [["train", "corpus.txt", "--out"], /^option '--out <dir>' argument missing$/],
+    [["train", "corpus.txt", "--out"], /^option '-o, --out <dir>' argument missing$/],
     [["sample", "--checkpoint"], /^option '-c, --checkpoint <file\|dir>' argument missing$/],
     [["train", "corpus.txt", "--out", ""], /^--out needs some text \(got an empty one\)/],
     [["sample", "-c", ""], /^--checkpoint needs some text \(got an empty one\)/],
