@@ -71,6 +71,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
       break;
   }
 
+  if (inputs.length === 0) inputs = recordedInputs(start, requested.out, options.nameOf ?? flagName);
   const corpus = await readCorpus(inputs, { ...(stdin && { stdin }), cwd });
   for (const note of (options.corpusNotes ?? binaryNotes)(corpus)) warn(note);
   const plan = await planRun({
@@ -124,4 +125,21 @@ async function saveBestCheckpoint(dir: string, state: CheckpointState, fsImpl: A
   const file = path.join(dir, "best.json");
   await writeFileAtomic(file, encodeCheckpoint(state), fsImpl);
   return file;
+}
+
+/**
+ * With no text named, a resumed run goes on with the text it recorded (its corpus paths; the
+ * fingerprint check of the resume then says whether it is still the same text). Anything else
+ * needs text named.
+ */
+function recordedInputs(start: RunStart, out: string, nameOf: (key: string) => string): string[] {
+  if (start.kind !== "resume") {
+    throw usageError("name the text to train on", `e.g. charnn train notes.txt, or ${nameOf("resume")} with ${nameOf("out")} to continue a run on the text it recorded`, { code: "corpus.none" });
+  }
+  const paths = start.checkpoint.corpus.paths;
+  if (paths.length === 0) throw usageError(`the run in ${out} does not record its text`, "name the text it was trained on", { code: "corpus.not-recorded" });
+  if (paths.includes(STDIN_INPUT)) {
+    throw usageError(`the run in ${out} read standard input, which cannot be read again`, `give it again: ... | charnn train - ${nameOf("out")} ${out} ${nameOf("resume")}`, { code: "corpus.stdin-recorded" });
+  }
+  return [...paths];
 }

@@ -654,6 +654,21 @@ describe("exact resume", () => {
     expect((await train(cwd, ["corpus.txt", "--out", "run", "--resume"])).code).toBe(0);
   });
 
+  it("--resume --out DIR with no text named goes on with the text the run recorded, checked by its fingerprint", async () => {
+    const cwd = await withCorpus(text);
+    expect((await train(cwd, ["corpus.txt", ...SMALL, "--steps", "5", "--out", "run"])).code).toBe(0);
+    const resumed = await train(cwd, ["--resume", "--out", "run", "--steps", "8"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(8);
+    await writeFile(join(cwd, "corpus.txt"), text + "more text\n");
+    const changed = await train(cwd, ["--resume", "--out", "run", "--steps", "9"]);
+    expect(changed.code).toBe(ExitCode.badInput);
+    expect(changed.stderr).toContain("differs from the text this run was trained on");
+    const none = await train(cwd, ["--out", "other"]);
+    expect(none.code).toBe(ExitCode.usage);
+    expect(none.stderr).toContain("name the text to train on");
+  });
+
   it("a SIGTERM exits 143 after saving", async () => {
     const cwd = await withCorpus(text);
     const { code, stdout } = await train(cwd, ["corpus.txt", ...SMALL, "--steps", "60", "--log-every", "2", "--json", "--out", "run"], { signal: { name: "SIGTERM", onEvent: "step" } });

@@ -249,7 +249,6 @@ describe("unknown and conflicting flags: exit 2, one line", () => {
     [["traing", "corpus.txt"], /^unknown command 'traing', did you mean train\?$/],
     [["info", "a.json", "b.json"], /^too many arguments for 'info'/],
     [["sample", "extra"], /^too many arguments for 'sample'/],
-    [["train"], /^missing required argument 'FILE'$/],
     [["train", "corpus.txt", "--lr"], /^option '--lr <rate>' argument missing$/],
     [["train", "corpus.txt", "--out"], /^option '-o, --out <dir>' argument missing$/],
     [["sample", "--checkpoint"], /^option '-c, --checkpoint <file\|dir>' argument missing$/],
