@@ -41,6 +41,8 @@ export interface BenchReport {
   peers: PeerResult[];
   /** The `charnn sample --length 1` timing first, then any baselines. */
   startup: StartupTiming[];
+  /** The start-up broken into its parts, as one line (startup-phases.ts); absent when not measured. */
+  startupPhases?: string;
   /** What was skipped and why, in the order it happened. */
   notes: string[];
 }
@@ -223,6 +225,7 @@ export function renderBody(report: BenchReport, level: number): string {
     `${h} CLI start-up`,
     "",
     ...(report.startup.length > 0 ? startupLines(report) : ["- not measured in this run"]),
+    ...(report.startupPhases !== undefined ? [report.startupPhases] : []),
     "",
     `${h} How these were measured`,
     "",

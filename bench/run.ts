@@ -20,6 +20,7 @@ import { runNumpy, runTfjs, runTorch, type PeerPlan } from "./peers.js";
 import { README_END, README_START, renderBenchmarksFile, renderBody, spliceReadme, type BenchReport, type StartupTiming } from "./report.js";
 import { parseResultLines, toCharnnRun, type CharnnRun, type PeerConfig, type PeerResult } from "./results.js";
 import { median, nowMs } from "./timing.js";
+import { measureStartupPhases, startupPhasesLine } from "./startup-phases.js";
 import { planVariants, probeKernels, releaseKernels, variantLabel, type Variant } from "./variants.js";
 import { SHAKESPEARE_VOCABULARY, WORKLOADS } from "./workloads.js";
 
@@ -90,7 +91,7 @@ function timeProcess(label: string, args: readonly string[], runs: number): Star
 }
 
 /** `charnn sample --length 1` on a fresh C2 checkpoint, and the bare `node` and `charnn --version` start-ups beside it. */
-async function measureStartup(options: BenchOptions, corpusPath: string, variant: Variant): Promise<StartupTiming[]> {
+async function measureStartup(options: BenchOptions, corpusPath: string, variant: Variant): Promise<{ timings: StartupTiming[]; phases: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "charnn-bench-startup-"));
   try {
     log(`CLI start-up: ${options.startupRuns} runs each...`);
@@ -105,7 +106,9 @@ async function measureStartup(options: BenchOptions, corpusPath: string, variant
       timeProcess("node -e 0 (Node alone)", ["-e", "0"], options.startupRuns),
     ];
     for (const t of timings) log(t.status === "ok" ? `${t.command}: ${t.medianMs.toFixed(1)} ms` : `${t.command}: unavailable (${t.reason})`);
-    return timings;
+    const phases = startupPhasesLine(measureStartupPhases(saved.latest, options.startupRuns));
+    log(phases);
+    return { timings, phases };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -172,7 +175,7 @@ async function bench(argv: readonly string[]): Promise<number> {
   if (variants.length === 0) throw new CharnnError("no charnn backend could be selected", ExitCode.failure, "try --backends js --threads 1");
 
   const charnn = await measureCharnn(options, variants, corpusPath, notes);
-  const startup = await measureStartup(options, corpusPath, variants[0]!);
+  const { timings: startup, phases: startupPhases } = await measureStartup(options, corpusPath, variants[0]!);
   const peers = measurePeers(options, path.join(sharedDir, "peers"), notes);
 
   const report: BenchReport = {
@@ -186,6 +189,7 @@ async function bench(argv: readonly string[]): Promise<number> {
     charnn,
     peers,
     startup,
+    startupPhases,
     notes,
   };
   const benchmarksPath = path.join(repositoryRoot, "BENCHMARKS.md");
