@@ -55,8 +55,7 @@ export function trainConfigFor(workload: Workload, variant: Variant): TrainConfi
     model: workload.cell, layers: workload.layers, hidden: workload.hidden,
     seqLen: workload.seqLen, batch: workload.batch, optimizer: workload.optimizer, lr: workload.lr,
     clip: workload.clip.limit, clipMode: workload.clip.mode, valFrac: HELD_OUT_FRACTION,
-    // The CLI has no flag for the relaxed build yet; its checkpoints record "wasm-relaxed" in runtime.
-    backend: variant.backend === "js" ? "js" : "wasm", threads: variant.threads,
+    backend: variant.backend, threads: variant.threads,
   };
 }
 

@@ -11,7 +11,7 @@ import { usageError } from "../core/errors.js";
 import { trainEvent, type TrainEvent } from "../core/train/events.js";
 import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, resumeStart, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
 import { STDIN_INPUT, readCorpus, type Corpus } from "./corpus.js";
-import { selectKernels } from "./backend.js";
+import { backendRuns, resumeBackend, selectKernels } from "./backend.js";
 import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, type AtomicFs } from "./store.js";
 import { hostFacts } from "./host.js";
 
@@ -91,8 +91,10 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
   if (plan.config.dryRun) return { kind: "dry-run", estimate: dryRunEstimate(plan) };
 
   // Chosen once the text and any checkpoint have been read (so a bad input never starts worker
-  // threads), from the run's own settings: a resume keeps the backend and threads it was trained with.
-  const kernels = selectKernels(plan.config.backend, plan.config.threads);
+  // threads), from the run's own settings: a resume keeps the backend and threads it was trained
+  // with, and the build it recorded unless the backend is given (auto may pick another here).
+  const backend = start.kind === "resume" ? resumeBackend(plan.config.backend, start.checkpoint.runtime.variant, given.has("backend"), backendRuns) : plan.config.backend;
+  const kernels = selectKernels(backend, plan.config.threads);
   try {
     const fsImpl = options.fsImpl ?? nodeAtomicFs;
     const end = await train(plan, kernels, {

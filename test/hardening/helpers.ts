@@ -310,6 +310,8 @@ export const BACKENDS: ReadonlyArray<{ name: string; args: string[] }> = [
   { name: "js", args: ["--backend", "js"] },
   { name: "wasm, 1 thread", args: ["--backend", "wasm", "--threads", "1"] },
   { name: "wasm, 2 threads", args: ["--backend", "wasm", "--threads", "2"] },
+  { name: "wasm-relaxed, 1 thread", args: ["--backend", "wasm-relaxed", "--threads", "1"] },
+  { name: "wasm-relaxed, 2 threads", args: ["--backend", "wasm-relaxed", "--threads", "2"] },
 ];
 
 /** The fields of a checkpoint file an exact resume must reproduce, as their JSON text. */
