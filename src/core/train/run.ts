@@ -5,6 +5,7 @@
 // and prints nothing: the caller passes the text and any checkpoint it loaded, and hooks (emit,
 // save, now, interrupted or an AbortSignal). src/node/train.ts is that caller for files on disk.
 
+import { StartStateRecorder, startStateRecord } from "../sample/start-state.js";
 import { modelConfigOf, settingSourcesFor, trainingCheckpoint, type HostFacts } from "../checkpoint/model.js";
 import type { CheckpointState, SettingSource } from "../checkpoint/format.js";
 import type { Checkpoint, TrainingCheckpoint } from "../checkpoint/load.js";
@@ -316,8 +317,11 @@ export function dryRunEstimate(plan: RunPlan): DryRunEstimate {
 
 export interface RunHooks {
   emit(event: TrainEvent): void;
-  /** Writes the checkpoint; returns the path (or name) of the latest one, for checkpoint events. */
-  save(state: CheckpointState, isBest: boolean): Promise<string>;
+  /**
+   * Writes the checkpoint; returns the path (or name) of the latest one, for checkpoint events.
+   * With `bestOnly` (a new best between checkpoints, see loop.ts) best.json alone, and its path.
+   */
+  save(state: CheckpointState, isBest: boolean, bestOnly?: boolean): Promise<string>;
   /** Milliseconds, monotonic. */
   now(): number;
   /** Finish the current step, save and stop once this says so (or `signal` is aborted). */
@@ -420,8 +424,16 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
     const start = plan.start;
     const invocation = { argv: hooks.command, startedAt: hooks.isoNow(), fromStep: start.kind === "resume" ? start.checkpoint.step : 0 };
     const invocations = [...(start.kind === "resume" ? start.checkpoint.invocations : []), invocation];
+    // A start state for unprimed samples, recorded from the training text at every save (start-state.ts).
+    const startStates = new StartStateRecorder(trainer.model, kernels);
+    const newline = vocabulary.indexOf(0x0a);
+    const startState = () => {
+      const state = newline < 0 ? null : startStates.record(plan.train, newline);
+      return state === null ? null : startStateRecord(state, config.layers, config.hidden);
+    };
     const buildState = (): CheckpointState =>
       trainingCheckpoint(trainer, {
+        startState: startState(),
         config,
         settingSources: plan.settingSources,
         vocabulary,
@@ -458,7 +470,7 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
       { evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery) },
       {
         emit: hooks.emit,
-        save: (isBest) => hooks.save(buildState(), isBest),
+        save: (isBest, bestOnly) => hooks.save(buildState(), isBest, bestOnly),
         sample: () =>
           generateText(trainer.sampler(), vocabulary, {
             length: config.sampleLength,
