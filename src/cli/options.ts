@@ -174,7 +174,7 @@ function addAlias(command: Command, key: string, alias: string, described: Setti
 export function addTrainOptions(command: Command): void {
   const config = new Option("--config <file>", "JSON file of settings; flags override it");
   addSettingOptions(command, SETTINGS.train, { extras: { "Run control": [config] } });
-  command.addHelpText("after", TIME_BUDGET_HELP);
+  addHelpNotes(command, TIME_BUDGET_HELP);
 }
 
 /** How --time, --steps and --epochs share the say over a run's length and schedule. */
