@@ -68,8 +68,12 @@ describe("charnn completion", () => {
 });
 
 describe("bash", () => {
-  it("completes the command names, completion and help included", () => {
-    expect(completeOne(["charnn", ""])).toEqual(["completion", "eval", "export", "help", "import", "info", "sample", "train", "viz"]);
+  it("completes the command names, completion and help included", async () => {
+    const captured = createTestIO();
+    await main(["--help"], captured.io);
+    const listed = [...captured.stdout().split("Commands:")[1]!.matchAll(/^ {2}(\w+)/gm)].map((match) => match[1]!);
+    expect(listed).toEqual(expect.arrayContaining(["train", "sample", "eval", "info", "viz", "export", "import", "completion", "help"]));
+    expect(completeOne(["charnn", ""])).toEqual(listed.sort());
     expect(completeOne(["charnn", "s"])).toEqual(["sample"]);
     expect(completeOne(["charnn", "help", "tr"])).toEqual(["train"]);
   });

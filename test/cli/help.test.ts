@@ -99,7 +99,9 @@ describe("--help of every command", () => {
 
   it("every example parses with the real program and reaches its command", async () => {
     for (const command of await commandNames()) {
-      for (const example of examplesOf(await helpAt(command, 100))) {
+      const examples = examplesOf(await helpAt(command, 100));
+      expect(examples.length, `${command} --help has examples`).toBeGreaterThanOrEqual(2);
+      for (const example of examples) {
         const words = charnnWords(example);
         expect(words[0], example).toBe(command);
         recorded.length = 0;
