@@ -22,6 +22,9 @@ import { cliHint } from "./hints.js";
 import { packageVersion } from "../node/version.js";
 import { addCheckpointArgument, checkpointOfArguments, retryCommand } from "./checkpoint-arg.js";
 import { createColor } from "./color.js";
+import { addCompletionCommand } from "./completion.js";
+import { addExamples } from "./examples.js";
+import { fittedHelp } from "./help.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
 import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
@@ -90,6 +93,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .description("Train character-level RNN, LSTM and GRU language models, then sample and evaluate them.")
     .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
+    .configureHelp(fittedHelp())
     .exitOverride((error) => {
       throw new ParseFailure(error, commandPath);
     })
@@ -195,6 +199,8 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
       setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, io));
     });
 
+  addCompletionCommand(program, io);
+  addExamples(program);
   return program;
 }
 
