@@ -1,15 +1,20 @@
-// `charnn info [CHECKPOINT]` (or -c, --best): what a checkpoint holds, for people (a short report with the loss
-// curves drawn in plain characters) or as JSON with --json. Reads the metadata and counts the
-// weights; it builds no model and runs nothing. Not here: the file format (src/core/checkpoint/).
+// `charnn info [CHECKPOINT]` (or -c, --best): what a checkpoint holds, for people (a short report
+// with the loss curves drawn in plain characters) or as JSON with --json; --plot also writes the
+// curves as an SVG image. Reads the metadata and counts the weights; it builds no model and runs
+// nothing. Not here: the file format (src/core/checkpoint/) or drawing the SVG (src/core/viz/).
 
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { InfoOptions, TrainConfig } from "../core/config.js";
 import type { CheckpointState } from "../core/checkpoint/format.js";
-import { ExitCode } from "../core/errors.js";
+import { ExitCode, badInput, usageError } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
 import { escapeCodePoint } from "../core/util/chars.js";
 import { formatCount } from "../core/util/format.js";
 import { natsToBits } from "../core/util/units.js";
+import { renderLossSvg } from "../core/viz/svg.js";
 import { createColor } from "./color.js";
+import type { PlotOptions } from "./viz-options.js";
 import { writeOut, type CliIO } from "./io.js";
 import { readCheckpointFor, retryCommand } from "./checkpoint-arg.js";
 
@@ -124,8 +129,21 @@ export function describeCheckpoint(state: CheckpointState, file: string) {
   };
 }
 
-export async function runInfo(options: InfoOptions, io: CliIO): Promise<number> {
+/** --plot: the loss curves as an SVG file (the report on stdout is unchanged). */
+async function writePlot(state: CheckpointState, file: string, options: PlotOptions, io: CliIO): Promise<void> {
+  const svg = renderLossSvg(state.history, { logScale: options.logScale, title: `loss by step: ${path.basename(path.dirname(path.resolve(io.cwd, file)))}/${path.basename(file)}` });
+  try {
+    await writeFile(path.resolve(io.cwd, options.plot!), svg);
+  } catch (error) {
+    throw badInput(`cannot write ${options.plot}: ${(error as Error).message}`);
+  }
+  io.stderr.write(`wrote ${options.plot} (${state.history.train.length} train and ${state.history.validation.length} validation points)\n`);
+}
+
+export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: CliIO): Promise<number> {
+  if (options.logScale === true && options.plot == null) throw usageError("--log-scale applies to --plot, which is not given", "add --plot FILE.svg");
   const { state, file } = await readCheckpointFor(options, io, retryCommand("info", [], true));
+  if (options.plot != null) await writePlot(state, file, { plot: options.plot, logScale: options.logScale === true }, io);
   const info = describeCheckpoint(state, file);
   if (options.json) {
     await writeOut(io, JSON.stringify(info) + "\n");

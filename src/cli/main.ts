@@ -24,6 +24,7 @@ import { addCheckpointArgument, checkpointOfArguments, retryCommand } from "./ch
 import { createColor } from "./color.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
+import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
 
 /** The command bodies. Tests pass their own to check dispatch and error handling. */
 export interface CommandHandlers {
@@ -31,7 +32,8 @@ export interface CommandHandlers {
   train(config: TrainConfig, inputs: string[], io: CliIO, explicit: ReadonlySet<string>): Promise<number>;
   sample(options: SampleOptions, io: CliIO): Promise<number>;
   eval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number>;
-  info(options: InfoOptions, io: CliIO): Promise<number>;
+  info(options: InfoOptions & PlotOptions, io: CliIO): Promise<number>;
+  viz(options: VizOptions, io: CliIO): Promise<number>;
 }
 
 // Loaded on first use, so `--help` and `--version` stay fast and keep working even while a
@@ -41,6 +43,7 @@ const builtInHandlers: CommandHandlers = {
   sample: async (...args) => (await import("./sample.js")).runSample(...args),
   eval: async (...args) => (await import("./eval.js")).runEval(...args),
   info: async (...args) => (await import("./info.js")).runInfo(...args),
+  viz: async (...args) => (await import("./viz.js")).runViz(...args),
 };
 
 /** The keys of a command's settings, for reading its typed options back from commander. */
@@ -140,10 +143,21 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .description("Print a checkpoint's model, training settings and progress.");
   addCheckpointArgument(info);
   addInfoOptions(info);
+  addPlotOptions(info);
   info.action(async (positional: string | undefined, _options: unknown, command: Command) => {
     const flags = typedOptions<InfoOptions>(command, keysOf(SETTINGS.info));
     const checkpoint = checkpointOfArguments(positional, flags.checkpoint, retryCommand("info", [], true));
-    setExitCode(await handlers.info(resolveInfoOptions({ ...flags, checkpoint }), io));
+    setExitCode(await handlers.info({ ...resolveInfoOptions({ ...flags, checkpoint }), ...plotOptionsOf(command) }, io));
+  });
+
+  const viz = program
+    .command("viz")
+    .summary("show the text coloured by a hidden unit, or rank units by a feature")
+    .description("Colour text by one hidden unit of a checkpoint's model (terminal or --html), or rank units with --find.")
+    .argument("[FILE...]", "text to show; - for stdin (or --text)");
+  addVizOptions(viz);
+  viz.action(async (files: string[], _options: unknown, command: Command) => {
+    setExitCode(await handlers.viz(vizOptionsOf(command, files), io));
   });
 
   return program;

@@ -245,11 +245,11 @@ describe("dispatch", () => {
   it("info defaults to checkpoints/latest.json and takes a positional checkpoint", async () => {
     const { handlers, calls } = recordingHandlers();
     await run(["info"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false });
+    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false, plot: null, logScale: false });
     await run(["info", "run/best.json", "--json"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "run/best.json", best: false, json: true });
+    expect(calls.info).toEqual({ checkpoint: "run/best.json", best: false, json: true, plot: null, logScale: false });
     await run(["info", "-c", "run", "--best"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "run", best: true, json: false });
+    expect(calls.info).toEqual({ checkpoint: "run", best: true, json: false, plot: null, logScale: false });
   });
 });
 
