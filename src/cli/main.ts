@@ -25,6 +25,8 @@ import { createColor } from "./color.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
 import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
+import type { ExportOptions } from "./export.js";
+import type { ImportOptions } from "./import.js";
 
 /** The command bodies. Tests pass their own to check dispatch and error handling. */
 export interface CommandHandlers {
@@ -34,6 +36,8 @@ export interface CommandHandlers {
   eval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number>;
   info(options: InfoOptions & PlotOptions, io: CliIO): Promise<number>;
   viz(options: VizOptions, io: CliIO): Promise<number>;
+  export(options: ExportOptions, io: CliIO): Promise<number>;
+  import(options: ImportOptions, io: CliIO): Promise<number>;
 }
 
 // Loaded on first use, so `--help` and `--version` stay fast and keep working even while a
@@ -44,6 +48,8 @@ const builtInHandlers: CommandHandlers = {
   eval: async (...args) => (await import("./eval.js")).runEval(...args),
   info: async (...args) => (await import("./info.js")).runInfo(...args),
   viz: async (...args) => (await import("./viz.js")).runViz(...args),
+  export: async (...args) => (await import("./export.js")).runExport(...args),
+  import: async (...args) => (await import("./import.js")).runImport(...args),
 };
 
 /** The keys of a command's settings, for reading its typed options back from commander. */
@@ -159,6 +165,34 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
   viz.action(async (files: string[], _options: unknown, command: Command) => {
     setExitCode(await handlers.viz(vizOptionsOf(command, files), io));
   });
+
+  program
+    .command("export")
+    .summary("write a checkpoint's model for other programs (PyTorch)")
+    .description("Write a checkpoint's model in another format: --format safetensors for PyTorch.")
+    .argument("<PATHS...>", "CHECKPOINT OUT, or OUT with -c")
+    .option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)")
+    .option("--best", "the run's best.json (lowest validation loss) instead")
+    .option("--format <format>", "safetensors (default: from OUT's extension)")
+    .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string }) => {
+      setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, io));
+    });
+
+  program
+    .command("import")
+    .summary("make a checkpoint from a safetensors file (PyTorch)")
+    .description("Turn a safetensors file (from charnn export, the PyTorch companion or a torch.nn state dict) into DIR/latest.json, a weights-only checkpoint.")
+    .argument("<FILE>", "a .safetensors file")
+    .requiredOption("--out <dir>", "folder for latest.json (must not hold one)")
+    .option("--vocabulary <file>", "for a file without one: a .json array of code points, or text whose characters are the vocabulary, in row order")
+    .option("--prefix <prefix>", "strip this prefix from tensor names (repeatable, e.g. module. rnn.)", (value: string, list: string[]) => [...list, value], [] as string[])
+    .option("--activation <tanh|relu>", "an rnn's non-linearity, for a file without a config")
+    .action(async (file: string, options: { out: string; vocabulary?: string; prefix: string[]; activation?: string }) => {
+      if (options.activation !== undefined && options.activation !== "tanh" && options.activation !== "relu") {
+        throw usageError(`--activation must be tanh or relu (got ${options.activation})`);
+      }
+      setExitCode(await handlers.import({ file, ...options, activation: options.activation as ImportOptions["activation"] }, io));
+    });
 
   return program;
 }
