@@ -134,8 +134,8 @@ describe.skipIf(!available)("the page in a browser", () => {
     await page.hover("#viz-output span >> nth=4");
     expect(await page.locator("#viz-panel").textContent()).toMatch(/^character 4 .*= -?\d\.\d{4}\nnext: /);
     if (process.env.CHARNN_PAGE_SCREENSHOT) {
-      await page.setViewportSize({ width: 1000, height: 1000 });
-      await page.screenshot({ path: process.env.CHARNN_PAGE_SCREENSHOT, fullPage: false });
+      await page.setViewportSize({ width: 960, height: 800 });
+      await page.screenshot({ path: process.env.CHARNN_PAGE_SCREENSHOT, fullPage: true });
     }
   });
 
