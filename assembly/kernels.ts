@@ -349,25 +349,77 @@ export function pack(transB: bool, K: i32, N: i32, b: usize, ldb: i32, packed: u
 }
 
 // ---------------------------------------------------------------------------------------------
+// The ceiling
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The 128-bit SIMD multiply-add ceiling: `rounds` rounds of 12 independent madds on registers
+ * only, 12·4·2 = 96 FLOPs a round (fused in the relaxed build, a multiply then an add in the plain
+ * one). Twelve chains cover a 4-cycle latency on 2 FMA ports with room to spare. Starts from, and
+ * writes its sum to, out + part·16, so nothing can be computed ahead or left out.
+ */
+export function simdPeak(rounds: i32, out: usize, part: i32, parts: i32): void {
+  const at = out + <usize>part * 16;
+  const seed = v128.load(at);
+  // a ← a·scale + shift: every multiply waits on its own chain, so none can be shared or hoisted
+  // (with the accumulator as the addend, a compiler computes the one product once per round).
+  const scale = f32x4.splat(0.9999999), shift = f32x4.splat(1e-7);
+  let a0 = seed, a1 = f32x4.add(seed, shift), a2 = f32x4.add(a1, shift), a3 = f32x4.add(a2, shift);
+  let a4 = f32x4.add(a3, shift), a5 = f32x4.add(a4, shift), a6 = f32x4.add(a5, shift), a7 = f32x4.add(a6, shift);
+  let a8 = f32x4.add(a7, shift), a9 = f32x4.add(a8, shift), a10 = f32x4.add(a9, shift), a11 = f32x4.add(a10, shift);
+  for (let r = 0; r < rounds; r++) {
+    a0 = madd(a0, scale, shift); a1 = madd(a1, scale, shift); a2 = madd(a2, scale, shift); a3 = madd(a3, scale, shift);
+    a4 = madd(a4, scale, shift); a5 = madd(a5, scale, shift); a6 = madd(a6, scale, shift); a7 = madd(a7, scale, shift);
+    a8 = madd(a8, scale, shift); a9 = madd(a9, scale, shift); a10 = madd(a10, scale, shift); a11 = madd(a11, scale, shift);
+  }
+  const sum = f32x4.add(f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7))),
+    f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11)));
+  v128.store(at, sum);
+}
+
+/**
+ * The core's clock, measured: `rounds` rounds of 16 integer operations that each wait for the one
+ * before (alternating add and xor of values the compiler cannot see, one cycle each), so a round
+ * takes 16 cycles. Writes its result at out + part·16.
+ */
+export function clockProbe(rounds: i32, out: usize, part: i32, parts: i32): void {
+  const at = out + <usize>part * 16;
+  let v = load<i32>(at);
+  const p = load<i32>(at, 4), q = load<i32>(at, 8);
+  for (let r = 0; r < rounds; r++) {
+    v = ((((v + p) ^ q) + p) ^ q); v = ((((v + p) ^ q) + p) ^ q);
+    v = ((((v + p) ^ q) + p) ^ q); v = ((((v + p) ^ q) + p) ^ q);
+  }
+  store<i32>(at, v, 12);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Elementwise functions, four lanes at a time
 // ---------------------------------------------------------------------------------------------
 
 // exp by range reduction x = n·ln2 + r, |r| ≤ ln2/2, and Cephes' expf minimax polynomial for e^r
 // (Moshier, "Methods and Programs for Mathematical Functions", 1989): about 1 ulp. Inputs are
-// clamped to [-87, 88] so 2^n stays a normal float; NaN passes through (min/max keep NaN).
+// clamped to [-87, 88] so 2^n stays a normal float; NaN passes through (pmin and pmax return
+// their first operand when a comparison fails, and are one instruction each where min and max,
+// which must order −0 and +0 and pick a NaN, take several).
+// n = round(x·log2 e) comes from adding 1.5·2^23, which rounds to an integer (to even, as
+// f32x4.nearest) and leaves it in the low mantissa bits: 2^n is those bits plus 127, shifted into
+// the exponent, with no float-to-int conversion (several instructions in V8, to saturate).
 @inline function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const magic = f32x4.splat(12582912.0);
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(shifted, magic);
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(madd(f32x4.mul(p, r), r, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, magic), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -382,11 +434,11 @@ export function pack(transB: bool, K: i32, N: i32, b: usize, ldb: i32, packed: u
   const ax = f32x4.abs(x);
   const z = f32x4.mul(x, x);
   let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(x, f32x4.mul(f32x4.mul(p, z), x));
+  p = madd(p, z, f32x4.splat(2.06390887954e-2));
+  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
+  p = madd(p, z, f32x4.splat(1.33314422036e-1));
+  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = madd(f32x4.mul(p, z), x, x);
   const e = vexp(f32x4.mul(ax, f32x4.splat(-2.0)));
   const one = f32x4.splat(1.0);
   const large = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));

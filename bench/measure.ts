@@ -13,9 +13,11 @@ import { readCorpus } from "../dist/node/corpus.js";
 import { fingerprintCodePoints } from "../dist/core/data/fingerprint.js";
 import { Vocabulary } from "../dist/core/data/vocab.js";
 import { CharnnError, ExitCode } from "../dist/core/errors.js";
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from "../dist/core/checkpoint/format.js";
-import { expectedShapes, modelConfigOf, modelFromCheckpoint, trainingCheckpoint } from "../dist/core/checkpoint/model.js";
-import { loadCheckpoint, saveCheckpoint } from "../dist/node/store.js";
+import { encodeCheckpoint, type CheckpointState } from "../dist/core/checkpoint/format.js";
+import { decodeCheckpoint, modelFromCheckpoint, validateCheckpoint } from "../dist/core/checkpoint/load.js";
+import { modelConfigOf, settingSourcesFor, trainingCheckpoint } from "../dist/core/checkpoint/model.js";
+import { hostFacts } from "../dist/node/host.js";
+import { loadCheckpointFile, saveCheckpoint } from "../dist/node/store.js";
 import { Workspace } from "../dist/core/nn/model.js";
 import { optimizerDefaults } from "../dist/core/optim/optimizers.js";
 import { Sampler } from "../dist/core/sample/sampler.js";
@@ -53,8 +55,7 @@ export function trainConfigFor(workload: Workload, variant: Variant): TrainConfi
     model: workload.cell, layers: workload.layers, hidden: workload.hidden,
     seqLen: workload.seqLen, batch: workload.batch, optimizer: workload.optimizer, lr: workload.lr,
     clip: workload.clip.limit, clipMode: workload.clip.mode, valFrac: HELD_OUT_FRACTION,
-    // The CLI has no flag for the relaxed build yet; its checkpoints record "wasm-relaxed" in runtime.
-    backend: variant.backend === "js" ? "js" : "wasm", threads: variant.threads,
+    backend: variant.backend, threads: variant.threads,
   };
 }
 
@@ -126,8 +127,8 @@ async function measurePrepared(prepared: PreparedWorkload, spec: MeasureSpec, sa
   say(`checkpoint ${(checkpoint.bytes / 1e6).toFixed(2)} MB: save ${checkpoint.saveMs.toFixed(1)} ms, load ${checkpoint.loadMs.toFixed(1)} ms`);
 
   // Sampling and eval run on the model loaded back from the checkpoint, as the commands do.
-  const loaded = modelFromCheckpoint(state, (model, dtype) => Sampler.arenaFloats(model, dtype) + Workspace.arenaFloats(model, 1, EVAL_WINDOW, dtype), kernels);
-  const sampler = new Sampler(loaded.model, kernels, loaded.arena);
+  const loaded = modelFromCheckpoint(validateCheckpoint(state, "bench"), kernels);
+  const sampler = new Sampler(loaded.model, kernels);
   const prime = [Math.max(0, vocabulary.indexOf(0x0a))];
   const policy = { temperature: 1, topK: 0, topP: 1 };
   generateText(sampler, vocabulary, { length: Math.min(200, spec.sampleLength), policy, rng: createRng("bench-warm-up"), primeTokens: prime });
@@ -138,7 +139,7 @@ async function measurePrepared(prepared: PreparedWorkload, spec: MeasureSpec, sa
     say(`sample run ${r + 1}/${spec.windows}: ${Math.round(sampleRates[r]!)} chars/s`);
   }
 
-  const evalWorkspace = new Workspace(loaded.model, 1, EVAL_WINDOW, loaded.arena, kernels);
+  const evalWorkspace = new Workspace(loaded.model, 1, EVAL_WINDOW, kernels.newArena("float32", Workspace.arenaFloats(loaded.model.config, 1, EVAL_WINDOW, "float32")), kernels);
   const availableWindows = Math.floor((validation.length - 1) / EVAL_WINDOW);
   if (availableWindows < 1) throw new CharnnError(`the held-out text is too short for one eval window of ${EVAL_WINDOW}`, ExitCode.badInput);
   const oneWindowMs = timeMs(() => evalLoss(evalWorkspace, validation.subarray(0, EVAL_WINDOW + 1)));
@@ -199,10 +200,12 @@ export function evalLoss(workspace: Workspace, tokens: Uint32Array): { chars: nu
 /** What `charnn train` would save for this workload's trainer now. */
 export function checkpointState({ trainer, config, vocabulary, text, kernels }: PreparedWorkload): CheckpointState {
   return trainingCheckpoint(trainer, {
-    config, vocabulary, command: ["bench"],
+    config, vocabulary, settingSources: settingSourcesFor(config, new Set()),
+    invocations: [{ argv: ["bench"], startedAt: new Date().toISOString(), fromStep: 0 }],
+    schedule: { totalSteps: null }, host: hostFacts(), createdAt: new Date().toISOString(),
     history: { train: Number.isFinite(trainer.lastLoss) ? [[trainer.step, trainer.lastLoss]] : [], validation: [] },
     bestValidationLoss: null,
-    corpus: { fingerprint: fingerprintCodePoints(text), length: text.length },
+    corpus: { fingerprint: fingerprintCodePoints(text), length: text.length, paths: [] },
     kernels,
   });
 }
@@ -215,9 +218,9 @@ async function measureCheckpoint(state: CheckpointState, runs: number): Promise<
     let text = "";
     for (let r = 0; r < runs; r++) {
       encode.push(timeMs(() => { text = encodeCheckpoint(state); }));
-      decode.push(timeMs(() => decodeCheckpoint(text, "bench", { expectedShapes })));
+      decode.push(timeMs(() => decodeCheckpoint(text, "bench")));
       save.push(await timeMsAsync(() => saveCheckpoint(dir, state, { keep: 0, isBest: false })));
-      load.push(await timeMsAsync(() => loadCheckpoint(path.join(dir, "latest.json"), { expectedShapes })));
+      load.push(await timeMsAsync(() => loadCheckpointFile(path.join(dir, "latest.json"))));
     }
     return { saveMs: median(save), loadMs: median(load), encodeMs: median(encode), decodeMs: median(decode), bytes: Buffer.byteLength(text) };
   } finally {

@@ -31,7 +31,7 @@ export interface CharnnRun {
 }
 
 export type PeerName = "torch" | "tfjs" | "numpy";
-export type PeerConfig = "C1" | "C2" | "C3";
+export type PeerConfig = "C1" | "C2" | "C3" | "C2-GRU" | "C2-RNN";
 
 /** A peer's result, the same fields whatever script produced it. */
 export interface PeerResult {
@@ -109,7 +109,7 @@ export function toPeerResult(value: unknown): PeerResult {
   const peer = value.peer;
   if (peer !== "torch" && peer !== "tfjs" && peer !== "numpy") throw new Error(`unknown peer ${JSON.stringify(peer)}`);
   const config = value.config;
-  if (config !== "C1" && config !== "C2" && config !== "C3") throw new Error(`unknown config ${JSON.stringify(config)}`);
+  if (config !== "C1" && config !== "C2" && config !== "C3" && config !== "C2-GRU" && config !== "C2-RNN") throw new Error(`unknown config ${JSON.stringify(config)}`);
   const threads = peer === "torch" ? numberAt(value, "threads") : 1;
   let setting: string;
   if (peer === "torch") setting = `${threads} thread${threads === 1 ? "" : "s"}`;

@@ -6,7 +6,7 @@
 // Not here: the measurements (measure.ts, peers.ts) or the formatting (report.ts).
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -17,7 +17,9 @@ import { machineInfo, sourceRevision } from "./machine.js";
 import { checkpointState, prepareWorkload, type MeasureSpec } from "./measure.js";
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./options.js";
 import { runNumpy, runTfjs, runTorch, type PeerPlan } from "./peers.js";
-import { README_END, README_START, renderBenchmarksFile, renderBody, spliceReadme, type BenchReport, type StartupTiming } from "./report.js";
+import { README_END, README_START, renderBenchmarksFile, renderBody, spliceReadme, type BenchReport, type CeilingMeasurement, type SimdCeiling, type StartupTiming } from "./report.js";
+import { measureClockGhz, measureSimdCeiling, theoreticalPeakFrom } from "../dist/node/wasm/ceiling.js";
+import { wasmRelaxedAvailable } from "../dist/node/backend.js";
 import { parseResultLines, toCharnnRun, type CharnnRun, type PeerConfig, type PeerResult } from "./results.js";
 import { median, nowMs } from "./timing.js";
 import { planVariants, probeKernels, releaseKernels, variantLabel, type Variant } from "./variants.js";
@@ -68,6 +70,36 @@ async function measureCharnn(options: BenchOptions, variants: Variant[], corpusP
     }
   }
   return runs;
+}
+
+/**
+ * The 128-bit SIMD ceiling on each wasm build at each thread count the variants use (registers
+ * only, so it does not matter that this process is the bench's parent), and the clock.
+ */
+function measureCeiling(variants: readonly Variant[], notes: string[]): SimdCeiling | null {
+  const threadCounts = [...new Set(variants.filter((v) => v.backend !== "js").map((v) => v.threads))].sort((a, b) => a - b);
+  if (threadCounts.length === 0) return null;
+  let cpuinfoMhz: number | null = null;
+  try {
+    cpuinfoMhz = theoreticalPeakFrom(readFileSync("/proc/cpuinfo", "utf8"))?.mhz ?? null;
+  } catch {
+    // Not Linux: no nominal clock to quote.
+  }
+  const measured: CeilingMeasurement[] = [];
+  for (const backend of ["wasm", "wasm-relaxed"] as const) {
+    if (backend === "wasm-relaxed" && !wasmRelaxedAvailable()) {
+      notes.push("the fused multiply-add ceiling was not measured: this runtime has no relaxed SIMD");
+      continue;
+    }
+    for (const threads of threadCounts) {
+      const gflops = measureSimdCeiling({ variant: backend === "wasm" ? "simd" : "relaxed", threads });
+      log(`SIMD ceiling, ${backend} x${threads}: ${gflops.toFixed(1)} GFLOP/s`);
+      measured.push({ backend, threads, gflops });
+    }
+  }
+  const clockGhz = measureClockGhz();
+  log(`clock: ${clockGhz.toFixed(2)} GHz (cpuinfo says ${cpuinfoMhz ?? "nothing"} MHz)`);
+  return { measured, clockGhz, cpuinfoMhz };
 }
 
 /** Wall time of whole processes, first run untimed (it warms the file cache). */
@@ -171,6 +203,7 @@ async function bench(argv: readonly string[]): Promise<number> {
   for (const note of variantNotes) log(note);
   if (variants.length === 0) throw new CharnnError("no charnn backend could be selected", ExitCode.failure, "try --backends js --threads 1");
 
+  const ceiling = measureCeiling(variants, notes);
   const charnn = await measureCharnn(options, variants, corpusPath, notes);
   const startup = await measureStartup(options, corpusPath, variants[0]!);
   const peers = measurePeers(options, path.join(sharedDir, "peers"), notes);
@@ -186,6 +219,7 @@ async function bench(argv: readonly string[]): Promise<number> {
     charnn,
     peers,
     startup,
+    ceiling,
     notes,
   };
   const benchmarksPath = path.join(repositoryRoot, "BENCHMARKS.md");

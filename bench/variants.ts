@@ -8,7 +8,7 @@ import { selectKernels } from "../dist/node/backend.js";
 
 /**
  * The kernel sets by the name they report: the TypeScript kernels, the WebAssembly SIMD ones,
- * and their relaxed-SIMD build (fused multiply-adds; `selectKernels("wasm", threads, true)`).
+ * and their relaxed-SIMD build (fused multiply-adds; what `auto` picks where it runs).
  */
 export const BENCH_BACKENDS = ["js", "wasm", "wasm-relaxed"] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -23,7 +23,7 @@ export const variantLabel = (variant: Variant): string => `${variant.backend} x$
 
 /** The kernels for a variant, as `charnn train --backend B --threads N` would get them; throws as selectKernels does. */
 export function kernelsFor(variant: Variant): Kernels {
-  return selectKernels(variant.backend === "js" ? "js" : "wasm", variant.threads, variant.backend === "wasm-relaxed");
+  return selectKernels(variant.backend, variant.threads);
 }
 
 /** The thread count kernels run on: a `threads` property when the backend has one, else 1. */

@@ -29,7 +29,7 @@ export interface Workload {
   /** Untimed steps first, so the JIT has compiled the hot loops before the clock starts. */
   warmupSteps: number;
   /** The peer configuration with the same shapes, if any (torch_charlstm.py, tfjs, numpy). */
-  peerConfig: "C1" | "C2" | "C3" | null;
+  peerConfig: "C1" | "C2" | "C3" | "C2-GRU" | "C2-RNN" | null;
 }
 
 export const WORKLOADS: Readonly<Record<WorkloadId, Workload>> = Object.freeze({
@@ -47,11 +47,11 @@ export const WORKLOADS: Readonly<Record<WorkloadId, Workload>> = Object.freeze({
   },
   GRU: {
     id: "GRU", label: "GRU 2x128", cell: "gru", layers: 2, hidden: 128, seqLen: 64, batch: 32,
-    optimizer: "adam", lr: 2e-3, clip: { mode: "norm", limit: 5 }, warmupSteps: 3, peerConfig: null,
+    optimizer: "adam", lr: 2e-3, clip: { mode: "norm", limit: 5 }, warmupSteps: 3, peerConfig: "C2-GRU",
   },
   RNN: {
     id: "RNN", label: "RNN 2x128", cell: "rnn", layers: 2, hidden: 128, seqLen: 64, batch: 32,
-    optimizer: "adam", lr: 2e-3, clip: { mode: "norm", limit: 5 }, warmupSteps: 3, peerConfig: null,
+    optimizer: "adam", lr: 2e-3, clip: { mode: "norm", limit: 5 }, warmupSteps: 3, peerConfig: "C2-RNN",
   },
 });
 

@@ -1,8 +1,7 @@
 // Builds the page of `charnn serve` and `charnn export --format html` into one HTML file with
 // its script and style inlined (dist/page/page.html): esbuild bundles src/page/main.ts and the
-// portable core for the browser. Node modules the core still names are stubs that throw if
-// called, but for node:crypto's SHA-256 and Buffer's base64, which the checkpoint codec uses and
-// which map onto portable code in src/page/shims/. Run by `npm run build`; tests call buildPage().
+// portable core for the browser; a Node module anywhere in what it pulls in fails the build.
+// Run by `npm run build`; tests call buildPage().
 
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -23,20 +22,6 @@ export async function buildPage() {
     minify: true,
     write: false,
     logLevel: "silent",
-    inject: [path.join(root, "src/page/shims/buffer.ts")],
-    plugins: [{
-      name: "node-modules-for-the-page",
-      setup(build) {
-        build.onResolve({ filter: /^node:/ }, (args) => {
-          if (args.path === "node:crypto") return { path: path.join(root, "src/page/shims/crypto.ts") };
-          return { path: args.path, namespace: "node-stub" };
-        });
-        build.onLoad({ filter: /.*/, namespace: "node-stub" }, (args) => ({
-          contents: `module.exports = new Proxy({}, { get: (_, name) => () => { throw new Error(${JSON.stringify(args.path)} + " is not in the page (" + String(name) + ")"); } });`,
-          loader: "js",
-        }));
-      },
-    }],
   });
   const script = result.outputFiles[0].text.replace(/<\/script/gi, "<\\/script");
   const [template, style] = await Promise.all([

@@ -4,6 +4,7 @@
 // nothing from Node; files, worker threads and the WebAssembly kernels are the Node entry's.
 
 import type { CheckpointState } from "./core/checkpoint/format.js";
+import { validateCheckpoint } from "./core/checkpoint/load.js";
 import { parseCheckpoint } from "./core/api/checkpoint-text.js";
 import { Model } from "./core/api/model.js";
 import { jsKernels, type Kernels } from "./core/tensor/kernels.js";
@@ -11,6 +12,7 @@ import { jsKernels, type Kernels } from "./core/tensor/kernels.js";
 export { CharnnError, ExitCode, type ErrorDetails, type ExitCodeValue } from "./core/errors.js";
 export { Model, type ModelInfo, type SampleSettings, type SampleStream } from "./core/api/model.js";
 export type { Evaluation } from "./core/eval/evaluate.js";
+export type { Prediction, Trace, TraceOptions } from "./core/viz/trace.js";
 export type { UnknownCharacter, UnknownSummary } from "./core/data/unknown.js";
 export type { UnknownPolicy } from "./core/sample/prime.js";
 export { checkpointBytes, parseCheckpoint, serializeCheckpoint } from "./core/api/checkpoint-text.js";
@@ -21,6 +23,6 @@ export { jsKernels, type Kernels } from "./core/tensor/kernels.js";
 
 /** A model from a checkpoint's decoded state, text or bytes, on the TypeScript kernels unless others are given. */
 export function modelFrom(checkpoint: CheckpointState | string | Uint8Array, kernels: Kernels = jsKernels): Model {
-  const state = typeof checkpoint === "string" || checkpoint instanceof Uint8Array ? parseCheckpoint(checkpoint) : checkpoint;
+  const state = typeof checkpoint === "string" || checkpoint instanceof Uint8Array ? parseCheckpoint(checkpoint) : validateCheckpoint(checkpoint, "the checkpoint");
   return new Model(state, kernels);
 }

@@ -5,6 +5,7 @@
 // Stability: everything exported here follows semver (see CHANGELOG.md).
 
 import type { CheckpointState } from "./core/checkpoint/format.js";
+import { validateCheckpoint } from "./core/checkpoint/load.js";
 import { parseCheckpoint } from "./core/api/checkpoint-text.js";
 import { Model } from "./core/api/model.js";
 import type { Backend } from "./core/settings.js";
@@ -14,6 +15,7 @@ import { readCheckpoint } from "./node/checkpoints.js";
 export { CharnnError, ExitCode, type ErrorDetails, type ExitCodeValue } from "./core/errors.js";
 export { Model, type ModelInfo, type SampleSettings, type SampleStream } from "./core/api/model.js";
 export type { Evaluation } from "./core/eval/evaluate.js";
+export type { Prediction, Trace, TraceOptions } from "./core/viz/trace.js";
 export type { UnknownCharacter, UnknownSummary } from "./core/data/unknown.js";
 export type { UnknownPolicy } from "./core/sample/prime.js";
 export { checkpointBytes, parseCheckpoint, serializeCheckpoint } from "./core/api/checkpoint-text.js";
@@ -35,7 +37,7 @@ export interface KernelChoice {
  * Call dispose() when done, to end the kernels' worker threads.
  */
 export function modelFrom(checkpoint: CheckpointState | string | Uint8Array, options: KernelChoice = {}): Model {
-  const state = typeof checkpoint === "string" || checkpoint instanceof Uint8Array ? parseCheckpoint(checkpoint) : checkpoint;
+  const state = typeof checkpoint === "string" || checkpoint instanceof Uint8Array ? parseCheckpoint(checkpoint) : validateCheckpoint(checkpoint, "the checkpoint");
   const kernels = selectKernels(options.backend ?? "auto", options.threads ?? 0);
   try {
     return new Model(state, kernels, { ownsKernels: true });
@@ -52,3 +54,4 @@ export function modelFrom(checkpoint: CheckpointState | string | Uint8Array, opt
 export async function loadModel(location: string, options: KernelChoice & { best?: boolean } = {}): Promise<Model> {
   return modelFrom(await readCheckpoint(location, { best: options.best }), options);
 }
+export { train, trainEvents, type TrainOptions, type TrainResult, type TrainSettings, type TrainingRun } from "./node/library-train.js";

@@ -101,6 +101,31 @@ describe("Model.evaluate", () => {
   });
 });
 
+describe("Model.trace", () => {
+  it("gives every layer's states per character and predictions whose losses sum to evaluate's", () => {
+    const text = "the cat sat on the log.\nthe Dog!";
+    const vocabularySize = model.info.vocabularySize;
+    const trace = model.trace(text, { top: vocabularySize });
+    const known = [...text].filter((c) => c !== "D" && c !== "!");
+    expect(trace.characters).toEqual(known);
+    expect(trace).toMatchObject({ cell: "lstm", layers: 1, hidden: 16 });
+    expect(trace.h).toHaveLength(known.length * 1 * 16);
+    expect(trace.c).toHaveLength(known.length * 1 * 16);
+    expect(new Map(trace.skipped)).toEqual(new Map([[0x44, 1], [0x21, 1]]));
+    // −Σ ln p(next character) over the trace is the loss evaluate() sums, by another path.
+    let lossSum = 0;
+    for (let t = 0; t + 1 < known.length; t++) {
+      const next = trace.predictions[t]!.find((prediction) => prediction.text === known[t + 1]);
+      lossSum -= Math.log(next!.probability);
+    }
+    expect(lossSum).toBeCloseTo(model.evaluate(text).lossSum, 3);
+    for (const predictions of trace.predictions) {
+      expect(predictions).toHaveLength(vocabularySize);
+      expect(predictions.reduce((sum, p) => sum + p.probability, 0)).toBeCloseTo(1, 5);
+    }
+  });
+});
+
 describe("checkpoints in memory", () => {
   it("round-trip through text and bytes, and a model from either samples the same", async () => {
     const text = await readFile(join(dir, "run", "latest.json"), "utf8");

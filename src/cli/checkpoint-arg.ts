@@ -7,15 +7,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import type { CheckpointState } from "../core/checkpoint/format.js";
 import { DEFAULT_CHECKPOINT } from "../core/settings.js";
-import { expectedShapes, modelFromCheckpoint, type LoadedModel } from "../core/checkpoint/model.js";
+import { modelFromCheckpoint, type Checkpoint, type LoadedModel } from "../core/checkpoint/load.js";
 import { badInput, usageError } from "../core/errors.js";
-import type { ModelConfig } from "../core/nn/params.js";
-import type { DType } from "../core/tensor/arena.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { locateCheckpoint } from "../node/checkpoint-path.js";
-import { loadCheckpoint } from "../node/store.js";
+import { loadCheckpointFile } from "../node/store.js";
 import type { CliIO } from "./io.js";
 
 /** The checkpoint read when none is named: the latest.json of `charnn train`'s default --out. */
@@ -142,19 +139,18 @@ export async function readCheckpointFor(
   argument: CheckpointArgument,
   io: CliIO,
   retry: RetryCommand,
-): Promise<{ state: CheckpointState; file: string }> {
+): Promise<{ state: Checkpoint; file: string }> {
   const file = checkpointFileFor(argument, io, retry);
-  return { state: await loadCheckpoint(path.resolve(io.cwd, file), { expectedShapes }), file };
+  return { state: await loadCheckpointFile(path.resolve(io.cwd, file)), file };
 }
 
-/** The checkpoint's model with its weights, with room in its arena for the caller's buffers. */
+/** The checkpoint's model with its weights, made by `kernels`; a sampler or scorer adds its own workspace. */
 export async function loadModelFor(
   argument: CheckpointArgument,
   io: CliIO,
   retry: RetryCommand,
   kernels: Kernels,
-  extraFloats: (config: ModelConfig, dtype: DType) => number,
-): Promise<LoadedModel & { file: string }> {
+): Promise<LoadedModel & { file: string; state: Checkpoint }> {
   const { state, file } = await readCheckpointFor(argument, io, retry);
-  return { ...modelFromCheckpoint(state, extraFloats, kernels), file };
+  return { ...modelFromCheckpoint(state, kernels), file, state };
 }

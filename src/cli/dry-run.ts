@@ -2,6 +2,7 @@
 // aligned lines. The estimate itself (parameters, memory, steps) is src/core/train/run.ts's.
 
 import type { DryRunEstimate } from "../core/train/run.js";
+import { formatCount } from "../core/util/format.js";
 
 export function formatDryRun(report: DryRunEstimate, json: boolean): string {
   if (json) return JSON.stringify(report) + "\n";
@@ -11,10 +12,10 @@ export function formatDryRun(report: DryRunEstimate, json: boolean): string {
   return [
     `start        ${report.start}`,
     `model        ${config.model}${config.model === "rnn" ? ` (${config.activation})` : ""}, ${config.layers} layer(s) of ${config.hidden}, ${config.embed > 0 ? `embedding ${config.embed}` : "one-hot input"}, vocabulary ${report.vocabularySize}`,
-    `parameters   ${report.parameters.toLocaleString("en-US")}`,
-    `text         ${report.trainChars.toLocaleString("en-US")} training characters, ${report.validationChars.toLocaleString("en-US")} validation`,
-    `windows      ${report.windowsPerEpoch.toLocaleString("en-US")} per epoch (${config.batch} streams x ${config.seqLen} steps)`,
-    `steps        ${report.totalSteps === null ? "until the time budget ends" : report.totalSteps.toLocaleString("en-US")}`,
+    `parameters   ${formatCount(report.parameters)}`,
+    `text         ${formatCount(report.trainChars)} training characters, ${formatCount(report.validationChars)} validation`,
+    `windows      ${formatCount(report.windowsPerEpoch)} per epoch (${config.batch} streams x ${config.seqLen} steps)`,
+    `steps        ${report.totalSteps === null ? "until the time budget ends" : formatCount(report.totalSteps)}`,
     `memory       about ${mb(total)} (${mb(modelBytes)} weights, gradients, optimiser state and workspaces; ${mb(corpusBytes)} text)`,
     `config       ${JSON.stringify(config)}`,
     "",

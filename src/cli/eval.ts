@@ -10,7 +10,7 @@ import { countUnknown, describeUnknown, summarizeUnknown, type UnknownCounts } f
 import type { Vocabulary } from "../core/data/vocab.js";
 import { ExitCode, badInput } from "../core/errors.js";
 import { splitLines, textOf } from "../core/eval/lines.js";
-import { DEFAULT_WINDOW_STEPS, TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
+import { TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { selectKernels } from "../node/backend.js";
 import { writeOut, type CliIO } from "./io.js";
@@ -40,10 +40,8 @@ export async function runEval(options: EvalOptions, inputs: string[], io: CliIO)
 }
 
 async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
-  const { model, vocabulary, arena, file } = await loadModelFor(options, io, retryCommand("eval", inputs), kernels, (config, dtype) =>
-    TextScorer.arenaFloats(config, DEFAULT_WINDOW_STEPS, dtype),
-  );
-  const scorer = new TextScorer(model, kernels, arena, DEFAULT_WINDOW_STEPS);
+  const { model, vocabulary, file } = await loadModelFor(options, io, retryCommand("eval", inputs), kernels);
+  const scorer = new TextScorer(model, kernels);
   const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
   for (const note of corpusNotes(corpus)) io.stderr.write(`note: ${note}\n`);
   if (options.perLine) return evalPerLine(scorer, vocabulary, corpus.codePoints, options, io);

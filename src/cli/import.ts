@@ -2,22 +2,18 @@
 // export, or any state dict with torch.nn's names) as DIR/latest.json, a weights-only checkpoint
 // that sample, eval, info and train --init-from read. Everything is checked before anything is
 // written; then the checkpoint is written atomically. Not here: the format (src/core/safetensors*).
-//
-// --vocabulary FILE, for a file without vocabulary metadata: FILE.json holds a JSON array of code
-// points in row order; any other FILE is UTF-8 text whose characters, each once, in row order,
-// are the vocabulary (every byte counts: a newline at its end is a character).
 
 import { constants as bufferConstants } from "node:buffer";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rmdir, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { encodeCheckpoint, type CheckpointState, type TensorRecord } from "../core/checkpoint/format.js";
-import { TRAIN_DEFAULTS, type TrainConfig } from "../core/config.js";
+import { encodeCheckpoint, type CheckpointState, type TensorRecord, type WeightsCheckpointState } from "../core/checkpoint/format.js";
+import { settingSourcesFor } from "../core/checkpoint/model.js";
+import { TRAIN_DEFAULTS, runSettingsOf, type TrainConfig } from "../core/settings.js";
 import { decodeText } from "../core/data/decode.js";
 import { CharnnError, ExitCode, badInput, usageError } from "../core/errors.js";
 import { parseHeader, readHeaderLength, tensorData } from "../core/safetensors.js";
 import { importParameters, planImport, type ImportPlan } from "../core/safetensors-model.js";
-import { createRng } from "../core/tensor/rng.js";
 import { packageVersion } from "../node/version.js";
 import { writeFileAtomic } from "../node/store.js";
 import type { CliIO } from "./io.js";
@@ -56,7 +52,7 @@ export async function runImport(options: ImportOptions, io: CliIO): Promise<numb
     checkFits(plan, options.file);
     const bytes = await readAt(handle, 0, size);
     const params = importParameters(plan, (entry) => tensorData(bytes, header, entry), options.file);
-    state = weightsCheckpoint(plan, params, options);
+    state = weightsCheckpoint(plan, params);
   } finally {
     await handle.close();
   }
@@ -96,35 +92,39 @@ function checkFits(plan: ImportPlan, sourceName: string): void {
   }
 }
 
-/** The weights-only checkpoint: the model's settings over the defaults, no training state. */
-function weightsCheckpoint(plan: ImportPlan, params: Record<string, TensorRecord>, options: ImportOptions): CheckpointState {
+/**
+ * The weights-only checkpoint: the model's settings (from the file, so "given") over the defaults,
+ * no training state, and no corpus, schedule or runtime, since no charnn run made it.
+ */
+function weightsCheckpoint(plan: ImportPlan, params: Record<string, TensorRecord>): WeightsCheckpointState {
   const model = plan.config;
-  const config: TrainConfig = {
+  const config = runSettingsOf({
     ...TRAIN_DEFAULTS,
-    checkpointEvery: { ...TRAIN_DEFAULTS.checkpointEvery },
     model: model.cell, activation: model.activation, layers: model.layers, hidden: model.hidden,
     embed: model.embed, dropout: model.dropout, learnInit: model.learnInit,
-    out: options.out,
-  };
+  });
   return {
+    kind: "weights",
     charnnVersion: packageVersion(),
     createdAt: new Date().toISOString(),
-    command: ["import", options.file],
     config: config as unknown as Record<string, unknown>,
+    settingSources: settingSourcesFor(config, MODEL_SETTINGS),
     vocabulary: plan.vocabulary,
     params,
-    optimizer: { type: config.optimizer, step: 0, buffers: {} },
-    rng: createRng(config.seed).state(),
-    cursor: { epoch: 0, window: 0 },
-    hiddenState: null,
+    startState: null,
+    corpus: null,
+    invocations: [],
+    schedule: null,
+    runtime: null,
+    choice: null,
     step: 0,
     epoch: 0,
     history: { train: [], validation: [] },
     bestValidationLoss: null,
-    corpus: { fingerprint: "", length: 0 },
-    runtime: { backend: "none", threads: 1, node: process.version, platform: `${process.platform}-${process.arch}` },
   };
 }
+
+const MODEL_SETTINGS: ReadonlySet<string> = new Set(["model", "activation", "layers", "hidden", "embed", "dropout", "learnInit"]);
 
 async function openInput(file: string, shownAs: string): Promise<FileHandle> {
   try {
@@ -146,7 +146,11 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, done);
 }
 
-/** --vocabulary: a .json array of code points, or text whose characters are the vocabulary. */
+/**
+ * --vocabulary FILE, for a file without vocabulary metadata: FILE.json holds a JSON array of code
+ * points in row order; any other FILE is UTF-8 text whose characters, each once, in row order, are
+ * the vocabulary (every character counts: a newline at its end is one).
+ */
 export async function readVocabularyFile(file: string, shownAs: string): Promise<number[]> {
   let bytes: Uint8Array;
   try {

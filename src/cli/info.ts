@@ -5,8 +5,8 @@
 
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { InfoOptions, TrainConfig } from "../core/config.js";
-import type { CheckpointState } from "../core/checkpoint/format.js";
+import type { InfoOptions } from "../core/config.js";
+import type { Checkpoint } from "../core/checkpoint/load.js";
 import { ExitCode, badInput, usageError } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
 import { escapeCodePoint } from "../core/util/chars.js";
@@ -100,15 +100,18 @@ export function drawLossChart(
 }
 
 /** Everything info reports, as plain data (the weights are only counted). */
-export function describeCheckpoint(state: CheckpointState, file: string) {
-  const config = state.config as unknown as TrainConfig;
+export function describeCheckpoint(state: Checkpoint, file: string) {
+  const config = state.config;
   const parameters = Object.values(state.params).reduce((sum, tensor) => sum + tensor.data.length, 0);
   const best = state.bestValidationLoss;
   return {
     checkpoint: file,
     charnnVersion: state.charnnVersion,
     createdAt: state.createdAt,
-    command: state.command,
+    kind: state.kind,
+    /** The command line of the latest invocation; every one is in `invocations`. */
+    command: state.invocations.at(-1)?.argv ?? [],
+    invocations: state.invocations,
     model: {
       cell: config.model,
       activation: config.activation,
@@ -120,17 +123,19 @@ export function describeCheckpoint(state: CheckpointState, file: string) {
       parameters,
     },
     vocabulary: { size: state.vocabulary.length, text: textOf(state.vocabulary), codePoints: state.vocabulary },
-    progress: { step: state.step, epoch: state.epoch, cursor: state.cursor },
+    progress: { step: state.step, epoch: state.epoch, cursor: state.kind === "training" ? state.cursor : null },
     bestValidationLoss: best === null ? null : { nats: best, bits: natsToBits(best) },
     corpus: state.corpus,
     runtime: state.runtime,
+    schedule: state.schedule,
     config: state.config,
+    settingSources: state.settingSources,
     history: state.history,
   };
 }
 
 /** --plot: the loss curves as an SVG file (the report on stdout is unchanged). */
-async function writePlot(state: CheckpointState, file: string, options: PlotOptions, io: CliIO): Promise<void> {
+async function writePlot(state: Checkpoint, file: string, options: PlotOptions, io: CliIO): Promise<void> {
   const svg = renderLossSvg(state.history, { logScale: options.logScale, title: `loss by step: ${path.basename(path.dirname(path.resolve(io.cwd, file)))}/${path.basename(file)}` });
   try {
     await writeFile(path.resolve(io.cwd, options.plot!), svg);
@@ -151,7 +156,7 @@ export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: C
   }
 
   const color = createColor(io.env, io.stdoutIsTTY);
-  const config = state.config as unknown as TrainConfig;
+  const config = state.config;
   const m = info.model;
   const input = m.embed > 0 ? `embedding of ${m.embed}` : "one-hot input";
   const extras = [m.cell === "rnn" ? `${m.activation} activation` : null, m.learnInit ? "learned initial state" : null].filter((x) => x !== null);
@@ -161,26 +166,27 @@ export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: C
     ["checkpoint", `${file} (written ${state.createdAt} by charnn ${state.charnnVersion})`],
     ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${formatCount(m.parameters)} parameters`],
     ["vocabulary", `${info.vocabulary.size} characters: ${renderVocabulary(state.vocabulary)}`],
-    ["progress", `step ${formatCount(state.step)}, epoch ${state.epoch}${latestTrain ? `; last train loss ${latestTrain[1].toFixed(4)} nats/char` : ""}`],
+    ["progress", `step ${formatCount(state.step)}, epoch ${state.epoch}${latestTrain ? `; train loss ${latestTrain[1].toFixed(4)} nats/char (mean of the last logged steps)` : ""}`],
     ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${config.batch} x ${config.seqLen} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
-    ["corpus", `${formatCount(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
-    ["runtime", `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
+    ["corpus", state.corpus === null ? "unknown (weights from outside a charnn run)" : `${formatCount(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
+    ["runtime", state.runtime === null ? "unknown" : `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
     ["best val", info.bestValidationLoss === null
       ? "none yet (no validation pass has run)"
       : `${info.bestValidationLoss.nats.toFixed(4)} nats/char (${info.bestValidationLoss.bits.toFixed(3)} bits/char)`],
   ];
-  if (state.command.length > 0) rows.push(["command", `charnn ${state.command.join(" ")}`]);
+  if (state.kind === "weights") rows.splice(1, 0, ["kind", "weights only (sample, eval and --init-from use it; it cannot be resumed)"]);
+  if (info.command.length > 0) rows.push(["command", `charnn ${info.command.join(" ")}`]);
 
   const columns = (io.stdout as { columns?: number }).columns;
   const width = columns === undefined ? CHART_WIDTH : Math.max(20, Math.min(CHART_WIDTH, columns - 12));
   const chart = drawLossChart(
     [
-      { name: "train", symbol: ".", points: state.history.train },
+      { name: "train (mean per log interval)", symbol: ".", points: state.history.train },
       { name: "validation", symbol: "o", points: state.history.validation },
     ],
     width,
     CHART_HEIGHT,
-    (series, symbol) => (series.name === "train" ? color.cyan(symbol) : color.yellow(symbol)),
+    (series, symbol) => (series.name.startsWith("train") ? color.cyan(symbol) : color.yellow(symbol)),
   );
   const text = [
     ...rows.map(([name, value]) => `${color.bold(name.padEnd(11))}${value}`),

@@ -3,9 +3,11 @@
 // back-pressure and treats a reader that went away (EPIPE, as in `charnn sample | head`) as done.
 // Not a logger and not a formatter: what gets written is decided by the commands and the reporter.
 
-export type SignalName = "SIGINT" | "SIGTERM";
+import type { AtomicFs } from "../node/store/atomic.js";
 
-/** Where SIGINT/SIGTERM come from: `process` in real runs, an EventEmitter in tests. */
+export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+/** Where SIGINT/SIGTERM/SIGHUP come from: `process` in real runs, an EventEmitter in tests. */
 export interface SignalSource {
   on(signal: SignalName, listener: () => void): unknown;
   off(signal: SignalName, listener: () => void): unknown;
@@ -21,6 +23,8 @@ export interface CliIO {
   stdoutIsTTY: boolean;
   /** Optional so tests that do not care about signals need not provide one. */
   signals?: SignalSource;
+  /** The file operations checkpoint saves use; tests pass one that fails or stalls. Default: the real ones. */
+  checkpointFs?: AtomicFs;
 }
 
 /** The real process. stdin is read lazily: touching process.stdin opens a handle on fd 0. */

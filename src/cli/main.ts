@@ -115,7 +115,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .command("train")
     .summary("train a model on text files")
     .description("Train a model on one or more text files (- reads stdin). Checkpoints go to --out.")
-    .argument("<FILE...>", "training text; - for stdin");
+    .argument("[FILE...]", "training text; - for stdin (with --resume and none: the text the run recorded)");
   addTrainOptions(train);
   train.action(async (files: string[], _options: unknown, command: Command) => {
     const configFile = command.opts().config as string | undefined;
@@ -173,6 +173,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .command("export")
     .summary("write a checkpoint's model for other programs (PyTorch)")
     .description("Write a checkpoint's model in another format: --format safetensors for PyTorch.")
+    .usage("[CHECKPOINT] OUT [options]")
     .argument("<PATHS...>", "CHECKPOINT OUT, or OUT with -c")
     .option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)")
     .option("--best", "the run's best.json (lowest validation loss) instead")
@@ -188,13 +189,13 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("<FILE>", "a .safetensors file")
     .requiredOption("--out <dir>", "folder for latest.json (must not hold one)")
     .option("--vocabulary <file>", "for a file without one: a .json array of code points, or text whose characters are the vocabulary, in row order")
-    .option("--prefix <prefix>", "strip this prefix from tensor names (repeatable, e.g. module. rnn.)", (value: string, list: string[]) => [...list, value], [] as string[])
+    .option("--prefix <prefix>", "strip this prefix from tensor names (repeatable, e.g. module. rnn.)", (value: string, list: string[] | undefined) => [...(list ?? []), value])
     .option("--activation <tanh|relu>", "an rnn's non-linearity, for a file without a config")
-    .action(async (file: string, options: { out: string; vocabulary?: string; prefix: string[]; activation?: string }) => {
+    .action(async (file: string, options: { out: string; vocabulary?: string; prefix?: string[]; activation?: string }) => {
       if (options.activation !== undefined && options.activation !== "tanh" && options.activation !== "relu") {
         throw usageError(`--activation must be tanh or relu (got ${options.activation})`);
       }
-      setExitCode(await handlers.import({ file, ...options, activation: options.activation as ImportOptions["activation"] }, io));
+      setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, io));
     });
 
   program

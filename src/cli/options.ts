@@ -181,8 +181,9 @@ export function addSampleOptions(command: Command): void {
   command.addHelpText(
     "after",
     `
-Without a prime the model is warmed up on a newline (or, if its vocabulary has none, on its
-first character), as at the start of a line; that character is not printed.
+Without a prime the model starts from the start state its checkpoint recorded from the training
+text (the state typical text leaves just before a line break), then reads a newline (or, if its
+vocabulary has none, its first character), as at the start of a line; that is not printed.
 Prime characters the model never saw are an error (exit 3); --unknown skip leaves them out, and
 the echoed prime is the text the model was given. Sample i of --count uses seed S+i (mod 2^32).
 Samples are separated by a blank line; --json prints one object per sample:

@@ -9,7 +9,7 @@ import { ExitCode, badInput, usageError } from "../core/errors.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { readCorpus } from "../node/corpus.js";
 import { selectKernels } from "../node/backend.js";
-import { activationView, featureNamed, rankUnits, renderHtml, renderLegend, renderTerminal, traceArenaFloats, traceText, unitLabel, unitValues, valueScale, type Trace, type UnitRef } from "../core/viz/index.js";
+import { activationView, featureNamed, rankUnits, renderHtml, renderLegend, renderTerminal, traceText, unitLabel, unitValues, valueScale, type Trace, type UnitRef } from "../core/viz/index.js";
 import type { CharModel } from "../core/nn/model.js";
 import { colorLevel } from "./color.js";
 import { writeOut, type CliIO } from "./io.js";
@@ -63,7 +63,7 @@ export async function runViz(options: VizOptions, io: CliIO): Promise<number> {
 async function vizWith(kernels: Kernels, fullText: string, options: VizOptions, io: CliIO): Promise<void> {
   const feature = options.find === null ? null : featureNamed(options.find);
   const argument = { checkpoint: options.checkpoint, best: options.best };
-  const { model, vocabulary, file } = await loadModelFor(argument, io, retryCommand("viz", options.text === null ? options.files : ["--text", options.text]), kernels, traceArenaFloats);
+  const { model, vocabulary, file } = await loadModelFor(argument, io, retryCommand("viz", options.text === null ? options.files : ["--text", options.text]), kernels);
   const unit = chosenUnit(options, model);
 
   const characters = [...fullText];

@@ -2,12 +2,6 @@
 // metadata (vocabulary, model config), the learned initial states' layout, and on import the
 // checks (names, shapes, vocabulary) and the reordering of rows into charnn's sorted vocabulary.
 // Not here: the container bytes (safetensors.ts) or files and flags (src/cli/export.ts, import.ts).
-//
-// Names: embedding.weight (V,E); weight_ih_l{k} (G·H, in), weight_hh_l{k} (G·H, H), bias_ih_l{k},
-// bias_hh_l{k} (G·H) as in torch.nn.RNN/LSTM/GRU (G = 1, 4 (i,f,g,o), 3 (r,z,n)); decoder.weight
-// (V,H), decoder.bias (V) as nn.Linear. Learned initial states: h0 (L,H), and c0 (L,H) for the
-// LSTM, row k is layer k's state (charnn keeps them as h0_l{k}, c0_l{k} of shape (H)); a PyTorch
-// model uses them as h0.unsqueeze(1).expand(L, B, H).
 
 import { badInput, type CharnnError } from "./errors.js";
 import { parameterShapes, type CellType, type ModelConfig } from "./nn/params.js";
@@ -29,7 +23,14 @@ export interface ExportedConfig {
 
 const INIT_STATE = /^([hc])0_l(\d+)$/;
 
-/** The tensors of a model in export order and layout (charnn's order, initial states stacked). */
+/**
+ * The tensors of a model in export order and layout (charnn's order, initial states stacked):
+ * embedding.weight (V, E); weight_ih_l{k} (G·H, in), weight_hh_l{k} (G·H, H), bias_ih_l{k} and
+ * bias_hh_l{k} (G·H) as torch.nn.RNN/LSTM/GRU name them (G = 1, 4 (i,f,g,o) or 3 (r,z,n));
+ * decoder.weight (V, H) and decoder.bias (V) as nn.Linear; learned initial states as h0 (L, H),
+ * and c0 (L, H) for the LSTM, row k for layer k (charnn keeps h0_l{k}, c0_l{k} of shape (H)); a
+ * PyTorch model uses them as h0.unsqueeze(1).expand(L, B, H).
+ */
 export function exportTensors(config: ModelConfig, params: Record<string, Float32Tensor>): Array<[string, Float32Tensor]> {
   const out: Array<[string, Float32Tensor]> = [];
   for (const [name, shape] of parameterShapes(config)) {

@@ -3,29 +3,27 @@
 // rotated) to a training run as its `save` hook. Decoding and encoding are the core's.
 // Not here: the format (src/core/checkpoint), the store's mechanics (store.ts).
 
-import { statSync } from "node:fs";
 import path from "node:path";
 import type { CheckpointState } from "../core/checkpoint/format.js";
-import { expectedShapes } from "../core/checkpoint/model.js";
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./store.js";
+import type { Checkpoint } from "../core/checkpoint/load.js";
+import { badInput } from "../core/errors.js";
+import { locateCheckpoint } from "./checkpoint-path.js";
+import { loadCheckpointFile, saveCheckpoint, writeFileAtomic } from "./store.js";
 import { encodeCheckpoint } from "../core/checkpoint/format.js";
 
-/** A checkpoint file, or a run folder (its latest.json; best.json with `best`). */
-export function checkpointFileFor(location: string, options: { best?: boolean } = {}): string {
-  let isFolder = false;
-  try {
-    isFolder = statSync(location).isDirectory();
-  } catch {
-    // A missing path is reported by the reader, with its own message.
+/**
+ * Reads, verifies, decodes and validates a checkpoint: a file, or a run folder's latest.json
+ * (best.json with `best`, also for a file: the best of its folder).
+ */
+export async function readCheckpoint(location: string, options: { best?: boolean } = {}): Promise<Checkpoint> {
+  const found = locateCheckpoint(location, options.best === true, process.cwd());
+  if (!found.found) {
+    const why = found.reason === "no-best" ? "the run has no best.json yet (no validation pass has improved its loss)"
+      : found.reason === "not-a-run" ? "the folder holds no latest.json" : "nothing is there";
+    throw badInput(`no checkpoint at ${found.file}: ${why}`, found.runFolders.length > 0 ? `run folders nearby: ${found.runFolders.join(", ")}` : undefined,
+      { code: "checkpoint.missing", facts: { file: found.file, reason: found.reason, runFolders: found.runFolders } });
   }
-  if (isFolder) return path.join(location, options.best === true ? "best.json" : "latest.json");
-  return options.best === true ? path.join(path.dirname(location), "best.json") : location;
-}
-
-/** Reads, verifies, decodes and validates the checkpoint at `location`. */
-export async function readCheckpoint(location: string, options: { best?: boolean } = {}): Promise<CheckpointState> {
-  const file = path.resolve(checkpointFileFor(location, options));
-  return loadCheckpoint(file, { expectedShapes });
+  return loadCheckpointFile(path.resolve(found.file));
 }
 
 /** Writes `state` to `file` atomically (a temporary file, then a rename): a crash leaves the old file or the new one. */

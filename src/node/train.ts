@@ -8,12 +8,13 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { flagName, type TrainConfig } from "../core/settings.js";
 import { usageError } from "../core/errors.js";
-import { expectedShapes } from "../core/checkpoint/model.js";
 import { trainEvent, type TrainEvent } from "../core/train/events.js";
-import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
+import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, resumeStart, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
 import { STDIN_INPUT, readCorpus, type Corpus } from "./corpus.js";
-import { selectKernels } from "./backend.js";
-import { acquireLock, loadCheckpoint, nodeAtomicFs, saveCheckpoint, type AtomicFs } from "./store.js";
+import { backendRuns, resumeBackend, selectKernels } from "./backend.js";
+import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicFs } from "./store.js";
+import { encodeCheckpoint, type CheckpointState } from "../core/checkpoint/format.js";
+import { hostFacts } from "./host.js";
 
 export interface TrainFilesOptions {
   /** Relative inputs, --out and --init-from are resolved against it. */
@@ -39,7 +40,7 @@ const binaryNotes = (corpus: Corpus): string[] => corpus.skipped.map((skipped) =
 
 export type TrainFilesResult = { kind: "dry-run"; estimate: DryRunEstimate } | { kind: "trained"; end: RunEnd };
 
-const loadFor = (file: string) => loadCheckpoint(file, { expectedShapes });
+const loadFor = (file: string) => loadCheckpointFile(file);
 
 /** Trains on `inputs` (files, folders, "-") with checkpoints in `requested.out`. */
 export async function trainFiles(requested: TrainConfig, given: ReadonlySet<string>, inputs: string[], options: TrainFilesOptions): Promise<TrainFilesResult> {
@@ -51,7 +52,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
   let start: RunStart = { kind: "new" };
   switch (decideStart(requested, existsSync(latestPath))) {
     case "resume":
-      start = { kind: "resume", checkpoint: await loadFor(latestPath) };
+      start = resumeStart(await loadFor(latestPath), path.join(requested.out, "latest.json"), options.nameOf);
       break;
     case "nothing-to-resume":
       warn(`nothing to resume in ${requested.out}: starting a new run`);
@@ -70,6 +71,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
       break;
   }
 
+  if (inputs.length === 0) inputs = recordedInputs(start, requested.out, options.nameOf ?? flagName);
   const corpus = await readCorpus(inputs, { ...(stdin && { stdin }), cwd });
   for (const note of (options.corpusNotes ?? binaryNotes)(corpus)) warn(note);
   const plan = await planRun({
@@ -91,21 +93,53 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
   if (plan.config.dryRun) return { kind: "dry-run", estimate: dryRunEstimate(plan) };
 
   // Chosen once the text and any checkpoint have been read (so a bad input never starts worker
-  // threads), from the run's own settings: a resume keeps the backend and threads it was trained with.
-  const kernels = selectKernels(plan.config.backend, plan.config.threads);
+  // threads), from the run's own settings: a resume keeps the backend and threads it was trained
+  // with, and the build it recorded unless the backend is given (auto may pick another here).
+  const backend = start.kind === "resume" ? resumeBackend(plan.config.backend, start.checkpoint.runtime.variant, given.has("backend"), backendRuns) : plan.config.backend;
+  const kernels = selectKernels(backend, plan.config.threads);
   try {
     const fsImpl = options.fsImpl ?? nodeAtomicFs;
     const end = await train(plan, kernels, {
       emit,
       command: options.command,
+      host: hostFacts(),
+      isoNow: () => new Date().toISOString(),
+      corpusPaths: inputs.map((input) => (input === STDIN_INPUT ? STDIN_INPUT : path.resolve(cwd, input))),
       now: options.now ?? (() => performance.now()),
       ...(options.interrupted && { interrupted: options.interrupted }),
       ...(options.signal && { signal: options.signal }),
-      save: async (state, isBest) => (await saveCheckpoint(out, state, { keep: plan.config.keep, isBest, fsImpl })).latest,
+      save: async (state, isBest, bestOnly) =>
+        bestOnly === true
+          ? await saveBestCheckpoint(out, state, fsImpl)
+          : (await saveCheckpoint(out, state, { keep: plan.config.keep, isBest, fsImpl })).latest,
       acquire: () => acquireLock(out),
     }, options.nameOf);
     return { kind: "trained", end };
   } finally {
     kernels.dispose();
   }
+}
+
+/** best.json alone, atomically: a new best validation loss between checkpoints. */
+async function saveBestCheckpoint(dir: string, state: CheckpointState, fsImpl: AtomicFs): Promise<string> {
+  const file = path.join(dir, "best.json");
+  await writeFileAtomic(file, encodeCheckpoint(state), fsImpl);
+  return file;
+}
+
+/**
+ * With no text named, a resumed run goes on with the text it recorded (its corpus paths; the
+ * fingerprint check of the resume then says whether it is still the same text). Anything else
+ * needs text named.
+ */
+function recordedInputs(start: RunStart, out: string, nameOf: (key: string) => string): string[] {
+  if (start.kind !== "resume") {
+    throw usageError("name the text to train on", `e.g. charnn train notes.txt, or ${nameOf("resume")} with ${nameOf("out")} to continue a run on the text it recorded`, { code: "corpus.none" });
+  }
+  const paths = start.checkpoint.corpus.paths;
+  if (paths.length === 0) throw usageError(`the run in ${out} does not record its text`, "name the text it was trained on", { code: "corpus.not-recorded" });
+  if (paths.includes(STDIN_INPUT)) {
+    throw usageError(`the run in ${out} read standard input, which cannot be read again`, `give it again: ... | charnn train - ${nameOf("out")} ${out} ${nameOf("resume")}`, { code: "corpus.stdin-recorded" });
+  }
+  return [...paths];
 }

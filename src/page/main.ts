@@ -6,12 +6,11 @@
 
 import { parseCheckpoint } from "../core/api/checkpoint-text.js";
 import { Model } from "../core/api/model.js";
-import type { CheckpointState } from "../core/checkpoint/format.js";
-import { modelFromCheckpoint } from "../core/checkpoint/model.js";
+import { modelFromCheckpoint, type Checkpoint } from "../core/checkpoint/load.js";
 import { jsKernels } from "../core/tensor/kernels.js";
 import { renderLossSvg } from "../core/viz/svg.js";
 import { colorOf, valueScale } from "../core/viz/terminal.js";
-import { traceArenaFloats, traceText, unitValues, type Trace } from "../core/viz/trace.js";
+import { traceText, unitValues, type Trace } from "../core/viz/trace.js";
 import { emptyRunState, foldEvents } from "./run-state.js";
 
 const element = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -41,9 +40,9 @@ async function fetchJson<T>(url: string): Promise<T> {
 interface CheckpointEntry { name: string; size: number; modified: string }
 
 const embedded = embeddedCheckpoint();
-const decoded = new Map<string, { modified: string; state: CheckpointState }>();
+const decoded = new Map<string, { modified: string; state: Checkpoint }>();
 
-async function checkpointState(name: string): Promise<CheckpointState> {
+async function checkpointState(name: string): Promise<Checkpoint> {
   if (embedded !== null) {
     const cached = decoded.get(name);
     if (cached) return cached.state;
@@ -176,7 +175,7 @@ async function showActivations(): Promise<void> {
   status.className = "";
   try {
     const state = await checkpointState(element<HTMLSelectElement>("checkpoint").value);
-    const { model, vocabulary } = modelFromCheckpoint(state, traceArenaFloats, jsKernels);
+    const { model, vocabulary } = modelFromCheckpoint(state, jsKernels);
     const trace = traceText(model, jsKernels, vocabulary, element<HTMLTextAreaElement>("viz-input").value);
     const layer = numberIn("viz-layer"), unit = numberIn("viz-unit");
     const stateName = element<HTMLSelectElement>("viz-state").value === "c" ? "c" : "h";

@@ -56,7 +56,7 @@ describe("evalLoss", () => {
 
 describe("trainConfigFor", () => {
   it("resolves a workload to the settings charnn train would use, backend and threads included", () => {
-    expect(trainConfigFor(WORKLOADS.C3, { backend: "wasm-relaxed", threads: 2 })).toMatchObject({ model: "lstm", hidden: 512, backend: "wasm", threads: 2, clipMode: "norm" });
+    expect(trainConfigFor(WORKLOADS.C3, { backend: "wasm-relaxed", threads: 2 })).toMatchObject({ model: "lstm", hidden: 512, backend: "wasm-relaxed", threads: 2, clipMode: "norm" });
     const config = trainConfigFor(WORKLOADS.C1, { backend: "js", threads: 1 });
     expect(config).toMatchObject({ model: "rnn", layers: 1, hidden: 100, seqLen: 25, batch: 1, optimizer: "adagrad", lr: 0.1, clip: 5, clipMode: "value", backend: "js", threads: 1, embed: 0, dropout: 0 });
   });

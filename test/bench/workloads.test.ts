@@ -10,7 +10,7 @@ describe("workloads", () => {
     expect(WORKLOADS.C2).toMatchObject({ cell: "lstm", layers: 2, hidden: 128, seqLen: 64, batch: 32, optimizer: "adam", lr: 2e-3 });
     expect(WORKLOADS.C3).toMatchObject({ cell: "lstm", layers: 2, hidden: 512, seqLen: 64, batch: 32, optimizer: "adam", lr: 2e-3 });
     for (const id of ["GRU", "RNN"] as const) {
-      expect(WORKLOADS[id]).toMatchObject({ layers: 2, hidden: 128, seqLen: 64, batch: 32, optimizer: "adam", peerConfig: null });
+      expect(WORKLOADS[id]).toMatchObject({ layers: 2, hidden: 128, seqLen: 64, batch: 32, optimizer: "adam", peerConfig: `C2-${id}` });
     }
     expect(WORKLOADS.GRU.cell).toBe("gru");
     expect(WORKLOADS.RNN.cell).toBe("rnn");

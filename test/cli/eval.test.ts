@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes, modelFromCheckpoint } from "../../src/core/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { modelFromCheckpoint } from "../../src/core/checkpoint/load.js";
+import { loadCheckpointFile } from "../../src/node/store.js";
 import { selectKernels } from "../../src/node/backend.js";
 import { main } from "../../src/cli/main.js";
 import { ExitCode } from "../../src/core/errors.js";
@@ -48,10 +48,10 @@ async function evaluate(args: string[], stdin?: string) {
  * log-softmax computed here in float64. Characters outside the vocabulary must already be gone.
  */
 async function referenceLossSum(text: string): Promise<{ lossSum: number; predictions: number }> {
-  const checkpoint = await loadCheckpoint(join(dir, "run", "latest.json"), { expectedShapes });
+  const checkpoint = await loadCheckpointFile(join(dir, "run", "latest.json"));
   const kernels = selectKernels("auto");
-  const { model, vocabulary, arena } = modelFromCheckpoint(checkpoint, (c, d) => Workspace.arenaFloats(c, 1, 1, d), kernels);
-  const workspace = new Workspace(model, 1, 1, arena, kernels);
+  const { model, vocabulary } = modelFromCheckpoint(checkpoint, kernels);
+  const workspace = new Workspace(model, 1, 1, kernels.newArena("float32", Workspace.arenaFloats(model.config, 1, 1, "float32")), kernels);
   const state = model.newState(1);
   const tokens = [...text].map((c) => vocabulary.indexOf(c.codePointAt(0)!));
   if (tokens.includes(-1)) throw new Error("the reference takes known characters only");

@@ -21,8 +21,10 @@ describe("cliHint", () => {
   it("names the flag of an out-of-range setting by its key", () => {
     expect(cliHint(caught(() => new StreamBatcher(new Uint32Array(10), 0, 2)))).toBe("check --batch");
     expect(cliHint(caught(() => new StreamBatcher(new Uint32Array(10), 2, 0)))).toBe("check --seq-len");
-    expect(cliHint(caught(() => splitValidation(new Uint32Array(10), 1)))).toBe("check --val-fraction");
+    expect(cliHint(caught(() => splitValidation(new Uint32Array(10), 1)))).toBe("check --val-frac");
     expect(cliHint(caught(() => selectKernels("wasm", -1)))).toBe("check --threads");
+    // The key is the setting's own, so the flag named is one the CLI has.
+    expect(caught(() => splitValidation(new Uint32Array(10), 1)).facts).toMatchObject({ key: "valFrac", value: 1 });
   });
 
   it("words a too-short corpus with the flags that change what is needed", () => {

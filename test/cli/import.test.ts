@@ -69,6 +69,14 @@ describe("charnn import", () => {
     expect(JSON.parse(info.stdout()).model).toMatchObject({ cell: "gru", layers: 2, hidden: 6, embed: 3, learnInit: true });
   });
 
+  it("writes a weights-only checkpoint: train --resume refuses it and points to --init-from", async () => {
+    writeFileSync(path.join(dir, "text.txt"), "abc \n".repeat(100));
+    const captured = createTestIO({ cwd: dir });
+    const code = await main(["train", "text.txt", "--resume", "--out", path.join(dir, "out-good"), "--steps", "1"], captured.io);
+    expect(code).not.toBe(0);
+    expect(captured.stderr()).toMatch(/--init-from/);
+  });
+
   it("refuses a folder that already holds a checkpoint, and leaves it alone", async () => {
     const again = await importFile(goodFile(), "good");
     expect(again.code).toBe(2);

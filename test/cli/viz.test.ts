@@ -11,14 +11,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckpointState } from "../../src/core/checkpoint/format.js";
-import { expectedShapes, modelFromCheckpoint } from "../../src/core/checkpoint/model.js";
+import { modelFromCheckpoint } from "../../src/core/checkpoint/load.js";
 import { CharModel } from "../../src/core/nn/model.js";
 import { jsKernels } from "../../src/core/tensor/kernels.js";
 import { createRng } from "../../src/core/tensor/rng.js";
 import { insideQuotes, rankUnits, traceArenaFloats, traceText, unitValues } from "../../src/core/viz/index.js";
 import { main } from "../../src/cli/main.js";
 import { ExitCode } from "../../src/core/errors.js";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { loadCheckpointFile } from "../../src/node/store.js";
 import { createTestIO, type TestIOOptions } from "./helpers.js";
 import { dataOf, NETWORK_PATTERNS, plottedPoints } from "../core/viz/helpers.js";
 // @ts-expect-error: a plain JavaScript script without type declarations
@@ -45,7 +45,7 @@ beforeAll(async () => {
   const { io, stderr } = createTestIO({ cwd: dir });
   const code = await main(["train", "quotes.txt", "--out", "run", ...TRAIN_ARGS], io);
   if (code !== 0) throw new Error(`training the fixture failed: ${stderr()}`);
-  checkpoint = await loadCheckpoint(join(dir, "run", "latest.json"), { expectedShapes });
+  checkpoint = await loadCheckpointFile(join(dir, "run", "latest.json"));
 }, 120_000);
 
 afterAll(async () => {
@@ -78,7 +78,7 @@ describe("charnn viz --find", () => {
     for (const row of rows) expect(Math.abs(row[4])).toBeLessThanOrEqual(Math.abs(r));
 
     // The printed correlation is that unit's Pearson r over the held-out trace, recomputed here.
-    const { model, vocabulary } = modelFromCheckpoint(checkpoint, traceArenaFloats, jsKernels);
+    const { model, vocabulary } = modelFromCheckpoint(checkpoint, jsKernels);
     const trace = traceText(model, jsKernels, vocabulary, heldOut);
     const best = rankUnits(trace, insideQuotes(trace.characters))[0]!;
     expect([best.layer, best.unit, best.state]).toEqual([layer, unit, state]);
@@ -86,7 +86,7 @@ describe("charnn viz --find", () => {
   });
 
   it("finds no unit above 0.3 in a freshly initialised model of the same shape", () => {
-    const { model: trained, vocabulary } = modelFromCheckpoint(checkpoint, traceArenaFloats, jsKernels);
+    const { model: trained, vocabulary } = modelFromCheckpoint(checkpoint, jsKernels);
     for (const seed of [1, 2, 3]) {
       const model = new CharModel(trained.config, jsKernels.newArena("float32", CharModel.arenaFloats(trained.config, "float32")));
       model.initialize(createRng(seed));
@@ -137,7 +137,7 @@ describe("charnn viz in a terminal", () => {
     const lines = stdout.split("\n");
     expect(lines[1]).toBe('the fox "ran to a hill" and sat.');
     const markers = lines[2]!;
-    const { model, vocabulary } = modelFromCheckpoint(checkpoint, traceArenaFloats, jsKernels);
+    const { model, vocabulary } = modelFromCheckpoint(checkpoint, jsKernels);
     const values = unitValues(traceText(model, jsKernels, vocabulary, text), 0, 3, "c");
     const scale = Math.max(...Array.from(values, Math.abs));
     [..."the fox \"ran to a hill\" and sat."].forEach((_, t) => {
@@ -184,7 +184,7 @@ describe("charnn viz --html", () => {
     const html = await readFile(join(dir, "view.html"), "utf8");
     for (const pattern of NETWORK_PATTERNS) expect(html, String(pattern)).not.toMatch(pattern);
     const view = dataOf(html);
-    const { model, vocabulary } = modelFromCheckpoint(checkpoint, traceArenaFloats, jsKernels);
+    const { model, vocabulary } = modelFromCheckpoint(checkpoint, jsKernels);
     const trace = traceText(model, jsKernels, vocabulary, heldOut);
     expect(view.characters.join("")).toBe(heldOut);
     expect(view.units).toHaveLength(1);

@@ -1,7 +1,8 @@
 // End-to-end tests of `charnn train`: the built binary (bin/charnn.js over dist/) spawned from a
 // temporary folder, with stdout, stderr and the exit code checked separately. What only a real
 // process shows: SIGINT and SIGTERM mid-run (and a second SIGINT during a save), exit codes
-// through the bin shim, stdin, a closed stderr, CHARNN_FAULT, and the lock held by another process.
+// through the bin shim, stdin, a closed stderr, a failing checkpoint write (through a test entry
+// that injects a failing file system), and the lock held by another process.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -9,8 +10,9 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
-import { loadCheckpoint, processIsAlive } from "../../src/node/store.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { charnnEntryFor, ensureBuilt } from "../hardening/helpers.js";
+import { loadCheckpointFile, processIsAlive } from "../../src/node/store.js";
 import { ExitCode } from "../../src/core/errors.js";
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -77,8 +79,16 @@ function run(command: string, args: string[], options: { cwd: string; env?: Reco
   };
 }
 
-const charnn = (cwd: string, args: string[], env: Record<string, string> = {}, stdin?: string): Running =>
-  run(process.execPath, [charnnBin, "train", ...args], { cwd, env, stdin });
+/**
+ * `charnn train ...args`. A run whose env asks for a failing or stalling checkpoint write
+ * (CHARNN_FAULT, CHARNN_HOLD_WRITE_MS) runs the test entry that injects that file system, built
+ * beside the sources (the shipped binary reads neither variable).
+ */
+const charnn = (cwd: string, args: string[], env: Record<string, string> = {}, stdin?: string): Running => {
+  const entry = env.CHARNN_FAULT !== undefined || env.CHARNN_HOLD_WRITE_MS !== undefined ? charnnEntryFor(env) : charnnBin;
+  return run(process.execPath, [entry, "train", ...args], { cwd, env, stdin });
+};
+beforeAll(() => ensureBuilt(), 120_000);
 
 const folders: string[] = [];
 async function freshFolder(): Promise<string> {
@@ -137,7 +147,8 @@ describe("signals", () => {
     await interrupted.event("step");
     interrupted.child.kill("SIGINT");
     const stopped = await interrupted.done;
-    expect(stopped.stderr).toBe("");
+    // Only the command that continues the run.
+    expect(stopped.stderr).toMatch(/^to continue this run: charnn train \S.* --resume\n$/);
     expect(stopped.code).toBe(ExitCode.sigint);
     const events = stopped.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     const end = events.at(-1)!;
@@ -145,7 +156,7 @@ describe("signals", () => {
     expect(end.step as number).toBeGreaterThan(0);
     expect(end.step as number).toBeLessThan(400);
     expect(events.some((e) => e.type === "warning" && /^SIGINT: finishing this step/.test(e.message as string))).toBe(true);
-    expect((await loadCheckpoint(join(cwd, "parts", "latest.json"))).step).toBe(end.step);
+    expect((await loadCheckpointFile(join(cwd, "parts", "latest.json"))).step).toBe(end.step);
     expect(existsSync(join(cwd, "parts", ".lock"))).toBe(false);
 
     const [resumed, whole] = await Promise.all([charnn(cwd, ["corpus.txt", "--resume", "--out", "parts"]).done, charnn(cwd, [...args, "--out", "whole"]).done]);
@@ -165,7 +176,7 @@ describe("signals", () => {
     expect(stopped.code).toBe(ExitCode.sigterm);
     const end = JSON.parse(stopped.stdout.trimEnd().split("\n").at(-1)!);
     expect(end).toMatchObject({ type: "end", reason: "interrupted" });
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(end.step);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(end.step);
   });
 
   it("a second SIGINT during the final save stops at once and damages no checkpoint", async () => {
@@ -183,10 +194,10 @@ describe("signals", () => {
     expect(stopped.code).toBe(ExitCode.sigint);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await readFile(join(cwd, "run", "latest.json"), "utf8")).toBe(before);
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(5);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(5);
     // The run can go on from there; its next save clears the dead writer's temporary file.
     expect((await charnn(cwd, ["corpus.txt", "--resume", "--steps", "8", "--out", "run"]).done).code).toBe(0);
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(8);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(8);
     expect((await readdir(join(cwd, "run"))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 });
@@ -197,13 +208,13 @@ describe("failures", () => {
     expect((await charnn(cwd, ["corpus.txt", ...SMALL, "--steps", "5", "--out", "run"]).done).code).toBe(0);
     const before = await readFile(join(cwd, "run", "latest.json"), "utf8");
     const failed = await charnn(cwd, ["corpus.txt", "--resume", "--steps", "10", "--out", "run"], { CHARNN_FAULT: "rename:ENOSPC" }).done;
-    expect(failed.code).toBe(ExitCode.failure);
+    expect(failed.code).toBe(ExitCode.writeFailed);
     const errors = stderrErrors(failed.stderr);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^charnn: cannot write .*: no space left on device \(ENOSPC\)/);
     expect(failed.stderr).not.toMatch(/^\s+at /m);
     expect(await readFile(join(cwd, "run", "latest.json"), "utf8")).toBe(before);
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(5);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(5);
   });
 
   it("invalid UTF-8 exits 3 naming the file and byte, prints nothing on stdout and writes nothing", async () => {
@@ -239,7 +250,7 @@ describe("failures", () => {
     await writeFile(join(cwd, "run", ".lock"), `${JSON.stringify({ pid, hostname: hostname(), startedAt: "2024-01-01T00:00:00.000Z", nonce: "0123abcd" })}\n`);
     const result = await charnn(cwd, ["corpus.txt", ...SMALL, "--steps", "5", "--out", "run"]).done;
     expect(result.code).toBe(0);
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(5);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(5);
     expect(existsSync(join(cwd, "run", ".lock"))).toBe(false);
   });
 });
@@ -251,7 +262,7 @@ describe("streams", () => {
     const result = await charnn(cwd, ["-", ...SMALL, "--steps", "5", "--out", "run"], {}, text).done;
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("");
-    const latest = await loadCheckpoint(join(cwd, "run", "latest.json"));
+    const latest = await loadCheckpointFile(join(cwd, "run", "latest.json"));
     expect(latest.corpus.length).toBe([...text].length);
   });
 
@@ -261,6 +272,6 @@ describe("streams", () => {
     running.child.stderr!.destroy();
     const result = await running.done;
     expect(result.code).toBe(0);
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).step).toBe(30);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).step).toBe(30);
   });
 });

@@ -7,7 +7,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { loadCheckpointFile } from "../../src/node/store.js";
 import { ExitCode } from "../../src/core/errors.js";
 import { charnn, charnnWithPeakRss, ensureBuilt, expectOneLineError, freshFolder, generatedText, runMain, trainedCheckpoint } from "./helpers.js";
 
@@ -125,7 +125,7 @@ describe("validation text", () => {
     await writeFile(join(cwd, "corpus.txt"), good);
     const result = await runMain(["train", "corpus.txt", "--val-file", "-", ...TRAIN, "--eval-every", "1", "--out", "run"], { cwd, stdin: generatedText(500, 43) });
     expect(result.code, result.stderr).toBe(ExitCode.ok);
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).bestValidationLoss).not.toBeNull();
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).bestValidationLoss).not.toBeNull();
   });
 });
 
@@ -136,7 +136,7 @@ describe("corpora that must work", () => {
     await writeFile(join(cwd, name), bytes);
     const result = await runMain(["train", name, ...TRAIN, "--out", `run-${name}`], { cwd });
     expect(result.code, result.stderr).toBe(0);
-    const saved = await loadCheckpoint(join(cwd, `run-${name}`, "latest.json"));
+    const saved = await loadCheckpointFile(join(cwd, `run-${name}`, "latest.json"));
     return { fingerprint: saved.corpus.fingerprint, length: saved.corpus.length, vocabulary: saved.vocabulary };
   }
 
@@ -168,7 +168,7 @@ describe("corpora that must work", () => {
     await writeFile(join(cwd, "line.txt"), bytes);
     const result = await charnnWithPeakRss(["train", "line.txt", ...TRAIN, "--steps", "1", "--val-frac", "0", "--out", "run"], { cwd });
     expect(result.code, result.stderr).toBe(0);
-    expect((await loadCheckpoint(join(cwd, "run", "latest.json"))).corpus.length).toBe(bytes.length);
+    expect((await loadCheckpointFile(join(cwd, "run", "latest.json"))).corpus.length).toBe(bytes.length);
     // About 5 bytes a character plus node itself; a string or an array of characters would not fit.
     expect(result.peakRssBytes).toBeLessThan(bytes.length * 6.5 + 150 * 1024 * 1024);
   }, 60_000);

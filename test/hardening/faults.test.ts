@@ -8,8 +8,7 @@ import { chmod, cp, readFile, readdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectedShapes } from "../../src/core/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { loadCheckpointFile } from "../../src/node/store.js";
 import { ExitCode } from "../../src/core/errors.js";
 import { charnn, ensureBuilt, expectOneLineError, freshFolder, generatedText, runMain, seededUniform, trainingStateOf } from "./helpers.js";
 
@@ -47,11 +46,11 @@ async function expectFolderSound(folder: string, context: string): Promise<numbe
   expect(names.filter((name) => name.endsWith(".tmp")), context).toEqual([]);
   expect(names, context).not.toContain(".lock");
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    await loadCheckpoint(join(folder, name), { expectedShapes }).catch((error: Error) => {
+    await loadCheckpointFile(join(folder, name)).catch((error: Error) => {
       throw new Error(`${context}: ${name} does not load: ${error.message}`);
     });
   }
-  return (await loadCheckpoint(join(folder, "latest.json"))).step;
+  return (await loadCheckpointFile(join(folder, "latest.json"))).step;
 }
 
 describe("injected write failures on a resumed run", () => {
@@ -67,7 +66,7 @@ describe("injected write failures on a resumed run", () => {
     cases.push({ fault: `write:${code}`, code });
   }
 
-  it(`${cases.length} faults: exit 1, one line naming the error, every checkpoint intact, and an exact resume after`, async () => {
+  it(`${cases.length} faults: exit 6 (checkpoint write failed), one line naming the error, every checkpoint intact, and an exact resume after`, async () => {
     expect(cases.length).toBe(77);
     const seen = new Set<string>();
     for (const { fault, code } of cases) {
@@ -84,7 +83,7 @@ describe("injected write failures on a resumed run", () => {
         seen.add("harmless folder handle");
         continue;
       }
-      const message = expectOneLineError(failed, ExitCode.failure, fault);
+      const message = expectOneLineError(failed, ExitCode.writeFailed, fault);
       expect(message, fault).toContain(`${WORDS[code]} (${code})`);
       expect(message, fault).toMatch(/^cannot write .+; (the previous checkpoint is intact|no partial file was left behind)$|^wrote .+, but could not flush its folder: .+; it may not survive a power loss$/);
       seen.add(message.startsWith("wrote") ? "folder flush" : message.includes("previous checkpoint is intact") ? "replacing a file" : "a new file");
@@ -108,7 +107,7 @@ describe("injected write failures on a resumed run", () => {
     const before = await readFile(join(cwd, "run", "latest.json"));
     // --keep 0: the first file a save writes is latest.json itself.
     const failed = await runMain([...RUN, "--resume", "--steps", "20", "--keep", "0", "--out", "run"], { cwd, env: { CHARNN_FAULT: "write:ENOSPC@1" } });
-    expect(expectOneLineError(failed, ExitCode.failure)).toMatch(/^cannot write .*latest\.json: no space left on device \(ENOSPC\); the previous checkpoint is intact$/);
+    expect(expectOneLineError(failed, ExitCode.writeFailed)).toMatch(/^cannot write .*latest\.json: no space left on device \(ENOSPC\); the previous checkpoint is intact$/);
     expect(failed.stderr).toMatch(/\nhint: free some disk space, keep fewer checkpoints, or use another --out\n$/);
     expect((await readFile(join(cwd, "run", "latest.json"))).equals(before)).toBe(true);
   });

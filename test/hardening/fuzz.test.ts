@@ -10,9 +10,8 @@ import { join } from "node:path";
 import { Command } from "commander";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeCheckpoint } from "../../src/core/checkpoint/format.js";
-import { expectedShapes, modelFromCheckpoint } from "../../src/core/checkpoint/model.js";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { decodeCheckpoint, modelFromCheckpoint } from "../../src/core/checkpoint/load.js";
+import { loadCheckpointFile } from "../../src/node/store.js";
 import type { CommandHandlers } from "../../src/cli/main.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions } from "../../src/cli/options.js";
 import { resolveSampleOptions, resolveTrainConfig, type TrainConfig } from "../../src/core/config.js";
@@ -33,8 +32,8 @@ function expectRejected(error: unknown, context: string): void {
 
 /** Every way the loader is called: decode, then build the model sample and eval would use. */
 function loadAndBuild(text: string): "accepted" {
-  const state = decodeCheckpoint(text, SOURCE, { expectedShapes });
-  const { model, vocabulary } = modelFromCheckpoint(state, () => 0);
+  const state = decodeCheckpoint(text, SOURCE);
+  const { model, vocabulary } = modelFromCheckpoint(state);
   expect(vocabulary.size).toBe(state.vocabulary.length);
   expect(model.params.size).toBeGreaterThan(0);
   return "accepted";
@@ -188,7 +187,7 @@ describe("the checkpoint loader, fuzzed", () => {
       fc.property(fc.nat(), fc.array(byteMutation, { minLength: 1, maxLength: 3 }), (which, mutations) => {
         const original = buffers[which % buffers.length]!;
         const damaged = mutations.reduce((bytes, mutation) => mutateBytes(bytes, mutation, buffers), original);
-        // Read as loadCheckpoint reads a file: bytes that are not UTF-8 become U+FFFD.
+        // Read as loadCheckpointFile reads a file: bytes that are not UTF-8 become U+FFFD.
         const text = damaged.toString("utf8");
         const result = outcome(text, JSON.stringify(mutations).slice(0, 300));
         if (result === "accepted") {
@@ -242,7 +241,7 @@ describe("the checkpoint loader, fuzzed", () => {
     );
   });
 
-  it("loadCheckpoint on damaged files on disk: 300 cases, rejected with one line naming the file", async () => {
+  it("loadCheckpointFile on damaged files on disk: 300 cases, rejected with one line naming the file", async () => {
     const folder = await freshFolder("fuzz-files");
     const buffers = texts.map((text) => Buffer.from(text, "utf8"));
     let case_ = 0;
@@ -252,7 +251,7 @@ describe("the checkpoint loader, fuzzed", () => {
         const damaged = mutateBytes(buffers[which % buffers.length]!, mutation, buffers);
         await writeFile(file, damaged);
         try {
-          await loadCheckpoint(file, { expectedShapes });
+          await loadCheckpointFile(file);
           expect(damaged.toString("utf8").replace(/\n$/, "")).toBe(texts[which % texts.length]!.replace(/\n$/, ""));
         } catch (error) {
           expectRejected(error, JSON.stringify(mutation));

@@ -15,6 +15,7 @@ import ts from "typescript";
 import { afterAll, expect } from "vitest";
 import { main, type CommandHandlers } from "../../src/cli/main.js";
 import { createTestIO } from "../cli/helpers.js";
+import { checkpointFsFromEnv } from "../helpers/faulty-fs.js";
 
 export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const charnnBin = join(repositoryRoot, "bin", "charnn.js");
@@ -85,7 +86,7 @@ export async function ensureBuilt(): Promise<void> {
   }
   const sources = sourceFiles();
   const hash = createHash("sha256");
-  for (const path of sources) hash.update(path).update(readFileSync(path));
+  for (const path of [...sources, ...TEST_ENTRY_FILES.map((name) => join(repositoryRoot, "test", "helpers", name))]) hash.update(path).update(readFileSync(path));
   for (const [name, bytes] of wasm) hash.update(name).update(bytes);
   hash.update(readFileSync(join(repositoryRoot, "package.json")));
   const root = join(tmpdir(), `charnn-hardening-build-${hash.digest("hex").slice(0, 16)}`);
@@ -102,6 +103,17 @@ export async function ensureBuilt(): Promise<void> {
     }
     mkdirSync(join(staging, "dist", "node", "wasm"), { recursive: true, mode: 0o755 });
     for (const [name, bytes] of wasm) writeFileSync(join(staging, "dist", "node", "wasm", name), bytes);
+    // The test-only entry that injects a failing file system, beside a src/ that is the build,
+    // so its imports of ../../src/... resolve to the transpiled modules.
+    for (const name of TEST_ENTRY_FILES) {
+      const { outputText } = ts.transpileModule(readFileSync(join(repositoryRoot, "test", "helpers", name), "utf8"), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        fileName: name,
+      });
+      mkdirSync(join(staging, "test", "helpers"), { recursive: true, mode: 0o755 });
+      writeFileSync(join(staging, "test", "helpers", name.replace(/\.ts$/, ".js")), outputText);
+    }
+    symlinkSync("dist", join(staging, "src"));
     mkdirSync(join(staging, "bin"), { mode: 0o755 });
     writeFileSync(join(staging, "bin", "charnn.js"), readFileSync(charnnBin));
     writeFileSync(join(staging, "package.json"), readFileSync(join(repositoryRoot, "package.json")));
@@ -128,6 +140,16 @@ export async function ensureBuilt(): Promise<void> {
 function builtBin(): string {
   if (buildRoot === undefined) throw new Error("call ensureBuilt() in a beforeAll before spawning charnn");
   return join(buildRoot, "bin", "charnn.js");
+}
+
+/** The test files built beside the sources: charnn's entry with a failing file system injected. */
+const TEST_ENTRY_FILES = ["faulty-fs.ts", "charnn-with-faults.ts"];
+
+/** The entry to spawn when `env` asks for a failing or stalling write (CHARNN_FAULT, CHARNN_HOLD_WRITE_MS). */
+export function charnnEntryFor(env: Record<string, string> | undefined): string {
+  const wantsFaults = env !== undefined && (env.CHARNN_FAULT !== undefined || env.CHARNN_HOLD_WRITE_MS !== undefined);
+  if (!wantsFaults) return builtBin();
+  return join(dirname(dirname(builtBin())), "test", "helpers", "charnn-with-faults.js");
 }
 
 export interface Finished {
@@ -169,7 +191,7 @@ export function spawnCharnn(args: string[], options: SpawnCharnnOptions): Runnin
   };
   if (options.uid !== undefined) spawnOptions.uid = options.uid;
   if (options.gid !== undefined) spawnOptions.gid = options.gid;
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script ?? builtBin(), ...args], spawnOptions);
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script ?? charnnEntryFor(options.env), ...args], spawnOptions);
   let stdout = "", stderr = "";
   const waiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void }> = [];
   child.stdout!.setEncoding("utf8");
@@ -226,7 +248,9 @@ export async function runMain(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; handlers?: Partial<CommandHandlers> } = {},
 ): Promise<InProcessResult> {
   const captured = createTestIO({ cwd: options.cwd ?? repositoryRoot, env: options.env ?? {}, stdin: options.stdin });
-  const code = await main(argv, captured.io, options.handlers ?? {});
+  // CHARNN_FAULT in `env` fails checkpoint writes as it does for a spawned test binary.
+  const io = { ...captured.io, checkpointFs: checkpointFsFromEnv(options.env ?? {}) };
+  const code = await main(argv, io, options.handlers ?? {});
   return { code, stdout: captured.stdout(), stderr: captured.stderr() };
 }
 
@@ -286,6 +310,8 @@ export const BACKENDS: ReadonlyArray<{ name: string; args: string[] }> = [
   { name: "js", args: ["--backend", "js"] },
   { name: "wasm, 1 thread", args: ["--backend", "wasm", "--threads", "1"] },
   { name: "wasm, 2 threads", args: ["--backend", "wasm", "--threads", "2"] },
+  { name: "wasm-relaxed, 1 thread", args: ["--backend", "wasm-relaxed", "--threads", "1"] },
+  { name: "wasm-relaxed, 2 threads", args: ["--backend", "wasm-relaxed", "--threads", "2"] },
 ];
 
 /** The fields of a checkpoint file an exact resume must reproduce, as their JSON text. */

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadCheckpoint } from "../../src/node/store.js";
+import { loadCheckpointFile } from "../../src/node/store.js";
 import { charnnWithPeakRss, ensureBuilt, freshFolder } from "./helpers.js";
 
 const SOAK = process.env.CHARNN_SOAK === "1";
@@ -67,7 +67,7 @@ describe(`a ${MEGABYTES} MB corpus`, () => {
       const args = ["train", input, ...RUN, "--out", `run-${source}`];
       const result = await charnnWithPeakRss(args, { cwd, ...(source === "stdin" ? { stdin: corpus.bytes } : {}) });
       expect(result.code, result.stderr).toBe(0);
-      const saved = await loadCheckpoint(join(cwd, `run-${source}`, "latest.json"));
+      const saved = await loadCheckpointFile(join(cwd, `run-${source}`, "latest.json"));
       expect(saved.corpus.length).toBe(corpus.characters + (source === "folder" ? FOLDER_FILES - 1 : 0));
       const perCharacter = (result.peakRssBytes - baselineRss) / corpus.characters;
       const figure = `${MEGABYTES} MB (${corpus.characters.toLocaleString("en-US")} characters) from ${source}: peak RSS ${mb(result.peakRssBytes)}, ${mb(baselineRss)} without text, ${perCharacter.toFixed(2)} bytes a character above that`;

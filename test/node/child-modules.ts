@@ -2,7 +2,7 @@
 // tests can run the real store in separate node processes (lock races, SIGKILL mid-write,
 // CHARNN_FAULT). Node 20 cannot import TypeScript itself; the compile is a per-file transpile.
 
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import { spawn, type ChildProcess } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -10,13 +10,31 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const SOURCES = ["src/core/errors.ts", "src/core/checkpoint/format.ts", "src/node/store.ts"];
+/** The core and the Node layer: everything the store can import, directly or not. */
+async function storeSources(): Promise<string[]> {
+  const files: string[] = [];
+  for (const folder of ["src/core", "src/node"]) {
+    for (const entry of await readdir(join(repositoryRoot, folder), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
+        files.push(join(entry.parentPath, entry.name).slice(repositoryRoot.length + 1));
+      }
+    }
+  }
+  // The test file systems that fail or stall on purpose, for children that inject one.
+  files.push("test/helpers/faulty-fs.ts");
+  return files.sort();
+}
+
+/** The compiled test/helpers/faulty-fs.js beside a compiled store (see compileStoreForChildren). */
+export const faultyFsUrlOf = (storeUrl: string): string => storeUrl.replace(/src\/node\/store\.js$/, "test/helpers/faulty-fs.js");
 
 /** Transpile the store and what it imports; returns the file URL of the compiled store.js. */
 export async function compileStoreForChildren(): Promise<string> {
   const outputRoot = await mkdtemp(join(tmpdir(), "charnn-store-js-"));
   await writeFile(join(outputRoot, "package.json"), '{"type":"module"}\n');
-  for (const source of SOURCES) {
+  // The core's own dependencies (seedrandom) resolve from the project's node_modules.
+  await symlink(join(repositoryRoot, "node_modules"), join(outputRoot, "node_modules"));
+  for (const source of await storeSources()) {
     const { outputText } = ts.transpileModule(await readFile(join(repositoryRoot, source), "utf8"), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       fileName: source,

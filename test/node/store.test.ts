@@ -1,29 +1,28 @@
 // Tests of the checkpoint store: atomic writes under injected faults (in-process, through
-// CHARNN_FAULT, and SIGKILL inside a held write), saving with rotation and best.json, loading,
+// a test file system that fails or stalls on purpose, and SIGKILL inside a held write), saving with rotation and best.json, loading,
 // and the run lock, including stale-lock takeover raced in-process and across processes.
 
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { decodeCheckpoint, encodeCheckpoint } from "../../src/core/checkpoint/format.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeCheckpoint } from "../../src/core/checkpoint/format.js";
+import { decodeCheckpoint } from "../../src/core/checkpoint/load.js";
 import {
   acquireLock,
   describeErrno,
-  errnoError,
-  faultsFromEnv,
-  loadCheckpoint,
+  loadCheckpointFile,
   nodeAtomicFs,
   processIsAlive,
   saveCheckpoint,
-  withFaults,
   writeFileAtomic,
   type AtomicFsOperation,
 } from "../../src/node/store.js";
 import { CharnnError, ExitCode } from "../../src/core/errors.js";
-import { compileStoreForChildren, finished, firstLine, spawnModule } from "./child-modules.js";
-import { expectSameState, makeState } from "../core/checkpoint/state-fixture.js";
+import { compileStoreForChildren, faultyFsUrlOf, finished, firstLine, spawnModule } from "./child-modules.js";
+import { checkpointFsFromEnv, errnoError, parseFaults, withFaults, withHeldRename } from "../helpers/faulty-fs.js";
+import { expectSameState, makeState, resealed } from "../core/checkpoint/state-fixture.js";
 
 const folders: string[] = [];
 async function freshFolder(): Promise<string> {
@@ -92,7 +91,8 @@ describe("writeFileAtomic", () => {
       await writeFileAtomic(target, "the previous checkpoint");
       const faulty = withFaults(nodeAtomicFs, [{ operation, code }]);
       const error = await rejection(writeFileAtomic(target, "x".repeat(100_000), faulty));
-      expect(error.exitCode).toBe(ExitCode.failure);
+      // A checkpoint that cannot be written has its own exit code.
+      expect(error.exitCode).toBe(ExitCode.writeFailed);
       expect(error.message).toBe(`cannot write ${target}: ${words}; the previous checkpoint is intact`);
       expect(await readFile(target, "utf8")).toBe("the previous checkpoint");
       expect(await readdir(folder)).toEqual(["latest.json"]);
@@ -147,23 +147,18 @@ describe("writeFileAtomic", () => {
   });
 });
 
-describe("environment hooks", () => {
-  afterEach(() => {
-    delete process.env.CHARNN_FAULT;
-    delete process.env.CHARNN_HOLD_WRITE_MS;
-  });
-
-  it("reads CHARNN_FAULT", () => {
-    expect(faultsFromEnv({})).toEqual([]);
-    expect(faultsFromEnv({ CHARNN_FAULT: "write:ENOSPC" })).toEqual([{ operation: "write", code: "ENOSPC" }]);
-    expect(faultsFromEnv({ CHARNN_FAULT: "rename:EACCES@2, open:EROFS" })).toEqual([
+describe("the test file systems (injected; charnn itself never reads the environment for them)", () => {
+  it("reads a fault list", () => {
+    expect(parseFaults(undefined)).toEqual([]);
+    expect(parseFaults("write:ENOSPC")).toEqual([{ operation: "write", code: "ENOSPC" }]);
+    expect(parseFaults("rename:EACCES@2, open:EROFS")).toEqual([
       { operation: "rename", code: "EACCES", onCall: 2 },
       { operation: "open", code: "EROFS" },
     ]);
     for (const bad of ["frobnicate:ENOSPC", "write:ENOTANERRNO", "write", "write:ENOSPC@0"]) {
       let thrown: unknown;
       try {
-        faultsFromEnv({ CHARNN_FAULT: bad });
+        parseFaults(bad);
       } catch (error) {
         thrown = error;
       }
@@ -172,24 +167,23 @@ describe("environment hooks", () => {
     }
   });
 
-  it("applies CHARNN_FAULT when no file system is passed, counting calls across writes", async () => {
+  it("builds one from CHARNN_FAULT for a spawned test binary, counting calls across writes", async () => {
     const folder = await freshFolder();
     const target = join(folder, "latest.json");
-    process.env.CHARNN_FAULT = "rename:EACCES@2";
-    await writeFileAtomic(target, "first");
-    const error = await rejection(writeFileAtomic(target, "second"));
+    const fs = checkpointFsFromEnv({ CHARNN_FAULT: "rename:EACCES@2" });
+    await writeFileAtomic(target, "first", fs);
+    const error = await rejection(writeFileAtomic(target, "second", fs));
     expect(error.message).toBe(`cannot write ${target}: permission denied (EACCES); the previous checkpoint is intact`);
-    await writeFileAtomic(target, "third");
+    await writeFileAtomic(target, "third", fs);
     expect(await readFile(target, "utf8")).toBe("third");
   });
 
-  it("holds a complete temp file for CHARNN_HOLD_WRITE_MS before the rename", async () => {
+  it("holds a complete temp file before the rename (withHeldRename)", async () => {
     const folder = await freshFolder();
     const target = join(folder, "latest.json");
     await writeFileAtomic(target, "old");
-    process.env.CHARNN_HOLD_WRITE_MS = "400";
     const started = Date.now();
-    const writing = writeFileAtomic(target, "new text");
+    const writing = writeFileAtomic(target, "new text", withHeldRename(nodeAtomicFs, 400));
     const temporary = await waitFor(async () => {
       const name = (await readdir(folder)).find((entry) => entry.endsWith(".tmp"));
       if (name && (await readFile(join(folder, name), "utf8")) === "new text") return name;
@@ -204,7 +198,7 @@ describe("environment hooks", () => {
   });
 });
 
-describe("saveCheckpoint and loadCheckpoint", () => {
+describe("saveCheckpoint and loadCheckpointFile", () => {
   const stateAt = (step: number) => ({ ...makeState(), step });
 
   it("writes the numbered file, latest.json and best.json from one encoding", async () => {
@@ -219,7 +213,7 @@ describe("saveCheckpoint and loadCheckpoint", () => {
     expect(texts[0]).toBe(encodeCheckpoint(stateAt(1234)));
     expect(texts[1]).toBe(texts[0]);
     expect(texts[2]).toBe(texts[0]);
-    expectSameState(await loadCheckpoint(paths.latest), stateAt(1234));
+    expectSameState(await loadCheckpointFile(paths.latest), stateAt(1234));
     expect((await readdir(dir)).sort()).toEqual(["best.json", "ckpt-00001234.json", "latest.json"]);
   });
 
@@ -228,8 +222,8 @@ describe("saveCheckpoint and loadCheckpoint", () => {
     await saveCheckpoint(dir, stateAt(10), { keep: 2, isBest: true });
     const paths = await saveCheckpoint(dir, stateAt(20), { keep: 2, isBest: false });
     expect(paths.best).toBeUndefined();
-    expect((await loadCheckpoint(join(dir, "best.json"))).step).toBe(10);
-    expect((await loadCheckpoint(join(dir, "latest.json"))).step).toBe(20);
+    expect((await loadCheckpointFile(join(dir, "best.json"))).step).toBe(10);
+    expect((await loadCheckpointFile(join(dir, "latest.json"))).step).toBe(20);
   });
 
   it("keeps only the newest `keep` numbered files", async () => {
@@ -268,7 +262,7 @@ describe("saveCheckpoint and loadCheckpoint", () => {
     expect(error.message).toBe(
       `cannot write ${join(dir, "latest.json")}: no space left on device (ENOSPC); the previous checkpoint is intact`,
     );
-    expect((await loadCheckpoint(join(dir, "latest.json"))).step).toBe(1);
+    expect((await loadCheckpointFile(join(dir, "latest.json"))).step).toBe(1);
     expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
@@ -278,7 +272,7 @@ describe("saveCheckpoint and loadCheckpoint", () => {
   });
 
   it("says there is no checkpoint, with a hint, when the file is missing", async () => {
-    const error = await rejection(loadCheckpoint("checkpoints/latest.json"));
+    const error = await rejection(loadCheckpointFile("checkpoints/latest.json"));
     expect(error.exitCode).toBe(ExitCode.badInput);
     expect(error.message).toBe("no checkpoint at checkpoints/latest.json");
     expect(error.hint).toBe("train one first: charnn train FILE");
@@ -286,21 +280,23 @@ describe("saveCheckpoint and loadCheckpoint", () => {
 
   it("says a folder is not a checkpoint", async () => {
     const dir = await freshFolder();
-    const error = await rejection(loadCheckpoint(dir));
+    const error = await rejection(loadCheckpointFile(dir));
     expect(error.exitCode).toBe(ExitCode.badInput);
     expect(error.message).toBe(`${dir} is a folder, not a checkpoint`);
   });
 
-  it("names the file when it is damaged, and applies expected shapes", async () => {
+  it("names the file when it is damaged, or when its weights do not fit its settings", async () => {
     const dir = await freshFolder();
     const path = join(dir, "latest.json");
     await writeFile(path, encodeCheckpoint(stateAt(7)).slice(0, 500));
-    const truncated = await rejection(loadCheckpoint(path));
+    const truncated = await rejection(loadCheckpointFile(path));
     expect(truncated.exitCode).toBe(ExitCode.badInput);
     expect(truncated.message).toMatch(new RegExp(`^${path.replace(/[.]/g, "\\.")}: not a charnn checkpoint .*may be truncated\\)$`));
     await writeFile(path, encodeCheckpoint(stateAt(7)));
-    const mismatch = await rejection(loadCheckpoint(path, { expectedShapes: () => new Map([["weight_ih_l0", [1, 1]]]) }));
-    expect(mismatch.message).toMatch(/weight_ih_l0 has shape \[16,\d+\], expected \[1,1\]/);
+    expect((await loadCheckpointFile(path)).step).toBe(7);
+    await writeFile(path, resealed(encodeCheckpoint(stateAt(7)), (document) => (document.config.hidden = 5)));
+    const mismatch = await rejection(loadCheckpointFile(path));
+    expect(mismatch.message).toMatch(/weight_ih_l0 has shape \[16,\d+\], expected \[20,\d+\]/);
   });
 });
 
@@ -457,10 +453,11 @@ describe("in separate processes", () => {
     const previousText = await readFile(join(dir, "latest.json"), "utf8");
     const saver = `
       import { join } from "node:path";
-      import { loadCheckpoint, saveCheckpoint } from ${JSON.stringify(storeUrl)};
+      import { loadCheckpointFile, saveCheckpoint } from ${JSON.stringify(storeUrl)};
+      import { checkpointFsFromEnv } from ${JSON.stringify(faultyFsUrlOf(storeUrl))};
       const [dir] = process.argv.slice(1);
-      const state = await loadCheckpoint(join(dir, "latest.json"));
-      await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false });`;
+      const state = await loadCheckpointFile(join(dir, "latest.json"));
+      await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false, fsImpl: checkpointFsFromEnv(process.env) });`;
     const child = spawnModule(saver, [dir], { CHARNN_HOLD_WRITE_MS: "300" });
     const ending = finished(child);
     // The numbered file comes first; kill once latest.json's temp file is complete and held.
@@ -476,7 +473,7 @@ describe("in separate processes", () => {
 
     expect(await readFile(join(dir, "latest.json"), "utf8")).toBe(previousText);
     expectSameState(decodeCheckpoint(previousText, "latest.json"), previous);
-    expect((await loadCheckpoint(join(dir, "ckpt-00000099.json"))).step).toBe(99);
+    expect((await loadCheckpointFile(join(dir, "ckpt-00000099.json"))).step).toBe(99);
     expect(await readdir(dir)).toContain(temporary);
 
     // The next save clears the dead writer's leftover.
@@ -484,16 +481,17 @@ describe("in separate processes", () => {
     expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
-  it("honours CHARNN_FAULT in a spawned process", async () => {
+  it("fails as told in a spawned process that injects the faulty file system", async () => {
     const dir = await freshFolder();
     await saveCheckpoint(dir, makeState(), { keep: 3, isBest: false });
     const saver = `
       import { join } from "node:path";
-      import { loadCheckpoint, saveCheckpoint } from ${JSON.stringify(storeUrl)};
+      import { loadCheckpointFile, saveCheckpoint } from ${JSON.stringify(storeUrl)};
+      import { checkpointFsFromEnv } from ${JSON.stringify(faultyFsUrlOf(storeUrl))};
       const [dir] = process.argv.slice(1);
-      const state = await loadCheckpoint(join(dir, "latest.json"));
+      const state = await loadCheckpointFile(join(dir, "latest.json"));
       try {
-        await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false });
+        await saveCheckpoint(dir, { ...state, step: 99 }, { keep: 3, isBest: false, fsImpl: checkpointFsFromEnv(process.env) });
         process.stdout.write("saved\\n");
       } catch (error) {
         process.stdout.write(JSON.stringify({ message: error.message, exitCode: error.exitCode }) + "\\n");
@@ -502,9 +500,9 @@ describe("in separate processes", () => {
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual({
       message: `cannot write ${join(dir, "latest.json")}: permission denied (EACCES); the previous checkpoint is intact`,
-      exitCode: ExitCode.failure,
+      exitCode: ExitCode.writeFailed,
     });
-    expect((await loadCheckpoint(join(dir, "latest.json"))).step).toBe(42);
-    expect((await loadCheckpoint(join(dir, "ckpt-00000099.json"))).step).toBe(99);
+    expect((await loadCheckpointFile(join(dir, "latest.json"))).step).toBe(42);
+    expect((await loadCheckpointFile(join(dir, "ckpt-00000099.json"))).step).toBe(99);
   });
 });

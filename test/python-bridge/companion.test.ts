@@ -1,10 +1,8 @@
-// The PyTorch companion against charnn: two steps of every optimiser (and both clipping modes)
-// equal charnn's trainer on the same batches; `torchrun --nproc_per_node 2` with gloo equals one
-// process over 60 steps that cross two epoch boundaries, on exactly charnn's batch layout; its
-// file imports and samples in charnn; and a run stopped and resumed under torchrun goes on exactly.
-// Adaptive optimisers are compared in float64: in float32 a gradient element near eps (1e-8)
-// carries rounding noise of its own size, which Adam, RMSProp and Adagrad turn into a step of
-// up to lr; plain SGD is also compared in float32, through charnn train and export.
+// The PyTorch companion against charnn: optimiser steps equal charnn's trainer on the same batches
+// (adaptive ones in float64, where a gradient near eps carries no rounding noise of its own size);
+// `torchrun --nproc_per_node 2` (gloo) equals one process over 60 steps across epoch boundaries, on
+// exactly charnn's batch layout; its file imports and samples in charnn; a resumed DDP run goes on
+// exactly. SGD is also compared in float32, through charnn train and export.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";

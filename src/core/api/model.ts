@@ -3,9 +3,8 @@
 // and reads files; a page passes the js kernels and a checkpoint it fetched.
 // Not here: training (src/core/train), reading or writing files (src/node).
 
-import type { CheckpointState } from "../checkpoint/format.js";
-import { modelFromCheckpoint } from "../checkpoint/model.js";
-import type { TrainConfig } from "../config.js";
+import { modelFromCheckpoint, type Checkpoint } from "../checkpoint/load.js";
+import type { RunSettings } from "../settings.js";
 import { resolveSampleOptions, type SampleOptions } from "../config.js";
 import { usageError } from "../errors.js";
 import { evaluateCodePoints, type Evaluation } from "../eval/evaluate.js";
@@ -18,6 +17,7 @@ import { generateCharacters } from "../sample/text.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng } from "../tensor/rng.js";
 import { codePointsOf } from "../util/chars.js";
+import { traceText, type Trace, type TraceOptions } from "../viz/trace.js";
 
 /** The sampling options of `charnn sample`, by the same names (defaults in SAMPLE_DEFAULTS). */
 export interface SampleSettings {
@@ -58,8 +58,8 @@ export interface ModelInfo {
 
 export class Model {
   /** The checkpoint the weights came from (its config, history and vocabulary). */
-  readonly checkpoint: CheckpointState;
-  readonly config: TrainConfig;
+  readonly checkpoint: Checkpoint;
+  readonly config: RunSettings;
   readonly vocabulary: Vocabulary;
   private readonly model: CharModel;
   private readonly kernels: Kernels;
@@ -72,17 +72,16 @@ export class Model {
    * A model on `kernels` with the checkpoint's weights. With `ownsKernels`, dispose() also ends
    * the kernels' worker threads (the Node entry's loadModel passes kernels it made).
    */
-  constructor(checkpoint: CheckpointState, kernels: Kernels, options: { ownsKernels?: boolean } = {}) {
-    const loaded = modelFromCheckpoint(checkpoint, (config, dtype) =>
-      Sampler.arenaFloats(config, dtype) + TextScorer.arenaFloats(config, DEFAULT_WINDOW_STEPS, dtype), kernels);
+  constructor(checkpoint: Checkpoint, kernels: Kernels, options: { ownsKernels?: boolean } = {}) {
+    const loaded = modelFromCheckpoint(checkpoint, kernels);
     this.checkpoint = checkpoint;
     this.config = loaded.config;
     this.vocabulary = loaded.vocabulary;
     this.model = loaded.model;
     this.kernels = kernels;
     this.ownsKernels = options.ownsKernels === true;
-    this.sampler = new Sampler(loaded.model, kernels, loaded.arena);
-    this.scorer = new TextScorer(loaded.model, kernels, loaded.arena, DEFAULT_WINDOW_STEPS);
+    this.sampler = new Sampler(loaded.model, kernels);
+    this.scorer = new TextScorer(loaded.model, kernels, undefined, DEFAULT_WINDOW_STEPS);
   }
 
   get info(): ModelInfo {
@@ -136,6 +135,17 @@ export class Model {
   evaluate(text: string): Evaluation {
     this.checkAlive();
     return evaluateCodePoints(this.scorer, this.vocabulary, codePointsOf(text));
+  }
+
+  /**
+   * The model reading `text` from its initial state, step by step: after each character, every
+   * layer's hidden state h (and an LSTM's cell state c), shaped (T, L, H), and its `top` most
+   * likely next characters. What `charnn viz` draws; characters the model never saw are left out
+   * and counted in `skipped`.
+   */
+  trace(text: string, options: TraceOptions = {}): Trace {
+    this.checkAlive();
+    return traceText(this.model, this.kernels, this.vocabulary, text, options);
   }
 
   /** Frees the kernels' worker threads when the model owns them; the model cannot be used afterwards. */

@@ -1,37 +1,116 @@
-// The checkpoint format: one compact JSON document with everything an exact resume needs, float
-// arrays stored as base64 of their little-endian bytes. Not the store: files, atomic writes and
-// the run lock live in store.ts; this file only turns a state into text and text back into a
-// checked state (every failure is a one-line CharnnError naming the file, exit code badInput).
+// The checkpoint format: one compact JSON document, float arrays stored as base64 of their
+// little-endian bytes. Not the store (files, atomic writes and the lock live in src/node/store/)
+// and not the judge of settings or shapes (load.ts holds the document to the model it describes):
+// this file only turns a state into text and text back into a state whose every field has the
+// type it should, each failure a one-line CharnnError naming the file and the dotted path.
 //
 // The envelope is the same for every version, so any charnn can say what a file is:
 //   {"format":"charnn-checkpoint","version":N,<small fields>,<big fields>,"checksum":"sha256:HEX"}\n
 // Checksum rule: HEX is the SHA-256 of the UTF-8 text before the final `,"checksum":` with "}"
 // appended, i.e. of the document exactly as serialised before the checksum field was added. The
 // check is one hash over the text as read (no re-serialisation), and it covers every other byte.
+//
+// Version 2 (written now) adds what a run needs beyond an exact resume: the kind of file (a whole
+// training state, or weights only), where each setting came from, the corpus's paths, every
+// invocation's command line, the schedule's step count, the kernel variant, a start state the
+// model knows and what a time-budget chooser measured. Version 1 files are read into the same
+// state, with what they could not record filled in as described at loadVersion1.
 
-import { createHash } from "node:crypto";
 import { CharnnError, ExitCode, badInput } from "../errors.js";
+import { Sha256, sha256Hex } from "../hash/sha256.js";
+import { base64ToFloats, floatsToBase64 } from "./base64.js";
 
 export const CHECKPOINT_FORMAT = "charnn-checkpoint";
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
 export interface TensorRecord {
   shape: number[];
   data: Float32Array;
 }
 
-export interface CheckpointState {
+/** Where a setting's value came from: the user, charnn's defaults, or charnn's own choice for this run. */
+export type SettingSource = "given" | "default" | "chosen";
+export const SETTING_SOURCES: readonly SettingSource[] = ["given", "default", "chosen"];
+
+export type CheckpointKind = "training" | "weights";
+
+/** The kernels a run computed with: exact resume holds only for the same variant and threads. */
+export type KernelVariant = "js" | "wasm" | "wasm-relaxed";
+export const KERNEL_VARIANTS: readonly KernelVariant[] = ["js", "wasm", "wasm-relaxed"];
+
+export interface CorpusRecord {
+  /** fingerprintCodePoints of the decoded text. */
+  fingerprint: string;
+  /** Characters (code points). */
+  length: number;
+  /** The inputs as given, resolved to absolute paths; "-" for standard input. */
+  paths: string[];
+}
+
+/** One command line that trained this run. */
+export interface Invocation {
+  argv: string[];
+  /** ISO time. */
+  startedAt: string;
+  /** The step it started from: 0 for the first, the resumed step for later ones. */
+  fromStep: number;
+}
+
+export interface RuntimeRecord {
+  backend: string;
+  threads: number;
+  variant: KernelVariant;
+  /** process.version of the node that wrote it, e.g. "v20.19.0". */
+  node: string;
+  /** e.g. "linux-x64". */
+  platform: string;
+}
+
+export interface ScheduleRecord {
+  /** The step count the learning-rate schedule is defined over; null when none is (a time budget alone). */
+  totalSteps: number | null;
+}
+
+/** What a time-budget chooser measured, and why it chose the settings marked "chosen". */
+export interface ChoiceRecord {
+  reason: string;
+  measured: Record<string, number>;
+}
+
+export interface History {
+  /** [step, loss] pairs. */
+  train: Array<[number, number]>;
+  validation: Array<[number, number]>;
+}
+
+/** What both kinds hold: the model, and the record of the run that made it. */
+export interface CheckpointBase<Config = Record<string, unknown>> {
   charnnVersion: string;
   /** ISO time. */
   createdAt: string;
-  /** argv of the run. */
-  command: string[];
-  /** The resolved config (model + training options); opaque here. */
-  config: Record<string, unknown>;
+  /** The run's settings (no per-invocation ones such as out or json); opaque here. */
+  config: Config;
+  settingSources: Record<string, SettingSource>;
   /** Code points, strictly ascending. */
   vocabulary: number[];
   /** e.g. "weight_ih_l0" -> shape [4H, V]. */
   params: Record<string, TensorRecord>;
+  /** A hidden state the model knows, for unprimed samples and per-line scoring ("h", and "c" for lstm: [L, H]). */
+  startState: Record<string, TensorRecord> | null;
+  /** Null only for weights that did not come from a charnn run (imported). */
+  corpus: CorpusRecord | null;
+  invocations: Invocation[];
+  schedule: ScheduleRecord | null;
+  runtime: RuntimeRecord | null;
+  choice: ChoiceRecord | null;
+  step: number;
+  epoch: number;
+  history: History;
+  bestValidationLoss: number | null;
+}
+
+/** The state only an exact resume needs. */
+export interface TrainingState {
   /** Each buffer is as long as the flat parameter vector. */
   optimizer: { type: string; step: number; buffers: Record<string, Float32Array> };
   /** A seedrandom state object (plain JSON); opaque here. */
@@ -39,28 +118,33 @@ export interface CheckpointState {
   cursor: { epoch: number; window: number };
   /** Carried hidden state, flat. */
   hiddenState: Float32Array | null;
-  step: number;
-  epoch: number;
-  /** [step, loss] pairs. */
-  history: { train: Array<[number, number]>; validation: Array<[number, number]> };
-  bestValidationLoss: number | null;
-  corpus: { fingerprint: string; length: number };
-  /** Exact resume only holds for the same backend, threads, node and platform. */
-  runtime: { backend: string; threads: number; node: string; platform: string };
 }
 
-export interface DecodeOptions {
-  /** The parameter shapes the config and vocabulary call for; checked against the file's. */
-  expectedShapes?: (config: Record<string, unknown>, vocabularySize: number) => Map<string, number[]>;
+/** A whole training state: resumable exactly. */
+export interface TrainingCheckpointState<Config = Record<string, unknown>> extends CheckpointBase<Config>, TrainingState {
+  kind: "training";
+  corpus: CorpusRecord;
+  schedule: ScheduleRecord;
+  runtime: RuntimeRecord;
 }
+
+/** Weights only: for sampling, scoring and starting new runs (--init-from), never resumed. */
+export interface WeightsCheckpointState<Config = Record<string, unknown>> extends CheckpointBase<Config> {
+  kind: "weights";
+}
+
+export type CheckpointState<Config = Record<string, unknown>> = TrainingCheckpointState<Config> | WeightsCheckpointState<Config>;
 
 /** Turns a parsed document of one format version into a state; checks every field it reads. */
 export type CheckpointLoader = (document: Record<string, unknown>, sourceName: string) => CheckpointState;
 
 type Json = Record<string, unknown>;
 
-const DAMAGED_HINT = "use an earlier ckpt-*.json from the same folder, or train again";
+export const DAMAGED_HINT = "use an earlier ckpt-*.json from the same folder, or train again";
 const FOREIGN_HINT = "pass a checkpoint written by charnn train, e.g. checkpoints/latest.json";
+/** The stable codes of a load's failures: the file is damaged (or inconsistent), or not a charnn checkpoint at all. */
+export const DAMAGED = { code: "checkpoint.damaged" } as const;
+export const FOREIGN = { code: "checkpoint.foreign" } as const;
 const CHECKSUM_PREFIX = ',"checksum":"sha256:';
 const CHECKSUM_TAIL = /^,"checksum":"sha256:([0-9a-f]{64})"\}\n?$/;
 
@@ -74,46 +158,55 @@ const CHECKSUM_TAIL = /^,"checksum":"sha256:([0-9a-f]{64})"\}\n?$/;
  */
 export function encodeCheckpoint(state: CheckpointState): string {
   checkSavable(state);
+  const training =
+    state.kind === "training"
+      ? {
+          optimizer: {
+            type: state.optimizer.type,
+            step: state.optimizer.step,
+            buffers: Object.fromEntries(
+              Object.entries(state.optimizer.buffers).map(([name, values]) => [name, floatsToBase64(values)]),
+            ),
+          },
+          hiddenState: state.hiddenState === null ? null : floatsToBase64(state.hiddenState),
+        }
+      : {};
   // Small fields first so `head -c 2000 latest.json` shows what the file is and how it was made.
   const document = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     ...smallFields(state),
-    optimizer: {
-      type: state.optimizer.type,
-      step: state.optimizer.step,
-      buffers: Object.fromEntries(
-        Object.entries(state.optimizer.buffers).map(([name, values]) => [name, floatsToBase64(values)]),
-      ),
-    },
-    hiddenState: state.hiddenState === null ? null : floatsToBase64(state.hiddenState),
-    params: Object.fromEntries(
-      Object.entries(state.params).map(([name, tensor]) => [
-        name,
-        { shape: tensor.shape, data: floatsToBase64(tensor.data) },
-      ]),
-    ),
+    ...training,
+    startState: state.startState === null ? null : tensorsToJson(state.startState),
+    params: tensorsToJson(state.params),
   };
   const body = JSON.stringify(document);
   return `${body.slice(0, -1)}${CHECKSUM_PREFIX}${sha256Hex(body)}"}\n`;
 }
 
+const tensorsToJson = (tensors: Record<string, TensorRecord>): Json =>
+  Object.fromEntries(Object.entries(tensors).map(([name, tensor]) => [name, { shape: tensor.shape, data: floatsToBase64(tensor.data) }]));
+
 /** Everything but the float arrays, in file order. */
 function smallFields(state: CheckpointState): Json {
   return {
+    kind: state.kind,
     charnnVersion: state.charnnVersion,
     createdAt: state.createdAt,
-    command: state.command,
     config: state.config,
+    settingSources: state.settingSources,
     runtime: state.runtime,
     corpus: state.corpus,
-    cursor: state.cursor,
+    schedule: state.schedule,
+    invocations: state.invocations,
+    choice: state.choice,
+    ...(state.kind === "training" ? { cursor: state.cursor } : {}),
     step: state.step,
     epoch: state.epoch,
     bestValidationLoss: state.bestValidationLoss,
     history: state.history,
     vocabulary: state.vocabulary,
-    rng: state.rng,
+    ...(state.kind === "training" ? { rng: state.rng } : {}),
   };
 }
 
@@ -123,44 +216,60 @@ function checkSavable(state: CheckpointState): void {
   if (lossProblem) throw refuseDiverged(lossProblem);
   // The small fields go through the same reader a load uses, so what is written can be read.
   try {
-    readSmallFields(new FieldReader("checkpoint to save", smallFields(state), ""));
-    new FieldReader("checkpoint to save", state.optimizer as unknown as Json, "optimizer.").string("type");
+    const fields = new FieldReader("checkpoint to save", smallFields(state), "");
+    readSmallFields(fields);
+    if (state.kind === "training") {
+      fields.jsonObject("rng");
+      const cursor = fields.nested("cursor");
+      cursor.integer("epoch", 0);
+      cursor.integer("window", 0);
+      new FieldReader("checkpoint to save", state.optimizer as unknown as Json, "optimizer.").string("type");
+    }
   } catch (error) {
     if (error instanceof CharnnError) {
       throw new CharnnError(`cannot save checkpoint: ${error.message}`, ExitCode.failure);
     }
     throw error;
   }
-  if (!Number.isSafeInteger(state.optimizer.step) || state.optimizer.step < 0) {
-    throw new CharnnError(`cannot save checkpoint: optimizer.step is ${state.optimizer.step}`, ExitCode.failure);
+  const parameterCount = checkTensorsSavable(state.params, "");
+  if (state.startState !== null) checkTensorsSavable(state.startState, "startState.");
+  if (state.kind === "training") {
+    if (!Number.isSafeInteger(state.optimizer.step) || state.optimizer.step < 0) {
+      throw new CharnnError(`cannot save checkpoint: optimizer.step is ${state.optimizer.step}`, ExitCode.failure);
+    }
+    for (const [name, values] of Object.entries(state.optimizer.buffers)) {
+      if (!(values instanceof Float32Array) || values.length !== parameterCount) {
+        throw new CharnnError(
+          `cannot save checkpoint: optimizer buffer ${name} must be a Float32Array of ${parameterCount} values (one per parameter)`,
+          ExitCode.failure,
+        );
+      }
+    }
+    if (state.hiddenState !== null && !(state.hiddenState instanceof Float32Array)) {
+      throw new CharnnError("cannot save checkpoint: hiddenState is not a Float32Array", ExitCode.failure);
+    }
   }
-  let parameterCount = 0;
-  for (const [name, tensor] of Object.entries(state.params)) {
+  const problem = firstNonFiniteProblem(state);
+  if (problem) throw refuseDiverged(problem);
+}
+
+/** Checks each tensor's data against its shape; returns the number of values. */
+function checkTensorsSavable(tensors: Record<string, TensorRecord>, prefix: string): number {
+  let count = 0;
+  for (const [name, tensor] of Object.entries(tensors)) {
     if (!(tensor.data instanceof Float32Array)) {
-      throw new CharnnError(`cannot save checkpoint: ${name} is not a Float32Array`, ExitCode.failure);
+      throw new CharnnError(`cannot save checkpoint: ${prefix}${name} is not a Float32Array`, ExitCode.failure);
     }
     const needed = shapeSize(tensor.shape);
     if (needed !== tensor.data.length) {
       throw new CharnnError(
-        `cannot save checkpoint: ${name} has ${tensor.data.length} values but shape ${formatShape(tensor.shape)} needs ${needed}`,
+        `cannot save checkpoint: ${prefix}${name} has ${tensor.data.length} values but shape ${formatShape(tensor.shape)} needs ${needed}`,
         ExitCode.failure,
       );
     }
-    parameterCount += needed;
+    count += needed;
   }
-  for (const [name, values] of Object.entries(state.optimizer.buffers)) {
-    if (!(values instanceof Float32Array) || values.length !== parameterCount) {
-      throw new CharnnError(
-        `cannot save checkpoint: optimizer buffer ${name} must be a Float32Array of ${parameterCount} values (one per parameter)`,
-        ExitCode.failure,
-      );
-    }
-  }
-  if (state.hiddenState !== null && !(state.hiddenState instanceof Float32Array)) {
-    throw new CharnnError("cannot save checkpoint: hiddenState is not a Float32Array", ExitCode.failure);
-  }
-  const problem = firstNonFiniteProblem(state);
-  if (problem) throw refuseDiverged(problem);
+  return count;
 }
 
 const refuseDiverged = (problem: string): CharnnError =>
@@ -187,26 +296,18 @@ function firstNonFiniteLoss(state: CheckpointState): string | null {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-/** The state a checkpoint's text holds, after checking the envelope, checksum and every field. */
-export function decodeCheckpoint(text: string, sourceName: string, options: DecodeOptions = {}): CheckpointState {
+/**
+ * The state a checkpoint's text holds, after checking the envelope, the checksum and the type of
+ * every field. Whether the settings are allowed and the weights fit them is load.ts's question.
+ */
+export function parseCheckpoint(text: string, sourceName: string): CheckpointState {
   const document = parseDocument(text, sourceName);
   checkFormat(document, sourceName);
   verifyChecksum(text, document, sourceName);
-  const loader = CHECKPOINT_LOADERS[readVersion(document, sourceName)];
+  const loader = CHECKPOINT_LOADERS[readVersion(document, sourceName)]!;
   const state = loader(document, sourceName);
   const problem = firstNonFiniteProblem(state);
-  if (problem) throw badInput(`${sourceName}: ${problem}`, DAMAGED_HINT);
-  if (options.expectedShapes) {
-    let expected: Map<string, number[]>;
-    try {
-      expected = options.expectedShapes(state.config, state.vocabulary.length);
-    } catch (error) {
-      // The caller judges the config; the message still has to name the file like every other.
-      if (error instanceof CharnnError) throw badInput(`${sourceName}: ${error.message}`, error.hint ?? DAMAGED_HINT);
-      throw error;
-    }
-    checkShapes(state, expected, sourceName);
-  }
+  if (problem) throw badInput(`${sourceName}: ${problem}`, DAMAGED_HINT, DAMAGED);
   return state;
 }
 
@@ -215,10 +316,12 @@ function parseDocument(text: string, sourceName: string): Json {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw badInput(`${sourceName}: not a charnn checkpoint (not JSON: ${describeParseError(text, error)})`, FOREIGN_HINT);
+    const reason = describeParseError(text, error);
+    // A file cut short is a damaged checkpoint; other text that is not JSON was never one.
+    throw badInput(`${sourceName}: not a charnn checkpoint (not JSON: ${reason})`, FOREIGN_HINT, /truncated/.test(reason) ? DAMAGED : FOREIGN);
   }
   if (!isPlainObject(document)) {
-    throw badInput(`${sourceName}: not a charnn checkpoint (a JSON ${describeJsonType(document)}, not an object)`, FOREIGN_HINT);
+    throw badInput(`${sourceName}: not a charnn checkpoint (a JSON ${describeJsonType(document)}, not an object)`, FOREIGN_HINT, FOREIGN);
   }
   return document;
 }
@@ -238,19 +341,20 @@ function describeParseError(text: string, error: unknown): string {
 
 function checkFormat(document: Json, sourceName: string): void {
   if (!Object.hasOwn(document, "format")) {
-    throw badInput(`${sourceName}: not a charnn checkpoint (no "format" field)`, FOREIGN_HINT);
+    throw badInput(`${sourceName}: not a charnn checkpoint (no "format" field)`, FOREIGN_HINT, FOREIGN);
   }
   if (document.format !== CHECKPOINT_FORMAT) {
     throw badInput(
       `${sourceName}: not a charnn checkpoint (format is ${describeValue(document.format)}, expected "${CHECKPOINT_FORMAT}")`,
       FOREIGN_HINT,
+      FOREIGN,
     );
   }
 }
 
 function verifyChecksum(text: string, document: Json, sourceName: string): void {
   if (!Object.hasOwn(document, "checksum")) {
-    throw badInput(`${sourceName}: missing field "checksum"`, DAMAGED_HINT);
+    throw badInput(`${sourceName}: missing field "checksum"`, DAMAGED_HINT, DAMAGED);
   }
   const start = text.lastIndexOf(CHECKSUM_PREFIX);
   const tail = start < 0 ? null : CHECKSUM_TAIL.exec(text.slice(start));
@@ -258,24 +362,26 @@ function verifyChecksum(text: string, document: Json, sourceName: string): void 
     throw badInput(
       `${sourceName}: field "checksum" is malformed (expected "sha256:<64 hex digits>" as the last field)`,
       DAMAGED_HINT,
+      DAMAGED,
     );
   }
-  const actual = createHash("sha256").update(text.slice(0, start), "utf8").update("}", "utf8").digest("hex");
+  const actual = new Sha256().updateText(text.slice(0, start)).updateText("}").digestHex();
   if (actual !== tail[1]) {
-    throw badInput(`${sourceName}: checksum mismatch: the file was changed or damaged after it was written`, DAMAGED_HINT);
+    throw badInput(`${sourceName}: checksum mismatch: the file was changed or damaged after it was written`, DAMAGED_HINT, DAMAGED);
   }
 }
 
 function readVersion(document: Json, sourceName: string): number {
   const version = document.version;
-  if (version === undefined) throw badInput(`${sourceName}: missing field "version"`, DAMAGED_HINT);
+  if (version === undefined) throw badInput(`${sourceName}: missing field "version"`, DAMAGED_HINT, DAMAGED);
   if (typeof version !== "number" || !Number.isSafeInteger(version)) {
-    throw badInput(`${sourceName}: field "version" must be a whole number, found ${describeValue(version)}`, DAMAGED_HINT);
+    throw badInput(`${sourceName}: field "version" must be a whole number, found ${describeValue(version)}`, DAMAGED_HINT, DAMAGED);
   }
   if (version > CHECKPOINT_VERSION) {
     throw badInput(
       `${sourceName}: written by a newer charnn (format ${version}); upgrade charnn`,
       `this charnn reads checkpoint formats ${oldestReadableVersion()} to ${CHECKPOINT_VERSION}`,
+      { code: "checkpoint.too-new", facts: { version, newest: CHECKPOINT_VERSION } },
     );
   }
   if (!Object.hasOwn(CHECKPOINT_LOADERS, version)) {
@@ -283,6 +389,7 @@ function readVersion(document: Json, sourceName: string): number {
       `${sourceName}: written by an older charnn (format ${version}), which this charnn no longer reads`,
       `upgrade the file by resuming it once with an earlier charnn release that reads format ${version} ` +
         `(it saves the newest format it knows), or train a new model`,
+      { code: "checkpoint.too-old", facts: { version, oldest: oldestReadableVersion() } },
     );
   }
   return version;
@@ -290,11 +397,8 @@ function readVersion(document: Json, sourceName: string): number {
 
 const oldestReadableVersion = (): number => Math.min(...Object.keys(CHECKPOINT_LOADERS).map(Number));
 
-function loadVersion1(document: Json, sourceName: string): CheckpointState {
-  const fields = new FieldReader(sourceName, document, "");
-  const small = readSmallFields(fields);
-  const params = readParams(fields.nested("params"));
-  const parameterCount = Object.values(params).reduce((sum, tensor) => sum + tensor.data.length, 0);
+/** The optimizer, rng, cursor and carried hidden state of a training checkpoint (both versions). */
+function readTrainingState(fields: FieldReader, parameterCount: number): TrainingState {
   const optimizerFields = fields.nested("optimizer");
   const bufferFields = optimizerFields.nested("buffers");
   const buffers: Record<string, Float32Array> = {};
@@ -307,95 +411,158 @@ function loadVersion1(document: Json, sourceName: string): CheckpointState {
     }
     buffers[name] = values;
   }
+  const cursor = fields.nested("cursor");
   return {
-    ...small,
-    params,
     optimizer: { type: optimizerFields.string("type"), step: optimizerFields.integer("step", 0), buffers },
+    rng: fields.jsonObject("rng"),
+    cursor: { epoch: cursor.integer("epoch", 0), window: cursor.integer("window", 0) },
     hiddenState: fields.value("hiddenState") === null ? null : fields.floats("hiddenState"),
+  };
+}
+
+const countValues = (tensors: Record<string, TensorRecord>): number =>
+  Object.values(tensors).reduce((sum, tensor) => sum + tensor.data.length, 0);
+
+function loadVersion2(document: Json, sourceName: string): CheckpointState {
+  const fields = new FieldReader(sourceName, document, "");
+  const kind = fields.oneOf("kind", ["training", "weights"] as const);
+  const small = readSmallFields(fields);
+  const params = readTensors(fields.nested("params"), true);
+  const startState = fields.value("startState") === null ? null : readTensors(fields.nested("startState"), false);
+  if (kind === "weights") return { kind, ...small, startState, params };
+  for (const key of ["corpus", "schedule", "runtime"] as const) {
+    if (small[key] === null) throw fields.fail(`field "${key}" must be an object in a training checkpoint, found null`);
+  }
+  return {
+    kind,
+    ...small,
+    corpus: small.corpus!,
+    schedule: small.schedule!,
+    runtime: small.runtime!,
+    startState,
+    params,
+    ...readTrainingState(fields, countValues(params)),
+  };
+}
+
+/**
+ * Format 1 (charnn 0.1): always a whole training state. What it did not record is filled in so
+ * the state reads like a version 2 one: settingSources empty (load.ts tells "given" from
+ * "default" by the saved command line and the defaults), the one command line it kept as the
+ * only invocation (started at 0, at the time the file was written), the corpus paths unknown
+ * ([]), the schedule's step count null (a resume derives it from steps and epochs, as 0.1 did),
+ * the kernel variant read from the backend name it saved ("js", "wasm" or "wasm-relaxed"), no
+ * start state and no choice.
+ */
+function loadVersion1(document: Json, sourceName: string): CheckpointState {
+  const fields = new FieldReader(sourceName, document, "");
+  const runtime = fields.nested("runtime");
+  const corpus = fields.nested("corpus");
+  const history = fields.nested("history");
+  const createdAt = fields.isoTime("createdAt");
+  const savedBackend = runtime.string("backend");
+  const variant = (KERNEL_VARIANTS as readonly string[]).includes(savedBackend) ? (savedBackend as KernelVariant) : "js";
+  const params = readTensors(fields.nested("params"), true);
+  return {
+    kind: "training",
+    charnnVersion: fields.string("charnnVersion"),
+    createdAt,
+    config: fields.nested("config").object,
+    settingSources: {},
+    vocabulary: fields.vocabulary("vocabulary"),
+    params,
+    startState: null,
+    corpus: { fingerprint: corpus.string("fingerprint"), length: corpus.integer("length", 0), paths: [] },
+    invocations: [{ argv: fields.stringList("command"), startedAt: createdAt, fromStep: 0 }],
+    schedule: { totalSteps: null },
+    runtime: {
+      backend: variant === "js" ? "js" : "wasm",
+      threads: runtime.integer("threads", 1),
+      variant,
+      node: runtime.string("node"),
+      platform: runtime.string("platform"),
+    },
+    choice: null,
+    step: fields.integer("step", 0),
+    epoch: fields.integer("epoch", 0),
+    history: { train: history.lossPairs("train"), validation: history.lossPairs("validation") },
+    bestValidationLoss: fields.finiteOrNull("bestValidationLoss"),
+    ...readTrainingState(fields, countValues(params)),
   };
 }
 
 /** Loaders by format version; a new version adds an entry and older files keep loading. */
 export const CHECKPOINT_LOADERS: Readonly<Record<number, CheckpointLoader>> = Object.freeze({
   1: loadVersion1,
+  2: loadVersion2,
 });
 
-type SmallFields = Omit<CheckpointState, "params" | "optimizer" | "hiddenState">;
+type SmallFields = Omit<CheckpointBase, "params" | "startState">;
 
+/** The version 2 fields both kinds share, but the tensors. */
 function readSmallFields(fields: FieldReader): SmallFields {
-  const runtime = fields.nested("runtime");
-  const corpus = fields.nested("corpus");
-  const cursor = fields.nested("cursor");
-  const history = fields.nested("history");
+  const history = fields.has("history") ? fields.nested("history") : null;
+  const kind = fields.oneOf("kind", ["training", "weights"] as const);
+  // A weights-only file may leave its history out; a training one may not.
+  if (history === null && kind === "training") fields.value("history");
   return {
     charnnVersion: fields.string("charnnVersion"),
     createdAt: fields.isoTime("createdAt"),
-    command: fields.stringList("command"),
     config: fields.nested("config").object,
-    runtime: {
+    settingSources: fields.settingSources("settingSources"),
+    runtime: fields.nullable("runtime", (runtime) => ({
       backend: runtime.string("backend"),
       threads: runtime.integer("threads", 1),
+      variant: runtime.oneOf("variant", KERNEL_VARIANTS),
       node: runtime.string("node"),
       platform: runtime.string("platform"),
-    },
-    corpus: { fingerprint: corpus.string("fingerprint"), length: corpus.integer("length", 0) },
-    cursor: { epoch: cursor.integer("epoch", 0), window: cursor.integer("window", 0) },
+    })),
+    corpus: fields.nullable("corpus", (corpus) => ({
+      fingerprint: corpus.string("fingerprint"),
+      length: corpus.integer("length", 0),
+      paths: corpus.stringList("paths"),
+    })),
+    schedule: fields.nullable("schedule", (schedule) => ({ totalSteps: schedule.integerOrNull("totalSteps", 1) })),
+    invocations: fields.list("invocations", (invocation) => ({
+      argv: invocation.stringList("argv"),
+      startedAt: invocation.isoTime("startedAt"),
+      fromStep: invocation.integer("fromStep", 0),
+    })),
+    choice: fields.nullable("choice", (choice) => ({ reason: choice.string("reason"), measured: choice.numberRecord("measured") })),
     step: fields.integer("step", 0),
     epoch: fields.integer("epoch", 0),
     bestValidationLoss: fields.finiteOrNull("bestValidationLoss"),
-    history: { train: history.lossPairs("train"), validation: history.lossPairs("validation") },
+    history: history === null ? { train: [], validation: [] } : { train: history.lossPairs("train"), validation: history.lossPairs("validation") },
     vocabulary: fields.vocabulary("vocabulary"),
-    rng: fields.jsonObject("rng"),
   };
 }
 
-function readParams(fields: FieldReader): Record<string, TensorRecord> {
+function readTensors(fields: FieldReader, required: boolean): Record<string, TensorRecord> {
   const names = fields.keys();
-  if (names.length === 0) throw fields.fail("params holds no parameters");
-  const params: Record<string, TensorRecord> = {};
+  if (required && names.length === 0) throw fields.fail("params holds no parameters");
+  const tensors: Record<string, TensorRecord> = {};
   for (const name of names) {
     const tensor = fields.nested(name);
     const shape = tensor.integerList("shape", 0);
     const data = tensor.floats("data");
     if (data.length !== shapeSize(shape)) {
-      throw fields.fail(`${name} has ${data.length} values but its shape ${formatShape(shape)} needs ${shapeSize(shape)}`);
+      throw fields.fail(`${fields.path}${name} has ${data.length} values but its shape ${formatShape(shape)} needs ${shapeSize(shape)}`);
     }
-    params[name] = { shape, data };
+    tensors[name] = { shape, data };
   }
-  return params;
+  return tensors;
 }
 
-function checkShapes(state: CheckpointState, expected: Map<string, number[]>, sourceName: string): void {
-  const vocabularySize = state.vocabulary.length;
-  for (const [name, expectedShape] of expected) {
-    const tensor = state.params[name];
-    if (tensor === undefined) {
-      throw badInput(`${sourceName}: parameter ${name} is missing (the config does not match the weights)`, DAMAGED_HINT);
-    }
-    if (!sameShape(tensor.shape, expectedShape)) {
-      // Where the expected size is the vocabulary's, the vocabulary is what disagrees.
-      const vocabularyDims = expectedShape.some((size, axis) => size !== tensor.shape[axis] && size === vocabularySize);
-      const culprit = vocabularyDims ? "the vocabulary" : "the config";
-      throw badInput(
-        `${sourceName}: ${name} has shape ${formatShape(tensor.shape)}, expected ${formatShape(expectedShape)} (${culprit} does not match the weights)`,
-        DAMAGED_HINT,
-      );
-    }
-  }
-  for (const name of Object.keys(state.params)) {
-    if (!expected.has(name)) {
-      throw badInput(`${sourceName}: unexpected parameter ${name} (the config does not match the weights)`, DAMAGED_HINT);
-    }
-  }
-}
-
-/** The first NaN or infinite value in the weights, optimizer state or hidden state, in words. */
+/** The first NaN or infinite value in the weights, start state, optimizer state or hidden state, in words. */
 function firstNonFiniteProblem(state: CheckpointState): string | null {
   const groups: Array<[string, Array<[string, Float32Array]>]> = [
     ["weights contain", Object.entries(state.params).map(([name, tensor]) => [name, tensor.data])],
-    ["optimizer state contains", Object.entries(state.optimizer.buffers)],
-    ["hidden state contains", state.hiddenState === null ? [] : [["hiddenState", state.hiddenState]]],
+    ["start state contains", Object.entries(state.startState ?? {}).map(([name, tensor]) => [`startState.${name}`, tensor.data])],
   ];
+  if (state.kind === "training") {
+    groups.push(["optimizer state contains", Object.entries(state.optimizer.buffers)]);
+    groups.push(["hidden state contains", state.hiddenState === null ? [] : [["hiddenState", state.hiddenState]]]);
+  }
   for (const [what, arrays] of groups) {
     for (const [name, values] of arrays) {
       for (let index = 0; index < values.length; index++) {
@@ -418,7 +585,7 @@ class FieldReader {
   ) {}
 
   fail(message: string): CharnnError {
-    return badInput(`${this.sourceName}: ${message}`, DAMAGED_HINT);
+    return badInput(`${this.sourceName}: ${message}`, DAMAGED_HINT, DAMAGED);
   }
 
   keys(): string[] {
@@ -431,7 +598,7 @@ class FieldReader {
     return value;
   }
 
-  private wrongType(key: string, wanted: string, found: unknown): CharnnError {
+  wrongType(key: string, wanted: string, found: unknown): CharnnError {
     return this.fail(`field "${this.prefix}${key}" must be ${wanted}, found ${describeValue(found)}`);
   }
 
@@ -524,42 +691,74 @@ class FieldReader {
   floats(key: string): Float32Array {
     const value = this.value(key);
     if (typeof value !== "string") throw this.wrongType(key, "base64 text", value);
-    const bytes = Buffer.from(value, "base64");
-    // Node's decoder skips characters it does not know; re-encoding catches them (and bad padding).
-    if (bytes.toString("base64") !== value) throw this.fail(`field "${this.prefix}${key}" is not valid base64`);
-    if (bytes.length % 4 !== 0) {
-      throw this.fail(`field "${this.prefix}${key}" holds ${bytes.length} bytes, not a whole number of 4-byte floats`);
+    const floats = base64ToFloats(value);
+    if (typeof floats === "string") throw this.fail(`field "${this.prefix}${key}" ${floats}`);
+    return floats;
+  }
+
+  /** The dotted path of this object, with a trailing dot ("" at the top). */
+  get path(): string {
+    return this.prefix;
+  }
+
+  has(key: string): boolean {
+    return Object.hasOwn(this.object, key) && this.object[key] !== undefined;
+  }
+
+  oneOf<T extends string>(key: string, choices: readonly T[]): T {
+    const value = this.value(key);
+    if (typeof value !== "string" || !(choices as readonly string[]).includes(value)) {
+      throw this.wrongType(key, `one of ${choices.map((choice) => `"${choice}"`).join(", ")}`, value);
     }
-    return littleEndianBytesToFloats(bytes);
+    return value as T;
+  }
+
+  /** null, or the object at `key` read by `read`. */
+  nullable<T>(key: string, read: (fields: FieldReader) => T): T | null {
+    if (this.value(key) === null) return null;
+    return read(this.nested(key));
+  }
+
+  /** A list of objects, each read by `read`. */
+  list<T>(key: string, read: (fields: FieldReader) => T): T[] {
+    const value = this.value(key);
+    if (!Array.isArray(value)) throw this.wrongType(key, "a list", value);
+    return value.map((item: unknown, index) => {
+      if (!isPlainObject(item)) throw this.wrongType(`${key}[${index}]`, "an object", item);
+      return read(new FieldReader(this.sourceName, item, `${this.prefix}${key}[${index}].`));
+    });
+  }
+
+  integerOrNull(key: string, minimum: number): number | null {
+    return this.value(key) === null ? null : this.integer(key, minimum);
+  }
+
+  numberRecord(key: string): Record<string, number> {
+    const fields = this.nested(key);
+    const record: Record<string, number> = {};
+    for (const name of fields.keys()) {
+      const value = fields.value(name);
+      if (typeof value !== "number" || !Number.isFinite(value)) throw fields.wrongType(name, "a number", value);
+      record[name] = value;
+    }
+    return record;
+  }
+
+  settingSources(key: string): Record<string, SettingSource> {
+    const fields = this.nested(key);
+    const sources: Record<string, SettingSource> = {};
+    for (const name of fields.keys()) sources[name] = fields.oneOf(name, SETTING_SOURCES);
+    return sources;
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const shapeSize = (shape: number[]): number => shape.reduce((product, size) => product * size, 1);
 
-function floatsToBase64(values: Float32Array): string {
-  const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  if (hostIsLittleEndian) return bytes.toString("base64");
-  return Buffer.from(bytes).swap32().toString("base64");
-}
+export const formatShape = (shape: number[]): string => `[${shape.join(",")}]`;
 
-function littleEndianBytesToFloats(bytes: Uint8Array): Float32Array {
-  // A copy, because a decoded Buffer may sit at an offset that is not a multiple of 4.
-  const floats = new Float32Array(bytes.length / 4);
-  new Uint8Array(floats.buffer).set(bytes);
-  if (!hostIsLittleEndian) Buffer.from(floats.buffer).swap32();
-  return floats;
-}
-
-const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
-
-const shapeSize = (shape: number[]): number => shape.reduce((product, size) => product * size, 1);
-
-const formatShape = (shape: number[]): string => `[${shape.join(",")}]`;
-
-const sameShape = (a: number[], b: number[]): boolean => a.length === b.length && a.every((size, axis) => size === b[axis]);
 
 function isPlainObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -138,7 +138,7 @@ export function splitValidation(
     throw usageError(
       `validation fraction must be at least 0 and below 1 (got ${valFraction})`,
       "e.g. 0.1 holds out the last 10% of the text",
-      { code: "setting.out-of-range", facts: { key: "valFraction", value: valFraction, min: 0, below: 1 } },
+      { code: "setting.out-of-range", facts: { key: "valFrac", value: valFraction, min: 0, below: 1 } },
     );
   }
   const validationLength = Math.floor(data.length * valFraction);

@@ -2,13 +2,14 @@
 // different text is noticed. Not a file hash: two encodings of the same text (UTF-8, UTF-16,
 // with or without BOM) give the same fingerprint, because it hashes code points.
 
-import { createHash } from "node:crypto";
-import { endianness } from "node:os";
+import { Sha256 } from "../hash/sha256.js";
+
+const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** "sha256:<hex>" of the code points as 32-bit little-endian integers. */
 export function fingerprintCodePoints(codePoints: Uint32Array): string {
-  const hash = createHash("sha256");
-  if (endianness() === "LE") {
+  const hash = new Sha256();
+  if (hostIsLittleEndian) {
     // The array's own memory already is the little-endian byte sequence: hash it in place.
     hash.update(new Uint8Array(codePoints.buffer, codePoints.byteOffset, codePoints.byteLength));
   } else {
@@ -17,9 +18,9 @@ export function fingerprintCodePoints(codePoints: Uint32Array): string {
     const chunk = new DataView(new ArrayBuffer(chunkLength * 4));
     for (let start = 0; start < codePoints.length; start += chunkLength) {
       const end = Math.min(codePoints.length, start + chunkLength);
-      for (let i = start; i < end; i++) chunk.setUint32((i - start) * 4, codePoints[i], true);
+      for (let i = start; i < end; i++) chunk.setUint32((i - start) * 4, codePoints[i]!, true);
       hash.update(new Uint8Array(chunk.buffer, 0, (end - start) * 4));
     }
   }
-  return `sha256:${hash.digest("hex")}`;
+  return `sha256:${hash.digestHex()}`;
 }

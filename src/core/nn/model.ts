@@ -117,7 +117,9 @@ function workspaceLengths(config: ModelConfig, B: number, T: number, withDropout
       isLstm ? (T + 1) * B * H : 0, // cs
       isLstm ? T * B * H : 0, // tanhC
       T * B * H, // dOut
-      T * B * G, // dGates
+      // An LSTM's dGates overwrite its gate activations (xProj) in place: the backward step reads
+      // each element's four gates just before it writes their gradients, and nothing reads them after.
+      isLstm ? 0 : T * B * G, // dGates
       isGru ? T * B * G : 0, // dHh
       B * H, // dh
       B * H, // dc
@@ -185,8 +187,9 @@ export class Workspace {
       const buf: LayerBuffers = {
         // The Elman cell's projection goes straight into its output rows (see rnn.ts).
         xProj: config.cell === "rnn" ? hs.subarray(B * H) : xProj,
-        hProj, hs, cs, tanhC, dOut, dGates,
-        dHh: config.cell === "gru" ? dHh : dGates,
+        hProj, hs, cs, tanhC, dOut,
+        dGates: config.cell === "lstm" ? xProj : dGates,
+        dHh: config.cell === "gru" ? dHh : config.cell === "lstm" ? xProj : dGates,
         dh, dc, packedForward, packedBackward,
       };
       this.layers.push({

@@ -68,6 +68,8 @@ export interface Kernels {
   /**
    * LSTM step backward. In: activated gates, cPrev, tanh(c), dh (B,H), dc (B,H) holding ∂L/∂c_t.
    * Out: dGates (B,4H) pre-activation gradients; dc overwritten with ∂L/∂c_{t-1} (the f⊙dc path).
+   * dGates may be the gates themselves at the same offset (the model does that, saving a (T,B,4H)
+   * buffer): each element's four gates are read before their gradients are written.
    */
   lstmBackward(
     gates: FloatArray, gOff: number, cPrev: FloatArray, cpOff: number, tanhC: FloatArray, tOff: number,

@@ -5,8 +5,10 @@
 // and prints nothing: the caller passes the text and any checkpoint it loaded, and hooks (emit,
 // save, now, interrupted or an AbortSignal). src/node/train.ts is that caller for files on disk.
 
-import { modelConfigOf, trainingCheckpoint } from "../checkpoint/model.js";
-import type { CheckpointState } from "../checkpoint/format.js";
+import { StartStateRecorder, startStateRecord } from "../sample/start-state.js";
+import { modelConfigOf, settingSourcesFor, trainingCheckpoint, type HostFacts } from "../checkpoint/model.js";
+import type { CheckpointState, SettingSource } from "../checkpoint/format.js";
+import type { Checkpoint, TrainingCheckpoint } from "../checkpoint/load.js";
 import { StreamBatcher, splitValidation } from "../data/batches.js";
 import { fingerprintCodePoints } from "../data/fingerprint.js";
 import { Vocabulary } from "../data/vocab.js";
@@ -17,12 +19,13 @@ import { Optimizer, optimizerDefaults, type OptimizerSettings } from "../optim/o
 import { describeSchedule, type Schedule } from "../optim/schedule.js";
 import { Sampler } from "../sample/sampler.js";
 import { generateText } from "../sample/text.js";
-import { fineTuneSettings, flagName, readSavedConfig, resumeSettings, type TrainConfig } from "../settings.js";
+import { MODEL_SHAPE_KEYS, fineTuneSettings, flagName, readSavedConfig, resumeSettings, type TrainConfig } from "../settings.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng } from "../tensor/rng.js";
 import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
 import { runLoop, totalSteps, type Progress } from "./loop.js";
 import { Trainer, type TrainerOptions } from "./trainer.js";
+import { formatCount } from "../util/format.js";
 
 // ---------------------------------------------------------------------------------------------
 // where the run starts, and the settings that hold
@@ -31,8 +34,24 @@ import { Trainer, type TrainerOptions } from "./trainer.js";
 /** Where a run starts: nothing, its own latest checkpoint, or another run's weights. */
 export type RunStart =
   | { kind: "new" }
-  | { kind: "resume"; checkpoint: CheckpointState }
-  | { kind: "init"; checkpoint: CheckpointState; path: string };
+  | { kind: "resume"; checkpoint: TrainingCheckpoint }
+  | { kind: "init"; checkpoint: Checkpoint; path: string };
+
+/**
+ * The start a resume of `checkpoint` makes; a weights-only checkpoint has no optimiser state,
+ * position or random state to continue from, so it is refused with the way to start from it.
+ * `file` names it as the user gave it.
+ */
+export function resumeStart(checkpoint: Checkpoint, file: string, nameOf: (key: string) => string = flagName): RunStart {
+  if (checkpoint.kind === "weights") {
+    throw usageError(
+      `${file} holds weights only (no optimiser state, position or random state), so it cannot be resumed`,
+      `start a new run from its weights: ${nameOf("initFrom")} ${file} ${nameOf("out")} NEWDIR`,
+      { code: "checkpoint.weights-only", facts: { file } },
+    );
+  }
+  return { kind: "resume", checkpoint };
+}
 
 /**
  * What to do, from the switches and whether the output folder already holds a run:
@@ -104,6 +123,8 @@ export interface RunPlan {
   train: Uint32Array;
   validation: Uint32Array;
   corpus: { fingerprint: string; length: number };
+  /** Where each of the run's settings came from (the saved run's, for what this invocation did not give). */
+  settingSources: Record<string, SettingSource>;
   model: ModelConfig;
   windowsPerEpoch: number;
   /** The step count the schedule is defined over; null when only time limits the run. */
@@ -152,10 +173,18 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     train,
     validation,
     corpus: { fingerprint, length },
+    settingSources: settingSourcesFor(config, input.given, inheritedSources(start)),
     model,
     windowsPerEpoch,
     totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windowsPerEpoch),
   };
+}
+
+/** The sources a start carries over: the resumed run's, or the model shape's from a fine-tune's checkpoint. */
+function inheritedSources(start: RunStart): Record<string, SettingSource> {
+  if (start.kind === "resume") return start.checkpoint.settingSources;
+  if (start.kind === "init") return Object.fromEntries(MODEL_SHAPE_KEYS.map((key) => [key, start.checkpoint.settingSources[key] ?? "default"]));
+  return {};
 }
 
 /** A resumed run keeps its vocabulary (and its text), a fine-tune extends it, a new run builds one. */
@@ -229,10 +258,10 @@ export function checkCheckpointFits(config: TrainConfig, parameters: number, max
   // The rest of the document (config, vocabulary, history) is small beside the tensors.
   const limit = Math.floor(maxChars * 0.95);
   if (characters > limit) {
-    const mb = (n: number) => `${Math.round(n / 1e6).toLocaleString("en-US")} MB`;
+    const mb = (n: number) => `${formatCount(n / 1e6)} MB`;
     throw usageError(
       `this model's checkpoint would be about ${mb(characters)} of text, more than the ${mb(limit)} node can hold in one string`,
-      `${parameters.toLocaleString("en-US")} parameters with ${config.optimizer}: lower ${nameOf("hidden")} or ${nameOf("layers")} (or ${nameOf("embed")}) to about ${Math.floor((parameters * limit) / characters).toLocaleString("en-US")} parameters`,
+      `${formatCount(parameters)} parameters with ${config.optimizer}: lower ${nameOf("hidden")} or ${nameOf("layers")} (or ${nameOf("embed")}) to about ${formatCount(Math.floor((parameters * limit) / characters))} parameters`,
       { code: "run.checkpoint-too-large", facts: { parameters, characters, limit } },
     );
   }
@@ -288,8 +317,11 @@ export function dryRunEstimate(plan: RunPlan): DryRunEstimate {
 
 export interface RunHooks {
   emit(event: TrainEvent): void;
-  /** Writes the checkpoint; returns the path (or name) of the latest one, for checkpoint events. */
-  save(state: CheckpointState, isBest: boolean): Promise<string>;
+  /**
+   * Writes the checkpoint; returns the path (or name) of the latest one, for checkpoint events.
+   * With `bestOnly` (a new best between checkpoints, see loop.ts) best.json alone, and its path.
+   */
+  save(state: CheckpointState, isBest: boolean, bestOnly?: boolean): Promise<string>;
   /** Milliseconds, monotonic. */
   now(): number;
   /** Finish the current step, save and stop once this says so (or `signal` is aborted). */
@@ -299,6 +331,12 @@ export interface RunHooks {
   acquire?(): Promise<() => Promise<void>>;
   /** The command line this invocation was started with, recorded in every checkpoint. */
   command: string[];
+  /** What only the host can say (charnn's version, node's, the platform), for the checkpoint's record. */
+  host: HostFacts;
+  /** The wall-clock time as ISO text, for the checkpoint's record. */
+  isoNow(): string;
+  /** The corpus's inputs as given, made absolute ("-" for standard input); [] when they have no path. */
+  corpusPaths?: string[];
 }
 
 /** How a run ended. */
@@ -365,7 +403,7 @@ export function buildTrainer(plan: RunPlan, kernels: Kernels, warn: (message: st
     progress.bestValidationLoss = c.bestValidationLoss;
     if (plan.inexact.length > 0) warn(`${plan.inexact.map(nameOf).join(", ")} changed on resume: training continues, but not as the uninterrupted run would have`);
     const runtime = c.runtime;
-    if (runtime.backend !== kernels.name || runtime.threads !== kernels.threads) {
+    if (runtime.variant !== kernels.name || runtime.threads !== kernels.threads) {
       warn(`this run was trained with backend ${runtime.backend} and ${runtime.threads} thread(s); resuming with ${kernels.name} and ${kernels.threads} is not bit-identical`);
     }
   } else if (start.kind === "init") {
@@ -383,15 +421,30 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
   const { trainer, progress } = buildTrainer(plan, kernels, warn, nameOf);
   const release = hooks.acquire ? await hooks.acquire() : async () => {};
   try {
+    const start = plan.start;
+    const invocation = { argv: hooks.command, startedAt: hooks.isoNow(), fromStep: start.kind === "resume" ? start.checkpoint.step : 0 };
+    const invocations = [...(start.kind === "resume" ? start.checkpoint.invocations : []), invocation];
+    // A start state for unprimed samples, recorded from the training text at every save (start-state.ts).
+    const startStates = new StartStateRecorder(trainer.model, kernels);
+    const newline = vocabulary.indexOf(0x0a);
+    const startState = () => {
+      const state = newline < 0 ? null : startStates.record(plan.train, newline);
+      return state === null ? null : startStateRecord(state, config.layers, config.hidden);
+    };
     const buildState = (): CheckpointState =>
       trainingCheckpoint(trainer, {
+        startState: startState(),
         config,
+        settingSources: plan.settingSources,
         vocabulary,
-        command: hooks.command,
+        invocations,
         history: { train: progress.train, validation: progress.validation },
         bestValidationLoss: progress.bestValidationLoss,
-        corpus: plan.corpus,
+        corpus: { ...plan.corpus, paths: hooks.corpusPaths ?? [] },
+        schedule: { totalSteps: plan.totalSteps },
         kernels,
+        host: hooks.host,
+        createdAt: hooks.isoNow(),
       });
 
     hooks.emit(trainEvent({
@@ -417,7 +470,7 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
       { evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery) },
       {
         emit: hooks.emit,
-        save: (isBest) => hooks.save(buildState(), isBest),
+        save: (isBest, bestOnly) => hooks.save(buildState(), isBest, bestOnly),
         sample: () =>
           generateText(trainer.sampler(), vocabulary, {
             length: config.sampleLength,

@@ -8,10 +8,11 @@ import {
   CHECKPOINT_FORMAT,
   CHECKPOINT_LOADERS,
   CHECKPOINT_VERSION,
-  decodeCheckpoint,
   encodeCheckpoint,
   type CheckpointState,
 } from "../../../src/core/checkpoint/format.js";
+import { decodeCheckpoint } from "../../../src/core/checkpoint/load.js";
+import { weightsOnly } from "../../../src/core/checkpoint/model.js";
 import { CharnnError, ExitCode } from "../../../src/core/errors.js";
 import { AWKWARD_FLOATS, base64Floats, expectSameState, makeState, resealed } from "./state-fixture.js";
 
@@ -84,7 +85,9 @@ describe("layout", () => {
     const text = encodeCheckpoint(makeState({ hidden: 64 }));
     const head = text.slice(0, 2000);
     expect(head.startsWith(`{"format":"${CHECKPOINT_FORMAT}","version":${CHECKPOINT_VERSION},`)).toBe(true);
-    expect(head).toContain('"config":{"model":{"cell":"lstm"');
+    expect(head).toContain('"kind":"training"');
+    expect(head).toContain('"config":{"model":"lstm"');
+    expect(head).toContain('"invocations":[{"argv":["train"');
     expect(text.indexOf('"params":')).toBeGreaterThan(text.indexOf('"optimizer":'));
     expect(text.split("\n")).toHaveLength(2); // one line: compact, no pretty-printing
   });
@@ -174,7 +177,7 @@ describe("validation messages", () => {
   it("names a newer format and says to upgrade charnn", () => {
     const error = decodeError(resealed(good, (d) => (d.version = 7)));
     expect(error.message).toBe("x.json: written by a newer charnn (format 7); upgrade charnn");
-    expect(error.hint).toBe("this charnn reads checkpoint formats 1 to 1");
+    expect(error.hint).toBe("this charnn reads checkpoint formats 1 to 2");
   });
 
   it("names an older unsupported format and says how to upgrade the file", () => {
@@ -209,7 +212,16 @@ describe("validation messages", () => {
       [(d) => (d.epoch = -1), 'x.json: field "epoch" must be a whole number >= 0, found -1'],
       [(d) => (d.runtime.threads = 0), 'x.json: field "runtime.threads" must be a whole number >= 1, found 0'],
       [(d) => (d.config = [1]), 'x.json: field "config" must be an object, found [1]'],
-      [(d) => (d.command = ["train", 3]), 'x.json: field "command" must be a list of text, found ["train",3]'],
+      [(d) => (d.invocations[1].argv = ["train", 3]), 'x.json: field "invocations[1].argv" must be a list of text, found ["train",3]'],
+      [(d) => (d.invocations = {}), 'x.json: field "invocations" must be a list, found {}'],
+      [(d) => (d.invocations[0].fromStep = -2), 'x.json: field "invocations[0].fromStep" must be a whole number >= 0, found -2'],
+      [(d) => (d.kind = "model"), 'x.json: field "kind" must be one of "training", "weights", found "model"'],
+      [(d) => (d.settingSources.hidden = "typed"), 'x.json: field "settingSources.hidden" must be one of "given", "default", "chosen", found "typed"'],
+      [(d) => (d.runtime.variant = "gpu"), 'x.json: field "runtime.variant" must be one of "js", "wasm", "wasm-relaxed", found "gpu"'],
+      [(d) => (d.corpus.paths = "a.txt"), 'x.json: field "corpus.paths" must be a list of text, found "a.txt"'],
+      [(d) => (d.schedule.totalSteps = 0), 'x.json: field "schedule.totalSteps" must be a whole number >= 1, found 0'],
+      [(d) => (d.choice = { reason: "fits", measured: { charsPerSecond: "fast" } }), 'x.json: field "choice.measured.charsPerSecond" must be a number, found "fast"'],
+      [(d) => (d.runtime = null), 'x.json: field "runtime" must be an object in a training checkpoint, found null'],
       [(d) => (d.createdAt = "yesterday"), 'x.json: field "createdAt" must be an ISO time, found "yesterday"'],
       [(d) => (d.bestValidationLoss = "low"), 'x.json: field "bestValidationLoss" must be a number or null, found "low"'],
       [(d) => (d.rng = 5), 'x.json: field "rng" must be an object, found 5'],
@@ -225,10 +237,10 @@ describe("validation messages", () => {
 
   it("rejects tensor data that does not match its shape", () => {
     const error = decodeError(resealed(good, (d) => (d.params.decoder_bias = { shape: [2, 3], data: base64Floats([1, 2, 3, 4]) })));
-    expect(error.message).toBe("x.json: decoder_bias has 4 values but its shape [2,3] needs 6");
+    expect(error.message).toBe("x.json: params.decoder_bias has 4 values but its shape [2,3] needs 6");
     expect(
       decodeError(resealed(good, (d) => (d.params.bias_ih_l0.shape = [17]))).message,
-    ).toBe("x.json: bias_ih_l0 has 16 values but its shape [17] needs 17");
+    ).toBe("x.json: params.bias_ih_l0 has 16 values but its shape [17] needs 17");
   });
 
   it("rejects base64 that is not valid, and bytes that are not whole floats", () => {
@@ -293,39 +305,57 @@ describe("versions", () => {
     expect(Object.keys(CHECKPOINT_LOADERS).map(Number)).toContain(CHECKPOINT_VERSION);
     expect(Object.isFrozen(CHECKPOINT_LOADERS)).toBe(true);
     const document = JSON.parse(encodeCheckpoint(makeState()));
-    expectSameState(CHECKPOINT_LOADERS[1]!(document, "x.json"), makeState());
+    expectSameState(CHECKPOINT_LOADERS[CHECKPOINT_VERSION]!(document, "x.json"), makeState());
   });
 });
 
-describe("expected shapes", () => {
-  const text = encodeCheckpoint(makeState());
-  const shapesFor = (hidden: number, vocabularySize: number): Map<string, number[]> =>
-    new Map([
-      ["weight_ih_l0", [4 * hidden, vocabularySize]],
-      ["weight_hh_l0", [4 * hidden, hidden]],
-      ["bias_ih_l0", [4 * hidden]],
-      ["bias_hh_l0", [4 * hidden]],
-      ["decoder.weight", [vocabularySize, hidden]],
-      ["decoder.bias", [vocabularySize]],
-    ]);
+describe("error codes", () => {
+  it("say damaged, foreign, too new or too old, for callers that branch on them", () => {
+    const good = encodeCheckpoint(makeState());
+    expect(decodeError(good.slice(0, 300)).code).toBe("checkpoint.damaged"); // cut short
+    expect(decodeError("the quick brown fox").code).toBe("checkpoint.foreign");
+    expect(decodeError(resealed(good, (d) => (d.format = "torch-rnn"))).code).toBe("checkpoint.foreign");
+    expect(decodeError(good.replace('"step":42', '"step":43')).code).toBe("checkpoint.damaged");
+    expect(decodeError(resealed(good, (d) => (d.config.hidden = 5))).code).toBe("checkpoint.damaged");
+    expect(decodeError(resealed(good, (d) => (d.config.layers = 1e9))).code).toBe("checkpoint.damaged");
+    expect(decodeError(resealed(good, (d) => (d.version = 9))).code).toBe("checkpoint.too-new");
+    expect(decodeError(resealed(good, (d) => (d.version = 0))).code).toBe("checkpoint.too-old");
+  });
+});
 
-  it("passes the config and vocabulary size and accepts matching shapes", () => {
-    const seen: Array<[unknown, number]> = [];
-    const state = decodeCheckpoint(text, "x.json", {
-      expectedShapes: (config, vocabularySize) => {
-        seen.push([config, vocabularySize]);
-        return shapesFor(4, vocabularySize);
-      },
-    });
-    expect(seen).toEqual([[makeState().config, makeState().vocabulary.length]]);
-    expect(state.step).toBe(42);
+describe("weights-only checkpoints", () => {
+  const weights = (): CheckpointState => ({ ...weightsOnly(makeState()), corpus: null, runtime: null, schedule: null });
+
+  it("round-trip without the training state, and may leave out the history", () => {
+    const text = encodeCheckpoint(weights());
+    const document = JSON.parse(text);
+    expect(document.kind).toBe("weights");
+    for (const field of ["optimizer", "rng", "cursor", "hiddenState"]) expect(document).not.toHaveProperty(field);
+    expectSameState(decodeCheckpoint(text, "w.json"), weights());
+    const withoutHistory = decodeCheckpoint(resealed(text, (d) => delete d.history), "w.json");
+    expect(withoutHistory.history).toEqual({ train: [], validation: [] });
+  });
+
+  it("a training checkpoint may not leave out its history or its training state", () => {
+    const text = encodeCheckpoint(makeState());
+    expect(decodeError(resealed(text, (d) => delete d.history)).message).toBe('x.json: missing field "history"');
+    expect(decodeError(resealed(text, (d) => delete d.rng)).message).toBe('x.json: missing field "rng"');
+  });
+});
+
+describe("settings and shapes, held to each other inside the load", () => {
+  const text = encodeCheckpoint(makeState());
+
+  it("reads the config back through the config rules", () => {
+    const state = decodeCheckpoint(text, "x.json");
+    expect(state.config.hidden).toBe(4);
+    expect(decodeError(resealed(text, (d) => (d.config.layers = 1e9))).message).toMatch(/^x\.json: .*layers/);
+    expect(decodeError(resealed(text, (d) => delete d.config.seqLen)).message).toBe('x.json: missing field "config.seqLen"');
   });
 
   it("blames the vocabulary when a vocabulary-sized axis disagrees", () => {
     const V = makeState().vocabulary.length;
-    const error = decodeError(resealed(text, (d) => d.vocabulary.push(0x1f600 + 1)), {
-      expectedShapes: (_config, vocabularySize) => shapesFor(4, vocabularySize),
-    });
+    const error = decodeError(resealed(text, (d) => d.vocabulary.push(0x1f600 + 1)));
     expect(error.message).toBe(
       `x.json: weight_ih_l0 has shape [16,${V}], expected [16,${V + 1}] (the vocabulary does not match the weights)`,
     );
@@ -333,23 +363,46 @@ describe("expected shapes", () => {
 
   it("blames the config when another axis disagrees", () => {
     const V = makeState().vocabulary.length;
-    const error = decodeError(text, { expectedShapes: () => shapesFor(5, V) });
+    const error = decodeError(resealed(text, (d) => (d.config.hidden = 5)));
     expect(error.message).toBe(
       `x.json: weight_ih_l0 has shape [16,${V}], expected [20,${V}] (the config does not match the weights)`,
     );
   });
 
   it("names a missing and an unexpected parameter", () => {
-    const V = makeState().vocabulary.length;
-    const withExtra = shapesFor(4, V).set("weight_ih_l1", [16, 4]);
-    expect(decodeError(text, { expectedShapes: () => withExtra }).message).toBe(
+    expect(decodeError(resealed(text, (d) => (d.config.layers = 2))).message).toBe(
       "x.json: parameter weight_ih_l1 is missing (the config does not match the weights)",
     );
-    const withoutBias = shapesFor(4, V);
-    withoutBias.delete("decoder.bias");
-    expect(decodeError(text, { expectedShapes: () => withoutBias }).message).toBe(
-      "x.json: unexpected parameter decoder.bias (the config does not match the weights)",
+    expect(decodeError(resealed(text, (d) => {
+      d.params.extra = { shape: [1], data: base64Floats([1]) };
+      d.optimizer.buffers = {};
+    })).message).toBe(
+      "x.json: unexpected parameter extra (the config does not match the weights)",
     );
+  });
+
+  it("holds a start state to [L, H] for h (and c for an lstm)", () => {
+    const start = { h: { shape: [1, 4], data: base64Floats([0.1, 0.2, 0.3, 0.4]) }, c: { shape: [1, 4], data: base64Floats([0, 0, 0, -0.5]) } };
+    const state = decodeCheckpoint(resealed(text, (d) => (d.startState = start)), "x.json");
+    expect(state.startState!.c!.data[3]).toBe(-0.5);
+    expect(decodeError(resealed(text, (d) => (d.startState = { h: start.h }))).message).toBe(
+      "x.json: start state c is missing (the config does not match the weights)",
+    );
+    expect(decodeError(resealed(text, (d) => (d.startState = { ...start, h: { shape: [4], data: start.h.data } }))).message).toBe(
+      "x.json: start state h has shape [4], expected [1,4] (the config does not match the weights)",
+    );
+  });
+
+  it("keeps saved setting sources and fills the missing ones from the command lines and the defaults", () => {
+    const state = decodeCheckpoint(resealed(text, (d) => {
+      d.settingSources = { seed: "chosen" };
+      d.config.lr = 0.01; // not in any command line: it came from a config file
+    }), "x.json");
+    expect(state.settingSources.seed).toBe("chosen");
+    expect(state.settingSources.hidden).toBe("given"); // --hidden in the first invocation
+    expect(state.settingSources.lr).toBe("given");
+    expect(state.settingSources.optimizer).toBe("default");
+    expect(Object.keys(state.settingSources).sort()).toEqual(Object.keys(state.config).sort());
   });
 });
 

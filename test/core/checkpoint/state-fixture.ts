@@ -6,7 +6,9 @@
 import { createHash } from "node:crypto";
 import seedrandom from "seedrandom";
 import { expect } from "vitest";
-import type { CheckpointState } from "../../../src/core/checkpoint/format.js";
+import type { CheckpointState, TensorRecord, TrainingCheckpointState } from "../../../src/core/checkpoint/format.js";
+import { settingSourcesFor } from "../../../src/core/checkpoint/model.js";
+import { TRAIN_DEFAULTS, runSettingsOf } from "../../../src/core/settings.js";
 
 export const AWKWARD_FLOATS = {
   negativeZero: -0,
@@ -19,7 +21,7 @@ export const AWKWARD_FLOATS = {
 const VOCABULARY = [..."\n !,.abcdeéλ😀"].map((character) => character.codePointAt(0)!).sort((a, b) => a - b);
 
 /** A state with H hidden units over the fixed vocabulary; values drawn from a seeded generator. */
-export function makeState(options: { hidden?: number; seed?: string } = {}): CheckpointState {
+export function makeState(options: { hidden?: number; seed?: string } = {}): TrainingCheckpointState {
   const hidden = options.hidden ?? 4;
   const V = VOCABULARY.length;
   const random = seedrandom(options.seed ?? "checkpoint-fixture");
@@ -46,13 +48,24 @@ export function makeState(options: { hidden?: number; seed?: string } = {}): Che
   const v = new Float32Array(parameterCount).map(() => random() * 1e-6);
   m[5] = -0;
   const hiddenState = new Float32Array(2 * 2 * hidden).map(() => Math.tanh(random() * 4 - 2));
+  const config = runSettingsOf({ ...TRAIN_DEFAULTS, layers: 1, hidden, batch: 2, seqLen: 16 });
   return {
+    kind: "training",
     charnnVersion: "0.1.0",
     createdAt: "2024-05-01T12:34:56.789Z",
-    command: ["train", "données.txt", "--cell", "lstm", "--hidden", String(hidden)],
-    config: { model: { cell: "lstm", layers: 1, hidden }, training: { learningRate: 0.002, batch: 2, seq: 16 } },
+    config: config as unknown as Record<string, unknown>,
+    settingSources: settingSourcesFor(config, new Set(["layers", "hidden", "batch", "seqLen"])),
     vocabulary: VOCABULARY,
     params,
+    startState: null,
+    corpus: { fingerprint: "sha256:0123abcd", length: 12345, paths: ["/data/données.txt"] },
+    invocations: [
+      { argv: ["train", "données.txt", "--hidden", String(hidden), "--layers", "1"], startedAt: "2024-05-01T12:00:00.000Z", fromStep: 0 },
+      { argv: ["train", "données.txt", "--resume"], startedAt: "2024-05-01T12:30:00.000Z", fromStep: 20 },
+    ],
+    schedule: { totalSteps: 1000 },
+    runtime: { backend: "js", threads: 1, variant: "js", node: "v20.20.2", platform: "linux-x64" },
+    choice: null,
     optimizer: { type: "adam", step: 42, buffers: { m, v } },
     rng: { c: 1, s0: 0.25, s1: 0.5, s2: 0.75 },
     cursor: { epoch: 1, window: 7 },
@@ -68,24 +81,28 @@ export function makeState(options: { hidden?: number; seed?: string } = {}): Che
       validation: [[40, 2.125]],
     },
     bestValidationLoss: 2.125,
-    corpus: { fingerprint: "sha256:0123abcd", length: 12345 },
-    runtime: { backend: "js", threads: 1, node: "v20.20.2", platform: "linux-x64" },
   };
 }
 
 const bits = (values: Float32Array): number[] => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
 
 /** Every field equal, every float equal bit for bit (so -0 and 0 differ, as do NaN payloads). */
-export function expectSameState(actual: CheckpointState, expected: CheckpointState): void {
-  const { params, optimizer, hiddenState, ...rest } = actual;
-  const { params: expectedParams, optimizer: expectedOptimizer, hiddenState: expectedHidden, ...expectedRest } = expected;
-  expect(rest).toStrictEqual(expectedRest);
-  expect(Object.keys(params)).toEqual(Object.keys(expectedParams));
-  for (const [name, tensor] of Object.entries(expectedParams)) {
-    expect(params[name]!.shape, name).toEqual(tensor.shape);
-    expect(params[name]!.data).toBeInstanceOf(Float32Array);
-    expect(bits(params[name]!.data), name).toEqual(bits(tensor.data));
+export function expectSameState(actualState: CheckpointState, expectedState: CheckpointState): void {
+  expect(actualState.kind).toBe(expectedState.kind);
+  if (actualState.kind === "weights" || expectedState.kind === "weights") {
+    const { params, startState, ...rest } = actualState;
+    const { params: expectedParams, startState: expectedStart, ...expectedRest } = expectedState;
+    expect(rest).toStrictEqual(expectedRest);
+    expectSameTensors(params, expectedParams);
+    expectSameTensors(startState ?? {}, expectedStart ?? {});
+    return;
   }
+  const { params, optimizer, hiddenState, startState, ...rest } = actualState;
+  const { params: expectedParams, optimizer: expectedOptimizer, hiddenState: expectedHidden, startState: expectedStart, ...expectedRest } = expectedState;
+  expectSameTensors(startState ?? {}, expectedStart ?? {});
+  expect(startState === null).toBe(expectedStart === null);
+  expect(rest).toStrictEqual(expectedRest);
+  expectSameTensors(params, expectedParams);
   expect(optimizer.type).toBe(expectedOptimizer.type);
   expect(optimizer.step).toBe(expectedOptimizer.step);
   expect(Object.keys(optimizer.buffers)).toEqual(Object.keys(expectedOptimizer.buffers));
@@ -94,6 +111,15 @@ export function expectSameState(actual: CheckpointState, expected: CheckpointSta
   }
   if (expectedHidden === null) expect(hiddenState).toBeNull();
   else expect(bits(hiddenState!)).toEqual(bits(expectedHidden));
+}
+
+function expectSameTensors(actual: Record<string, TensorRecord>, expected: Record<string, TensorRecord>): void {
+  expect(Object.keys(actual)).toEqual(Object.keys(expected));
+  for (const [name, tensor] of Object.entries(expected)) {
+    expect(actual[name]!.shape, name).toEqual(tensor.shape);
+    expect(actual[name]!.data).toBeInstanceOf(Float32Array);
+    expect(bits(actual[name]!.data), name).toEqual(bits(tensor.data));
+  }
 }
 
 /** Parse a checkpoint's text, let `edit` change the document, and seal it with a fresh checksum. */

@@ -31,3 +31,16 @@ describe("fingerprintCodePoints", () => {
     expect(fingerprintCodePoints(Uint32Array.of(0x61, 0x62))).not.toBe(fingerprintCodePoints(Uint32Array.of(0x62, 0x61)));
   });
 });
+
+describe("fingerprints stay what charnn 0.1.0 computed (so its checkpoints still resume)", () => {
+  it("equals the fingerprints recorded beside the format-1 fixtures", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const folder = new URL("../../fixtures/checkpoint-v1/", import.meta.url);
+    const expected = JSON.parse(await readFile(new URL("expected.json", folder), "utf8")) as Record<string, string>;
+    for (const [file, key] of [["corpus.txt", "corpusFingerprint"], ["probe.txt", "probeFingerprint"]] as const) {
+      const text = await readFile(new URL(file, folder), "utf8");
+      const codePoints = Uint32Array.from([...text].map((character) => character.codePointAt(0)!));
+      expect(fingerprintCodePoints(codePoints), file).toBe(expected[key]);
+    }
+  });
+});

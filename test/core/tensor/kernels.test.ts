@@ -129,6 +129,10 @@ describe.each(cases)("%s kernels match the naive ones (%s)", (_name, dtype, kern
     };
     const fast = run(kernels), naive = run(naiveKernels);
     fast.forEach((a, i) => expectClose(a, naive[i]!, tolerance(dtype)));
+    // In place, as the model runs it (dGates over the activated gates): the same bits.
+    const g = fast[0]!.slice(), dh = dhIn.slice(), dc = dcIn.slice();
+    kernels.lstmBackward(g, 2, cPrev, 1, fast[2]!, 0, dh, dc, g, 2, B, H);
+    expect(Array.from(g.subarray(2))).toEqual(Array.from(fast[4]!));
   });
 
   it("GRU step forward and backward", () => {

@@ -70,6 +70,8 @@ async function run(flags: Partial<TrainConfig>, start: RunStart = { kind: "new" 
     save: async (state) => (saved.push(state), "latest"),
     now: () => (clock += 1),
     command: ["train", "corpus.txt"],
+    host: { charnnVersion: "0.1.0", node: "v20.0.0", platform: "test-x64" },
+    isoNow: () => "2026-01-01T00:00:00.000Z",
     ...hooks,
   });
   return { end, saved, events: input.events, plan };
@@ -145,7 +147,7 @@ describe("a run in memory", () => {
     expect(saved.map((state) => state.step)).toEqual([2, 4, 5]);
     expect(events[0]).toMatchObject({ type: "start", resumedFromStep: null, totalSteps: 5 });
     expect(lastOf(events)).toMatchObject({ type: "end", reason: "steps", step: 5 });
-    expect(lastOf(saved).command).toEqual(["train", "corpus.txt"]);
+    expect(lastOf(saved).invocations).toEqual([{ argv: ["train", "corpus.txt"], startedAt: "2026-01-01T00:00:00.000Z", fromStep: 0 }]);
   });
 
   it("resuming from a saved state continues exactly: 3 + 3 steps equal 6", async () => {

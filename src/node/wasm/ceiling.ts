@@ -1,0 +1,82 @@
+// The measured ceiling of the wasm kernels: how many GFLOP/s a register-only multiply-add loop
+// (assembly/kernels.ts simdPeak) reaches on this machine, per build and thread count, and the
+// theoretical 128-bit peak it sits below. The bench divides its training rates by it. Not here:
+// the products themselves, or the report (bench/).
+
+import { kernelModule, type KernelVariant } from "./module.js";
+import { ThreadPool } from "./threads.js";
+
+/** FLOPs one simdPeak round does on one thread: 12 madds of 4 lanes, 2 FLOPs each. */
+export const FLOPS_PER_ROUND = 12 * 4 * 2;
+
+export interface CeilingOptions {
+  variant: KernelVariant;
+  threads: number;
+  /** About how long each timed call runs. Default 2 ms: short calls fit between other processes' turns. */
+  callMs?: number;
+  /** Timed calls; the fastest counts (other processes only ever slow a call down). Default 100. */
+  calls?: number;
+}
+
+/** Rounds per millisecond of a probe kernel on every thread at once: the fastest of the timed calls. */
+function probeRate(kernel: "simdPeak" | "clockProbe", options: CeilingOptions): number {
+  const { variant, threads } = options;
+  const callMs = options.callMs ?? 2, calls = options.calls ?? 100;
+  const module = kernelModule(variant);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
+  const probe = exports[kernel]!;
+  const out = 1024;
+  new Float32Array(memory.buffer, out, 4 * threads).fill(1);
+  const pool = threads > 1 ? new ThreadPool(module, memory, threads) : null;
+  const run = (rounds: number): number => {
+    const started = performance.now();
+    if (pool) pool.run(kernel, probe, [rounds, out]);
+    else probe(rounds, out, 0, 1);
+    return performance.now() - started;
+  };
+  try {
+    // Calibrate (warming V8's optimising tier on every thread on the way), then time.
+    let rounds = 1 << 10;
+    for (let elapsed = run(rounds); elapsed < callMs; elapsed = run(rounds)) rounds *= 2;
+    for (let i = 0; i < 20; i++) run(rounds);
+    let best = Infinity;
+    for (let i = 0; i < calls; i++) best = Math.min(best, run(rounds));
+    return rounds / best;
+  } finally {
+    pool?.dispose();
+  }
+}
+
+/** GFLOP/s of simdPeak over every thread at once. */
+export function measureSimdCeiling(options: CeilingOptions): number {
+  return (probeRate("simdPeak", options) * FLOPS_PER_ROUND * options.threads) / 1e6;
+}
+
+/** The clock one core runs the kernels at, in GHz (clockProbe: 16 one-cycle operations a round). */
+export function measureClockGhz(callMs = 2, calls = 100): number {
+  return (probeRate("clockProbe", { variant: "simd", threads: 1, callMs, calls }) * 16) / 1e6;
+}
+
+/** GFLOP/s of one core with two 128-bit FMA ports at `ghz`: 2 ports · 4 lanes · 2 FLOPs a cycle. */
+export const peakGflops = (ghz: number): number => 2 * 4 * 2 * ghz;
+
+export interface TheoreticalPeak {
+  cpu: string;
+  /** The clock /proc/cpuinfo reports (nominal under a hypervisor; turbo can run above it). */
+  mhz: number;
+  /** GFLOP/s per core with two 128-bit FMA ports at that clock: 2 ports · 4 lanes · 2 FLOPs · clock. */
+  perCore: number;
+}
+
+/**
+ * The 128-bit peak at the clock /proc/cpuinfo text reports (its first "model name" and "cpu MHz").
+ * Assumes two 128-bit FMA ports per core, as every x86 core since Haswell and Zen 1 has; at
+ * another clock (measureClockGhz) scale by it. Null without a clock.
+ */
+export function theoreticalPeakFrom(cpuinfo: string): TheoreticalPeak | null {
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim().replace(/\s+/g, " ");
+  const mhz = Number(/^cpu MHz\s*:\s*([0-9.]+)$/m.exec(cpuinfo)?.[1]);
+  if (!Number.isFinite(mhz) || mhz <= 0) return null;
+  return { cpu: model ?? "unknown CPU", mhz, perCore: peakGflops(mhz / 1000) };
+}
