@@ -155,6 +155,9 @@ describe.skipIf(!available)("the page in a browser", () => {
     await offline.waitForFunction(() => document.body.dataset.ready === "true");
     const inFile = await sampleInPage(offline, { ...SETTINGS, length: 300 });
     expect(inFile.text).toBe(await cliSample("run/best.json", [...SETTINGS_ARGS.slice(0, -1), "300"]));
+    // Without a prime both start from the start state the checkpoint recorded.
+    const unprimed = await sampleInPage(offline, { ...SETTINGS, prime: "", length: 300 });
+    expect(unprimed.text).toBe(await cliSample("run/best.json", ["--seed", "7", "--temp", "0.8", "--top-k", "5", "--top-p", "0.9", "--length", "300"]));
     expect(refused).toEqual([]);
     await context.close();
   });
