@@ -87,11 +87,16 @@ function drawRun(): void {
 
 async function pollEvents(): Promise<void> {
   const query = eventsCursor === null ? "" : `?file=${encodeURIComponent(eventsCursor.file)}&offset=${eventsCursor.offset}`;
-  const answer = await fetchJson<{ file: string; offset: number; events: object[] }>(`/api/events${query}`);
+  const answer = await fetchJson<{ file: string; offset: number; events: object[]; more: boolean; reset: boolean }>(`/api/events${query}`);
   eventsCursor = { file: answer.file, offset: answer.offset };
-  if (answer.events.length === 0) return;
-  foldEvents(run, answer.events);
-  drawRun();
+  // A log replaced by one the page has not seen (the folder was emptied): start over.
+  if (answer.reset) Object.assign(run, emptyRunState());
+  if (answer.events.length > 0 || answer.reset) {
+    foldEvents(run, answer.events);
+    drawRun();
+  }
+  // A long log comes in pieces: the next one at once, not at the next tick.
+  if (answer.more) return pollEvents();
   if (run.checkpointsChanged) {
     run.checkpointsChanged = false;
     await refreshCheckpointList();

@@ -188,7 +188,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           // A line cut by a crash mid-write: skipped, the rest of the log still reads.
         }
       }
-      budget -= end - chunk.from;
+      budget = Math.max(0, budget - (end - chunk.from));
       const info = chunk.file === current ? currentInfo : rotatedInfo!;
       if (!complete || isLast) return { file: identity(info), offset: end, events, more: !complete, reset };
     }
@@ -200,11 +200,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     try {
       const size = (await handle.stat()).size;
       if (from >= size) return { lines: [], end: Math.min(from, size), complete: true };
-      const length = Math.min(size - from, Math.max(0, budget));
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, from);
-      // Only whole lines: a line being written now is read on the next request.
-      const lastNewline = buffer.lastIndexOf(0x0a);
+      // At least one whole line however small the budget, so a reader always moves on.
+      let length = Math.min(size - from, Math.max(1, budget));
+      let buffer = Buffer.alloc(0);
+      let lastNewline = -1;
+      for (;;) {
+        buffer = Buffer.alloc(length);
+        await handle.read(buffer, 0, length, from);
+        // Only whole lines: a line being written now is read on the next request.
+        lastNewline = buffer.lastIndexOf(0x0a);
+        if (lastNewline >= 0 || length === size - from) break;
+        length = Math.min(size - from, length * 2);
+      }
       if (lastNewline < 0) return { lines: [], end: from, complete: length === size - from };
       const text = buffer.subarray(0, lastNewline + 1).toString("utf8");
       return { lines: text.split("\n").filter((line) => line.trim() !== ""), end: from + lastNewline + 1, complete: length === size - from };

@@ -135,4 +135,25 @@ describe("charnn serve's server", () => {
     expect(after.events.map((event) => event.message)).toEqual(["two", "three"]);
     expect(after.reset).toBe(false);
   });
+
+  it("hands out a long log in pieces of whole lines that add up to the file", async () => {
+    const small = await startServer({ folder, host: "127.0.0.1", port: 0, page: "", maxEventBytes: 300 });
+    try {
+      // The earlier test rotated the log: the rotated file, then the current one.
+      const log = (await readFile(path.join(folder, "events.1.ndjson"), "utf8")) + (await readFile(path.join(folder, "events.ndjson"), "utf8"));
+      const expected = log.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+      const pieces: unknown[][] = [];
+      let cursor = "";
+      for (let i = 0; i < 200; i++) {
+        const answer = (await (await fetch(`${small.url}api/events${cursor}`)).json()) as { file: string; offset: number; events: unknown[]; more: boolean };
+        pieces.push(answer.events);
+        cursor = `?file=${answer.file}&offset=${answer.offset}`;
+        if (!answer.more) break;
+      }
+      expect(pieces.length).toBeGreaterThan(3);
+      expect(pieces.flat()).toEqual(expected);
+    } finally {
+      await small.close();
+    }
+  });
 });
