@@ -88,6 +88,8 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
     },
     maxCheckpointChars: bufferConstants.MAX_STRING_LENGTH,
     emit,
+    // The calibration times steps on kernels of its own, released before the run's are made.
+    calibration: { newKernels: () => selectKernels(requested.backend, requested.threads), now: options.now ?? (() => performance.now()) },
     ...(options.nameOf && { nameOf: options.nameOf }),
   });
   if (plan.config.dryRun) return { kind: "dry-run", estimate: dryRunEstimate(plan) };
