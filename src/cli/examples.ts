@@ -44,10 +44,15 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   export: [
     { says: "a run's latest model for PyTorch", run: "charnn export runs/a model.safetensors" },
     { says: "its best checkpoint instead", run: "charnn export -c runs/a --best best.safetensors" },
+    { says: "one HTML file that samples offline in a browser", run: "charnn export runs/a model.html --format html" },
   ],
   import: [
     { says: "a model from charnn export or the PyTorch companion", run: "charnn import model.safetensors --out runs/imported" },
     { says: "a torch.nn state dict saved with a module. prefix", run: "charnn import torch.safetensors --out runs/torch --prefix module." },
+  ],
+  serve: [
+    { says: "a page for the default run folder, checkpoints/", run: "charnn serve" },
+    { says: "another folder, on a port of your choice", run: "charnn serve runs/a --port 8090" },
   ],
   completion: [
     { says: "bash, for this shell", run: "source <(charnn completion bash)" },

@@ -30,6 +30,7 @@ import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, type
 import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
 import type { ExportOptions } from "./export.js";
 import type { ImportOptions } from "./import.js";
+import type { ServeOptions } from "./serve.js";
 
 /** The command bodies. Tests pass their own to check dispatch and error handling. */
 export interface CommandHandlers {
@@ -41,6 +42,7 @@ export interface CommandHandlers {
   viz(options: VizOptions, io: CliIO): Promise<number>;
   export(options: ExportOptions, io: CliIO): Promise<number>;
   import(options: ImportOptions, io: CliIO): Promise<number>;
+  serve(options: ServeOptions, io: CliIO): Promise<number>;
 }
 
 // Loaded on first use, so `--help` and `--version` stay fast and keep working even while a
@@ -53,6 +55,7 @@ const builtInHandlers: CommandHandlers = {
   viz: async (...args) => (await import("./viz.js")).runViz(...args),
   export: async (...args) => (await import("./export.js")).runExport(...args),
   import: async (...args) => (await import("./import.js")).runImport(...args),
+  serve: async (...args) => (await import("./serve.js")).runServe(...args),
 };
 
 /** The keys of a command's settings, for reading its typed options back from commander. */
@@ -178,7 +181,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("<PATHS...>", "CHECKPOINT OUT, or OUT with -c")
     .option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)")
     .option("--best", "the run's best.json (lowest validation loss) instead")
-    .option("--format <format>", "safetensors (default: from OUT's extension)")
+    .option("--format <format>", "safetensors or html (default: from OUT's extension)")
     .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string }) => {
       setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, io));
     });
@@ -197,6 +200,17 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
         throw usageError(`--activation must be tanh or relu (got ${options.activation})`);
       }
       setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, io));
+    });
+
+  program
+    .command("serve")
+    .summary("a local page that follows a run and samples in the browser")
+    .description("Serve a page for a run folder: loss curves that follow the run live, sampling from its checkpoints and the activation view, computed in the browser. Prints the URL first; Ctrl-C stops.")
+    .argument("[DIR]", "the run folder", "checkpoints")
+    .option("--port <n>", "port; 0 picks a free one", "8080")
+    .option("--host <address>", "address to listen on (127.0.0.1: this machine only)", "127.0.0.1")
+    .action(async (dir: string, options: { port: string; host: string }) => {
+      setExitCode(await handlers.serve({ dir, port: options.port, host: options.host }, io));
     });
 
   addCompletionCommand(program, io);

@@ -97,7 +97,7 @@ function checkCombinations(options: SampleOptions): void {
 
 export async function runSample(options: SampleOptions, io: CliIO): Promise<number> {
   checkCombinations(options);
-  const kernels = selectKernels("auto", 0);
+  const kernels = selectKernels(options.backend, 0);
   try {
     await sampleWith(kernels, options, io);
   } finally {
