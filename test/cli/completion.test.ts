@@ -74,7 +74,7 @@ describe("bash", () => {
     const listed = [...captured.stdout().split("Commands:")[1]!.matchAll(/^ {2}(\w+)/gm)].map((match) => match[1]!);
     expect(listed).toEqual(expect.arrayContaining(["train", "sample", "eval", "info", "viz", "export", "import", "completion", "help"]));
     expect(completeOne(["charnn", ""])).toEqual(listed.sort());
-    expect(completeOne(["charnn", "s"])).toEqual(["sample"]);
+    expect(completeOne(["charnn", "s"])).toEqual(["sample", "serve"]);
     expect(completeOne(["charnn", "help", "tr"])).toEqual(["train"]);
   });
 

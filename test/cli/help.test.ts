@@ -63,7 +63,7 @@ function charnnWords(line: string): string[] {
 
 const recorded: string[] = [];
 const recorders: Partial<CommandHandlers> = Object.fromEntries(
-  ["train", "sample", "eval", "info", "viz", "export", "import"].map((name) => [
+  ["train", "sample", "eval", "info", "viz", "export", "import", "serve"].map((name) => [
     name,
     async () => {
       recorded.push(name);

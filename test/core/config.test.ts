@@ -215,7 +215,7 @@ describe("resolveTrainConfig: every range error names the flag", () => {
     ["optimizer", "lion", '--optimizer must be one of adam, sgd, rmsprop, adagrad (got "lion")'],
     ["lrSchedule", "linear", '--lr-schedule must be one of constant, step, cosine (got "linear")'],
     ["clipMode", "both", '--clip-mode must be one of norm, value (got "both")'],
-    ["backend", "gpu", '--backend must be one of auto, js, wasm (got "gpu")'],
+    ["backend", "gpu", '--backend must be one of auto, js, wasm, wasm-relaxed (got "gpu")'],
     ["out", "", "--out needs some text (got an empty one)"],
     ["valFile", "", "--val-file needs some text (got an empty one)"],
   ];
