@@ -26,6 +26,7 @@ import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
 import { runLoop, totalSteps, type Progress } from "./loop.js";
 import { Trainer, type TrainerOptions } from "./trainer.js";
 import { formatCount } from "../util/format.js";
+import { shapeForText } from "./small-text.js";
 
 // ---------------------------------------------------------------------------------------------
 // where the run starts, and the settings that hold
@@ -135,7 +136,9 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
   const { requested, start, text } = input;
   const nameOf = input.nameOf ?? flagName;
   const warn = (message: string) => input.emit(trainEvent({ type: "warning", message }));
-  const { config, inexact } = startSettings(requested, input.given, start, nameOf);
+  const started = startSettings(requested, input.given, start, nameOf);
+  const inexact = started.inexact;
+  let config = started.config;
 
   if (text.codePoints.length === 0) {
     throw badInput(`the corpus is empty (${text.sources.join(", ")})`, "give charnn train a file with some text in it", { code: "corpus.empty" });
@@ -162,6 +165,10 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     ({ train, validation } = splitValidation(encoded, config.valFrac));
   }
 
+  // A text too short for the batch and window trains with smaller ones the user left open (small-text.ts).
+  const fitted = shapeForText(train.length, config, input.given, nameOf);
+  if (fitted.note !== null) warn(fitted.note);
+  config = { ...config, ...fitted.shape };
   const model = modelConfigOf(config, vocabulary.size);
   checkCheckpointFits(config, parameterCount(model), input.maxCheckpointChars, nameOf);
   const windowsPerEpoch = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
@@ -173,7 +180,7 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     train,
     validation,
     corpus: { fingerprint, length },
-    settingSources: settingSourcesFor(config, input.given, inheritedSources(start)),
+    settingSources: { ...settingSourcesFor(config, input.given, inheritedSources(start)), ...Object.fromEntries(fitted.chosen.map((key) => [key, "chosen"])) },
     model,
     windowsPerEpoch,
     totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windowsPerEpoch),
