@@ -13,7 +13,7 @@ import { splitLines, textOf } from "../core/eval/lines.js";
 import { TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { selectKernels } from "../node/backend.js";
-import { writeOut, type CliIO } from "./io.js";
+import { quietIO, writeOut, type CliIO } from "./io.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import { corpusNotes } from "./corpus-notes.js";
 
@@ -30,7 +30,8 @@ function warnUnknown(io: CliIO, unknown: UnknownCounts): void {
 /** "1.234567" with enough digits to compare runs, "-" when there is nothing to show. */
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : "-");
 
-export async function runEval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
+export async function runEval(options: EvalOptions, inputs: string[], given: CliIO): Promise<number> {
+  const io = options.quiet ? quietIO(given) : given;
   const kernels = selectKernels("auto", 0);
   try {
     return await evalWith(kernels, options, inputs, io);

@@ -19,7 +19,7 @@ import { primeTokens, SEED_RANGE, seedOfSample } from "../core/sample/prime.js";
 import { codePointsOf } from "../core/util/chars.js";
 import { selectKernels } from "../node/backend.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
-import { writeOut, type CliIO } from "./io.js";
+import { quietIO, writeOut, type CliIO } from "./io.js";
 
 // ---------------------------------------------------------------------------------------------
 // Output in chunks
@@ -95,8 +95,9 @@ function checkCombinations(options: SampleOptions): void {
   }
 }
 
-export async function runSample(options: SampleOptions, io: CliIO): Promise<number> {
+export async function runSample(options: SampleOptions, given: CliIO): Promise<number> {
   checkCombinations(options);
+  const io = options.quiet ? quietIO(given) : given;
   const kernels = selectKernels("auto", 0);
   try {
     await sampleWith(kernels, options, io);

@@ -192,12 +192,14 @@ export const SETTINGS = {
     count: setting(integer(1), { default: 1, help: "independent samples", valueName: "n", resume: "invocation" }),
     json: setting(boolean, { default: false, help: "one JSON object per sample on stdout", resume: "invocation" }),
     interactive: setting(boolean, { default: false, help: "a prompt: each line typed primes the model, which answers it; the state runs on between turns", short: "i", resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (no seed line, notes or prompt)", short: "q", resume: "invocation" }),
   },
   eval: {
     checkpoint,
     best,
     json: setting(boolean, { default: false, help: "results as JSON on stdout", resume: "invocation" }),
     perLine: setting(boolean, { default: false, help: "the loss of every line, not one total per file", resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (no notes about left-out characters or files)", short: "q", resume: "invocation" }),
   },
   info: {
     checkpoint,
