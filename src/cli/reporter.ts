@@ -77,7 +77,7 @@ function describeStart(e: StartEvent): string {
     `${formatCount(e.validationChars)} validation chars`,
   ];
   if (e.totalSteps !== null) parts.push(`${formatCount(e.totalSteps)} steps`);
-  if (e.resumedFromStep !== null) parts.push(`resuming from step ${e.resumedFromStep}`);
+  if (e.resumedFromStep !== null) parts.push(`resuming from step ${formatCount(e.resumedFromStep)}`);
   return parts.join(", ");
 }
 

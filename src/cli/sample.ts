@@ -20,6 +20,7 @@ import { codePointsOf } from "../core/util/chars.js";
 import { selectKernels } from "../node/backend.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import { quietIO, writeOut, type CliIO } from "./io.js";
+import { formatCount } from "../core/util/format.js";
 
 // ---------------------------------------------------------------------------------------------
 // Output in chunks
@@ -112,7 +113,7 @@ async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): 
   if (options.interactive) return converse(new Sampler(model, kernels), vocabulary, options, io);
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
-    io.stderr.write(`note: left out ${summarizeUnknown(prime.skipped).count} prime character(s) the model never saw: ${describeUnknown(prime.skipped)}\n`);
+    io.stderr.write(`note: left out ${formatCount(summarizeUnknown(prime.skipped).count)} prime character(s) the model never saw: ${describeUnknown(prime.skipped)}\n`);
   }
 
   const baseSeed = options.seed ?? randomInt(0, SEED_RANGE);

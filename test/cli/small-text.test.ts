@@ -54,6 +54,9 @@ describe("a text shorter than the default batch and window", () => {
     }
     expect(partsState.settingSources.batch).toBe("chosen");
 
+    // info says the batch was charnn's choice.
+    expect((await run(cwd, ["info", "-c", "parts"])).stdout).toMatch(/batch 2 \(chosen\) x 64 steps/);
+
     const sample = await run(cwd, ["sample", "-c", "parts", "--length", "30", "--seed", "4"]);
     expect(sample.code).toBe(0);
     expect([...sample.stdout.replace(/\n$/, "")].length).toBeGreaterThanOrEqual(30);
