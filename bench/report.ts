@@ -57,6 +57,8 @@ export interface BenchReport {
   peers: PeerResult[];
   /** The `charnn sample --length 1` timing first, then any baselines. */
   startup: StartupTiming[];
+  /** The start-up broken into its parts, as one line (startup-phases.ts); absent when not measured. */
+  startupPhases?: string;
   /** The SIMD ceiling the training rates are read against; null when the wasm kernels were not measured. */
   ceiling: SimdCeiling | null;
   /** What was skipped and why, in the order it happened. */
@@ -293,6 +295,7 @@ export function renderBody(report: BenchReport, level: number): string {
     `${h} CLI start-up`,
     "",
     ...(report.startup.length > 0 ? startupLines(report) : ["- not measured in this run"]),
+    ...(report.startupPhases !== undefined ? [report.startupPhases] : []),
     "",
     `${h} How these were measured`,
     "",

@@ -22,6 +22,7 @@ import { measureClockGhz, measureSimdCeiling, theoreticalPeakFrom } from "../dis
 import { wasmRelaxedAvailable } from "../dist/node/backend.js";
 import { parseResultLines, toCharnnRun, type CharnnRun, type PeerConfig, type PeerResult } from "./results.js";
 import { median, nowMs } from "./timing.js";
+import { measureStartupPhases, startupPhasesLine } from "./startup-phases.js";
 import { planVariants, probeKernels, releaseKernels, variantLabel, type Variant } from "./variants.js";
 import { SHAKESPEARE_VOCABULARY, WORKLOADS } from "./workloads.js";
 
@@ -122,7 +123,7 @@ function timeProcess(label: string, args: readonly string[], runs: number): Star
 }
 
 /** `charnn sample --length 1` on a fresh C2 checkpoint, and the bare `node` and `charnn --version` start-ups beside it. */
-async function measureStartup(options: BenchOptions, corpusPath: string, variant: Variant): Promise<StartupTiming[]> {
+async function measureStartup(options: BenchOptions, corpusPath: string, variant: Variant): Promise<{ timings: StartupTiming[]; phases: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "charnn-bench-startup-"));
   try {
     log(`CLI start-up: ${options.startupRuns} runs each...`);
@@ -137,7 +138,9 @@ async function measureStartup(options: BenchOptions, corpusPath: string, variant
       timeProcess("node -e 0 (Node alone)", ["-e", "0"], options.startupRuns),
     ];
     for (const t of timings) log(t.status === "ok" ? `${t.command}: ${t.medianMs.toFixed(1)} ms` : `${t.command}: unavailable (${t.reason})`);
-    return timings;
+    const phases = startupPhasesLine(measureStartupPhases(saved.latest, options.startupRuns));
+    log(phases);
+    return { timings, phases };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -205,7 +208,7 @@ async function bench(argv: readonly string[]): Promise<number> {
 
   const ceiling = measureCeiling(variants, notes);
   const charnn = await measureCharnn(options, variants, corpusPath, notes);
-  const startup = await measureStartup(options, corpusPath, variants[0]!);
+  const { timings: startup, phases: startupPhases } = await measureStartup(options, corpusPath, variants[0]!);
   const peers = measurePeers(options, path.join(sharedDir, "peers"), notes);
 
   const report: BenchReport = {
@@ -219,6 +222,7 @@ async function bench(argv: readonly string[]): Promise<number> {
     charnn,
     peers,
     startup,
+    startupPhases,
     ceiling,
     notes,
   };

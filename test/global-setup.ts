@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const outputs = [
   ...["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/node/wasm/${name}`),
   "dist/cli/main.js",
+  "dist/cli/charnn.js",
   "dist/index.js",
   "dist/browser.js",
 ];

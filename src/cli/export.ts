@@ -1,6 +1,7 @@
 // `charnn export [CHECKPOINT] OUT --format F`: a checkpoint's model in a format other programs
 // read, from a table of formats (safetensors for PyTorch). The file appears whole or not at all
-// (written beside OUT, then renamed). Not here: the formats' bytes (src/core/safetensors*.ts).
+// (written beside OUT, then renamed). Not here: the formats' bytes (src/core/safetensors*.ts, and
+// for html the page of src/page/ with the checkpoint inlined, src/node/page-html.ts).
 
 import { randomBytes } from "node:crypto";
 import { open, rename, unlink } from "node:fs/promises";
@@ -11,6 +12,8 @@ import type { TrainConfig } from "../core/config.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
 import { encodeSafetensors } from "../core/safetensors.js";
 import { exportMetadata, exportTensors } from "../core/safetensors-model.js";
+import { serializeCheckpoint } from "../core/api/checkpoint-text.js";
+import { pageWithCheckpoint, readPageHtml } from "../node/page-html.js";
 import { packageVersion } from "../node/version.js";
 import { describeErrno } from "../node/store.js";
 import { checkpointOfArguments, readCheckpointFor, retryCommand } from "./checkpoint-arg.js";
@@ -32,6 +35,13 @@ export const EXPORT_FORMATS: Readonly<Record<string, ExportFormat>> = {
     encode(state) {
       const config = modelConfigOf(state.config as unknown as TrainConfig, state.vocabulary.length);
       return encodeSafetensors(exportTensors(config, state.params), exportMetadata(config, state.vocabulary, packageVersion()));
+    },
+  },
+  html: {
+    summary: "one page that samples offline in a browser (the engine, the weights and the page in one file)",
+    extension: ".html",
+    encode(state) {
+      return new TextEncoder().encode(pageWithCheckpoint(readPageHtml(), serializeCheckpoint(state), `step ${state.step}`));
     },
   },
 };

@@ -22,11 +22,15 @@ import { cliHint } from "./hints.js";
 import { packageVersion } from "../node/version.js";
 import { addCheckpointArgument, checkpointOfArguments, retryCommand } from "./checkpoint-arg.js";
 import { createColor } from "./color.js";
+import { addCompletionCommand } from "./completion.js";
+import { addExamples } from "./examples.js";
+import { fittedHelp } from "./help.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
 import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
 import type { ExportOptions } from "./export.js";
 import type { ImportOptions } from "./import.js";
+import type { ServeOptions } from "./serve.js";
 
 /** The command bodies. Tests pass their own to check dispatch and error handling. */
 export interface CommandHandlers {
@@ -38,6 +42,7 @@ export interface CommandHandlers {
   viz(options: VizOptions, io: CliIO): Promise<number>;
   export(options: ExportOptions, io: CliIO): Promise<number>;
   import(options: ImportOptions, io: CliIO): Promise<number>;
+  serve(options: ServeOptions, io: CliIO): Promise<number>;
 }
 
 // Loaded on first use, so `--help` and `--version` stay fast and keep working even while a
@@ -50,6 +55,7 @@ const builtInHandlers: CommandHandlers = {
   viz: async (...args) => (await import("./viz.js")).runViz(...args),
   export: async (...args) => (await import("./export.js")).runExport(...args),
   import: async (...args) => (await import("./import.js")).runImport(...args),
+  serve: async (...args) => (await import("./serve.js")).runServe(...args),
 };
 
 /** The keys of a command's settings, for reading its typed options back from commander. */
@@ -90,6 +96,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .description("Train character-level RNN, LSTM and GRU language models, then sample and evaluate them.")
     .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
+    .configureHelp(fittedHelp())
     .exitOverride((error) => {
       throw new ParseFailure(error, commandPath);
     })
@@ -174,7 +181,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("<PATHS...>", "CHECKPOINT OUT, or OUT with -c")
     .option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)")
     .option("--best", "the run's best.json (lowest validation loss) instead")
-    .option("--format <format>", "safetensors (default: from OUT's extension)")
+    .option("--format <format>", "safetensors or html (default: from OUT's extension)")
     .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string }) => {
       setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, io));
     });
@@ -195,6 +202,19 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
       setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, io));
     });
 
+  program
+    .command("serve")
+    .summary("a local page that follows a run and samples in the browser")
+    .description("Serve a page for a run folder: loss curves that follow the run live, sampling from its checkpoints and the activation view, computed in the browser. Prints the URL first; Ctrl-C stops.")
+    .argument("[DIR]", "the run folder", "checkpoints")
+    .option("--port <n>", "port; 0 picks a free one", "8080")
+    .option("--host <address>", "address to listen on (127.0.0.1: this machine only)", "127.0.0.1")
+    .action(async (dir: string, options: { port: string; host: string }) => {
+      setExitCode(await handlers.serve({ dir, port: options.port, host: options.host }, io));
+    });
+
+  addCompletionCommand(program, io);
+  addExamples(program);
   return program;
 }
 

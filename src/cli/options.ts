@@ -9,6 +9,7 @@ import { Option, type Command } from "commander";
 import { SETTINGS, flagName, parseDuration, parseStepsOrDuration, type CheckpointCadence, type Rule, type Setting, type SettingsTable } from "../core/settings.js";
 import { COUNT } from "../core/settings-rules.js";
 import { usageError } from "../core/errors.js";
+import { addHelpNotes } from "./help.js";
 
 // Decimal notation only: Number() would also accept "", " ", "0x10", "Infinity" and "1_000".
 const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -173,13 +174,24 @@ function addAlias(command: Command, key: string, alias: string, described: Setti
 export function addTrainOptions(command: Command): void {
   const config = new Option("--config <file>", "JSON file of settings; flags override it");
   addSettingOptions(command, SETTINGS.train, { extras: { "Run control": [config] } });
+  addHelpNotes(command, TIME_BUDGET_HELP);
 }
+
+/** How --time, --steps and --epochs share the say over a run's length and schedule. */
+export const TIME_BUDGET_HELP = `
+Time budgets: with --steps or --epochs the schedule follows them and --time only cuts the
+invocation off. With only --time, a new run whose model is not given (no --model, --layers,
+--hidden, --embed) times a few shapes on this machine (inside the budget), then chooses the
+model, dropout, learning rate and a cosine schedule over the steps that fit; it prints the
+choice and the flags that repeat it. Whatever you give is kept, and --seed and the validation
+split are never chosen. --resume keeps the recorded choice and step count (an interrupted
+budget run continues exactly); --time then only cuts off, and --steps N stretches the schedule.`;
 
 /** `charnn sample` options; attribute names equal the SampleOptions keys. */
 export function addSampleOptions(command: Command): void {
   addSettingOptions(command, SETTINGS.sample);
-  command.addHelpText(
-    "after",
+  addHelpNotes(
+    command,
     `
 Without a prime the model starts from the start state its checkpoint recorded from the training
 text (the state typical text leaves just before a line break), then reads a newline (or, if its
@@ -195,8 +207,8 @@ sample's natural log-probability under the distribution it was drawn from (0 for
 /** `charnn eval` options; attribute names equal the EvalOptions keys. */
 export function addEvalOptions(command: Command): void {
   addSettingOptions(command, SETTINGS.eval);
-  command.addHelpText(
-    "after",
+  addHelpNotes(
+    command,
     `
 The hidden state runs through the whole text (all files, joined by newlines) in one exact pass
 from the initial state; each character is predicted from all the ones before it, so N characters
@@ -205,15 +217,15 @@ Characters outside the model's vocabulary are dropped before scoring (neither fe
 predicted); how many, and which, is reported on stderr and in --json.
 --per-line scores each line on its own from the initial state, after a newline as context (so
 every character of the line is predicted), and prints "bits-per-char<TAB>line" in input order,
-"-" for a line with nothing to score: charnn eval --per-line - < lines.txt | sort -rn | head`,
+"-" for a line with nothing to score (sort them with the last example below).`,
   );
 }
 
 /** `charnn info` options; attribute names equal the InfoOptions keys. The checkpoint is also its argument. */
 export function addInfoOptions(command: Command): void {
   addSettingOptions(command, SETTINGS.info);
-  command.addHelpText(
-    "after",
+  addHelpNotes(
+    command,
     `
 Shows the model, its vocabulary, training progress, the best validation loss and the loss
 curves; --json gives the same as data (without the weights).`,

@@ -7,6 +7,7 @@ import type { ChalkInstance } from "chalk";
 import { createColor } from "./color.js";
 import { isOutputClosed, type CliIO } from "./io.js";
 import type { EndReason, TrainEvent } from "../core/train/events.js";
+import { flagName } from "../core/config.js";
 import { formatCount, formatDecimal, formatDuration } from "../core/util/format.js";
 import { natsToBits } from "../core/util/units.js";
 
@@ -81,6 +82,13 @@ function describeStart(e: StartEvent): string {
   return parts.join(", ");
 }
 
+/** Two lines: what the time-budget chooser picked and why, and the flags that pick it again. */
+export function describeChoice(choice: NonNullable<StartEvent["choice"]>): string {
+  const settings = choice.settings as unknown as Record<string, unknown>;
+  const flags = choice.chosen.map((key) => `${flagName(key)} ${String(settings[key])}`).join(" ");
+  return `chosen for the time budget: ${choice.reason}\n  to train these settings again, pass: ${flags}`;
+}
+
 function describeEnd(e: EndEvent): { headline: string; losses: string } {
   return {
     headline: `finished at step ${formatCount(e.step)}: ${END_REASONS[e.reason]} after ${formatDuration(e.elapsedMs)}`,
@@ -136,6 +144,7 @@ class PlainReporter implements Reporter {
     switch (e.type) {
       case "start":
         this.line(`start: ${describeStart(e)}`);
+        if (e.choice) this.line(describeChoice(e.choice));
         // With --verbose the whole resolved config heads the log (the checkpoint always has it).
         if (this.verbose) this.line(`config: ${JSON.stringify(e.config)}`);
         return;
@@ -334,6 +343,7 @@ class TerminalReporter implements Reporter {
         this.state.timeMs = e.config.time;
         this.state.step = this.state.firstStep = e.resumedFromStep ?? 0;
         this.print(c.bold("charnn train: ") + describeStart(e));
+        if (e.choice) this.print(describeChoice(e.choice));
         if (this.verbose) this.print(c.dim(`config: ${JSON.stringify(e.config)}`));
         this.startBar();
         return;

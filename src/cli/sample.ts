@@ -99,7 +99,7 @@ function checkCombinations(options: SampleOptions): void {
 export async function runSample(options: SampleOptions, given: CliIO): Promise<number> {
   checkCombinations(options);
   const io = options.quiet ? quietIO(given) : given;
-  const kernels = selectKernels("auto", 0);
+  const kernels = selectKernels(options.backend, 0);
   try {
     await sampleWith(kernels, options, io);
   } finally {

@@ -8,6 +8,8 @@ import { flagName } from "../core/settings.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
 import { trainEvent } from "../core/train/events.js";
 import type { RunEnd } from "../core/train/run.js";
+import path from "node:path";
+import { eventLog } from "../node/events-log.js";
 import { nodeAtomicFs } from "../node/store.js";
 import { trainFiles } from "../node/train.js";
 import { commandLine } from "./checkpoint-arg.js";
@@ -45,6 +47,8 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
     reporter.event(trainEvent({ type: "warning", message: `${name}: finishing this step and saving a checkpoint (send it again to stop at once)` }));
   };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM"), SIGHUP: onSignal("SIGHUP") };
+  // The same events, appended to OUT/events.ndjson for `charnn serve`'s page.
+  const log = eventLog(path.resolve(io.cwd, requested.out), { onFailure: (message) => reporter.event(trainEvent({ type: "warning", message })) });
 
   try {
     const result = await trainFiles(requested, given, inputs, {
@@ -58,6 +62,7 @@ export async function runTrain(requested: TrainConfig, inputs: string[], io: Cli
           for (const name of SIGNALS) io.signals?.on(name, handlers[name]);
         }
         reporter.event(event);
+        log.write(event);
       },
       interrupted: () => received !== null,
       fsImpl: io.checkpointFs ?? nodeAtomicFs,

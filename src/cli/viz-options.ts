@@ -4,6 +4,7 @@
 
 import { Option, type Command } from "commander";
 import { usageError } from "../core/errors.js";
+import { addHelpNotes } from "./help.js";
 import { DEFAULT_CHECKPOINT } from "../core/settings.js";
 
 export const VIZ_DEFAULTS = Object.freeze({
@@ -60,17 +61,14 @@ export function addVizOptions(command: Command): void {
   command.addOption(new Option("--html <file>", "write a standalone HTML view instead (hover shows values and predictions)"));
   command.addOption(new Option("--find <feature>", "rank units by correlation with quotes, brackets, line-position, indent or /REGEX/"));
   command.addOption(new Option("--top <n>", "units --find shows").argParser(wholeNumber("--top", 1)).default(d.top));
-  command.addHelpText(
-    "after",
+  addHelpNotes(
+    command,
     `
 The model reads the text from its initial state; after each character, the unit's value colours
 that character (red positive, blue negative; truecolor, 256 or 16 colours as the terminal allows,
 FORCE_COLOR=1|2|3 to choose, NO_COLOR for none: then a marker row under each line shows the
 values). --find prints the best --top units by Pearson correlation with the feature over the text
-(with --html, the page lets you switch between them). Examples:
-  charnn viz -c checkpoints --text 'she said "hello there" and left' --unit 5 --state c
-  charnn viz -c checkpoints held-out.txt --find quotes --top 5
-  charnn viz -c checkpoints held-out.txt --find '/\\d+/' --html digits.html`,
+(with --html, the page lets you switch between them).`,
   );
 }
 

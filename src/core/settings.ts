@@ -192,6 +192,8 @@ export const SETTINGS = {
     count: setting(integer(1), { default: 1, help: "independent samples", valueName: "n", resume: "invocation" }),
     json: setting(boolean, { default: false, help: "one JSON object per sample on stdout", resume: "invocation" }),
     interactive: setting(boolean, { default: false, help: "a prompt: each line typed primes the model, which answers it; the state runs on between turns", short: "i", resume: "invocation" }),
+    // js gives the text a page gives for the same seed (the page runs the js kernels).
+    backend: setting(choice("auto", "js", "wasm"), { default: "auto", help: "compute backend (js: the kernels the browser page runs)", valueName: "name", resume: "invocation" }),
     quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (no seed line, notes or prompt)", short: "q", resume: "invocation" }),
   },
   eval: {

@@ -9,7 +9,8 @@ import type { Checkpoint } from "../core/checkpoint/load.js";
 import { badInput } from "../core/errors.js";
 import { locateCheckpoint } from "./checkpoint-path.js";
 import { loadCheckpointFile, saveCheckpoint, writeFileAtomic } from "./store.js";
-import { encodeCheckpoint } from "../core/checkpoint/format.js";
+import { encodeCheckpointBytes } from "../core/checkpoint/format.js";
+import { nodeCodec } from "./codec.js";
 
 /**
  * Reads, verifies, decodes and validates a checkpoint: a file, or a run folder's latest.json
@@ -28,7 +29,7 @@ export async function readCheckpoint(location: string, options: { best?: boolean
 
 /** Writes `state` to `file` atomically (a temporary file, then a rename): a crash leaves the old file or the new one. */
 export async function writeCheckpoint(file: string, state: CheckpointState): Promise<void> {
-  await writeFileAtomic(path.resolve(file), encodeCheckpoint(state));
+  await writeFileAtomic(path.resolve(file), encodeCheckpointBytes(state, nodeCodec));
 }
 
 /** What a training run calls when a checkpoint is due; returns where it went (for the checkpoint event). */

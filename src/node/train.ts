@@ -93,6 +93,8 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
     },
     maxCheckpointChars: bufferConstants.MAX_STRING_LENGTH,
     emit,
+    // The calibration times steps on kernels of its own, released before the run's are made.
+    calibration: { newKernels: () => selectKernels(requested.backend, requested.threads), now: options.now ?? (() => performance.now()) },
     ...(options.nameOf && { nameOf: options.nameOf }),
   });
   // Chosen once the text and any checkpoint have been read (so a bad input never starts worker

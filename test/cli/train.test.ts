@@ -158,7 +158,7 @@ describe("a new run", () => {
     expect(code).toBe(0);
     const events = parseEvents(stdout);
     expect(events.filter((e) => e.type === "checkpoint").map((e) => e.step)).toEqual([10, 20, 30, 40, 50]);
-    expect((await readdir(join(cwd, "run"))).sort()).toEqual(["best.json", "ckpt-00000040.json", "ckpt-00000050.json", "latest.json"]);
+    expect((await readdir(join(cwd, "run"))).sort()).toEqual(["best.json", "ckpt-00000040.json", "ckpt-00000050.json", "events.ndjson", "latest.json"]);
 
     const latest = await loadCheckpointFile(join(cwd, "run", "latest.json"));
     expect(latest.step).toBe(50);

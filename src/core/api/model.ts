@@ -13,6 +13,7 @@ import type { CharModel } from "../nn/model.js";
 import type { Vocabulary } from "../data/vocab.js";
 import { primeTokens, SEED_RANGE, type UnknownPolicy } from "../sample/prime.js";
 import { Sampler } from "../sample/sampler.js";
+import { startStateOf } from "../sample/start-state.js";
 import { generateCharacters } from "../sample/text.js";
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng } from "../tensor/rng.js";
@@ -104,6 +105,8 @@ export class Model {
     const options = sampleOptionsOf(settings);
     const prime = primeTokens(options.prime === null ? new Uint32Array(0) : codePointsOf(options.prime), this.vocabulary, options.unknown);
     const seed = options.seed ?? Math.floor(Math.random() * SEED_RANGE);
+    // As charnn sample: without a prime, from the start state the checkpoint recorded (if any).
+    this.sampler.useStartState(prime.text === "" ? startStateOf(this.model, this.checkpoint.startState) : null);
     const characters = generateCharacters(this.sampler, this.vocabulary, {
       length: options.length,
       policy: { temperature: options.temp, topK: options.topK, topP: options.topP },

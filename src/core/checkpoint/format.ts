@@ -17,8 +17,8 @@
 // state, with what they could not record filled in as described at loadVersion1.
 
 import { CharnnError, ExitCode, badInput } from "../errors.js";
-import { Sha256, sha256Hex } from "../hash/sha256.js";
-import { base64ToFloats, floatsToBase64 } from "./base64.js";
+import { base64Length, writeFloatsBase64 } from "./base64.js";
+import { portableCodec, type CheckpointCodec } from "./codec.js";
 
 export const CHECKPOINT_FORMAT = "charnn-checkpoint";
 export const CHECKPOINT_VERSION = 2;
@@ -136,7 +136,7 @@ export interface WeightsCheckpointState<Config = Record<string, unknown>> extend
 export type CheckpointState<Config = Record<string, unknown>> = TrainingCheckpointState<Config> | WeightsCheckpointState<Config>;
 
 /** Turns a parsed document of one format version into a state; checks every field it reads. */
-export type CheckpointLoader = (document: Record<string, unknown>, sourceName: string) => CheckpointState;
+export type CheckpointLoader = (document: Record<string, unknown>, sourceName: string, codec?: CheckpointCodec) => CheckpointState;
 
 type Json = Record<string, unknown>;
 
@@ -156,36 +156,66 @@ const CHECKSUM_TAIL = /^,"checksum":"sha256:([0-9a-f]{64})"\}\n?$/;
  * infinite floats (exit code diverged), or a malformed field (exit code failure), so a bad
  * state never replaces a good checkpoint on disk.
  */
-export function encodeCheckpoint(state: CheckpointState): string {
-  checkSavable(state);
-  const training =
-    state.kind === "training"
-      ? {
-          optimizer: {
-            type: state.optimizer.type,
-            step: state.optimizer.step,
-            buffers: Object.fromEntries(
-              Object.entries(state.optimizer.buffers).map(([name, values]) => [name, floatsToBase64(values)]),
-            ),
-          },
-          hiddenState: state.hiddenState === null ? null : floatsToBase64(state.hiddenState),
-        }
-      : {};
-  // Small fields first so `head -c 2000 latest.json` shows what the file is and how it was made.
-  const document = {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    ...smallFields(state),
-    ...training,
-    startState: state.startState === null ? null : tensorsToJson(state.startState),
-    params: tensorsToJson(state.params),
-  };
-  const body = JSON.stringify(document);
-  return `${body.slice(0, -1)}${CHECKSUM_PREFIX}${sha256Hex(body)}"}\n`;
+export function encodeCheckpoint(state: CheckpointState, codec: CheckpointCodec = portableCodec): string {
+  return new TextDecoder().decode(encodeCheckpointBytes(state, codec));
 }
 
-const tensorsToJson = (tensors: Record<string, TensorRecord>): Json =>
-  Object.fromEntries(Object.entries(tensors).map(([name, tensor]) => [name, { shape: tensor.shape, data: floatsToBase64(tensor.data) }]));
+/**
+ * The file's UTF-8 bytes for a state (what encodeCheckpoint's text is as bytes), built in one
+ * allocation: the float arrays are written as base64 straight into it, never as strings, so a
+ * 50 MB checkpoint costs 50 MB to encode and not several copies of it. The bytes are exactly
+ * JSON.stringify of the document described at the top of this file (small fields first, then
+ * the optimizer, hidden state, start state and parameters), with the checksum after it.
+ */
+export function encodeCheckpointBytes(state: CheckpointState, codec: CheckpointCodec = portableCodec): Uint8Array {
+  checkSavable(state);
+  // Small fields first so `head -c 2000 latest.json` shows what the file is and how it was made.
+  const head = JSON.stringify({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...smallFields(state) });
+  // The rest of the document as JSON.stringify would write it: text pieces, and float arrays
+  // whose base64 (which needs no escaping) goes between the quotes the text pieces hold.
+  const parts: Array<string | Float32Array> = [head.slice(0, -1)];
+  if (state.kind === "training") {
+    parts.push(`,"optimizer":{"type":${JSON.stringify(state.optimizer.type)},"step":${JSON.stringify(state.optimizer.step)},"buffers":{`);
+    Object.entries(state.optimizer.buffers).forEach(([name, values], index) => {
+      parts.push(`${index > 0 ? "," : ""}${JSON.stringify(name)}:"`, values, '"');
+    });
+    parts.push("}}");
+    if (state.hiddenState === null) parts.push(',"hiddenState":null');
+    else parts.push(',"hiddenState":"', state.hiddenState, '"');
+  }
+  parts.push(',"startState":');
+  if (state.startState === null) parts.push("null");
+  else pushTensors(parts, state.startState);
+  parts.push(',"params":');
+  pushTensors(parts, state.params);
+
+  const encoder = new TextEncoder();
+  const pieces = parts.map((part) => (typeof part === "string" ? encoder.encode(part) : part));
+  const bodyBytes = pieces.reduce((sum, piece) => sum + (piece instanceof Float32Array ? base64Length(piece.byteLength) : piece.length), 0);
+  const tailBytes = CHECKSUM_PREFIX.length + 64 + '"}\n'.length;
+  const out = new Uint8Array(bodyBytes + tailBytes);
+  let offset = 0;
+  for (const piece of pieces) {
+    if (piece instanceof Float32Array) offset = writeFloatsBase64(piece, out, offset);
+    else {
+      out.set(piece, offset);
+      offset += piece.length;
+    }
+  }
+  // The checksum covers the document as serialised before it was added: these bytes and "}".
+  const checksum = codec.sha256Hex([out.subarray(0, offset), "}"]);
+  encoder.encodeInto(`${CHECKSUM_PREFIX}${checksum}"}\n`, out.subarray(offset));
+  return out;
+}
+
+/** `{"name":{"shape":[...],"data":"BASE64"},...}` as pieces. */
+function pushTensors(parts: Array<string | Float32Array>, tensors: Record<string, TensorRecord>): void {
+  parts.push("{");
+  Object.entries(tensors).forEach(([name, tensor], index) => {
+    parts.push(`${index > 0 ? "," : ""}${JSON.stringify(name)}:{"shape":${JSON.stringify(tensor.shape)},"data":"`, tensor.data, '"}');
+  });
+  parts.push("}");
+}
 
 /** Everything but the float arrays, in file order. */
 function smallFields(state: CheckpointState): Json {
@@ -300,12 +330,12 @@ function firstNonFiniteLoss(state: CheckpointState): string | null {
  * The state a checkpoint's text holds, after checking the envelope, the checksum and the type of
  * every field. Whether the settings are allowed and the weights fit them is load.ts's question.
  */
-export function parseCheckpoint(text: string, sourceName: string): CheckpointState {
+export function parseCheckpoint(text: string, sourceName: string, codec: CheckpointCodec = portableCodec): CheckpointState {
   const document = parseDocument(text, sourceName);
   checkFormat(document, sourceName);
-  verifyChecksum(text, document, sourceName);
+  verifyChecksum(text, document, sourceName, codec);
   const loader = CHECKPOINT_LOADERS[readVersion(document, sourceName)]!;
-  const state = loader(document, sourceName);
+  const state = loader(document, sourceName, codec);
   const problem = firstNonFiniteProblem(state);
   if (problem) throw badInput(`${sourceName}: ${problem}`, DAMAGED_HINT, DAMAGED);
   return state;
@@ -352,7 +382,7 @@ function checkFormat(document: Json, sourceName: string): void {
   }
 }
 
-function verifyChecksum(text: string, document: Json, sourceName: string): void {
+function verifyChecksum(text: string, document: Json, sourceName: string, codec: CheckpointCodec): void {
   if (!Object.hasOwn(document, "checksum")) {
     throw badInput(`${sourceName}: missing field "checksum"`, DAMAGED_HINT, DAMAGED);
   }
@@ -365,7 +395,7 @@ function verifyChecksum(text: string, document: Json, sourceName: string): void 
       DAMAGED,
     );
   }
-  const actual = new Sha256().updateText(text.slice(0, start)).updateText("}").digestHex();
+  const actual = codec.sha256Hex([text.slice(0, start), "}"]);
   if (actual !== tail[1]) {
     throw badInput(`${sourceName}: checksum mismatch: the file was changed or damaged after it was written`, DAMAGED_HINT, DAMAGED);
   }
@@ -423,8 +453,8 @@ function readTrainingState(fields: FieldReader, parameterCount: number): Trainin
 const countValues = (tensors: Record<string, TensorRecord>): number =>
   Object.values(tensors).reduce((sum, tensor) => sum + tensor.data.length, 0);
 
-function loadVersion2(document: Json, sourceName: string): CheckpointState {
-  const fields = new FieldReader(sourceName, document, "");
+function loadVersion2(document: Json, sourceName: string, codec: CheckpointCodec = portableCodec): CheckpointState {
+  const fields = new FieldReader(sourceName, document, "", codec);
   const kind = fields.oneOf("kind", ["training", "weights"] as const);
   const small = readSmallFields(fields);
   const params = readTensors(fields.nested("params"), true);
@@ -454,8 +484,8 @@ function loadVersion2(document: Json, sourceName: string): CheckpointState {
  * the kernel variant read from the backend name it saved ("js", "wasm" or "wasm-relaxed"), no
  * start state and no choice.
  */
-function loadVersion1(document: Json, sourceName: string): CheckpointState {
-  const fields = new FieldReader(sourceName, document, "");
+function loadVersion1(document: Json, sourceName: string, codec: CheckpointCodec = portableCodec): CheckpointState {
+  const fields = new FieldReader(sourceName, document, "", codec);
   const runtime = fields.nested("runtime");
   const corpus = fields.nested("corpus");
   const history = fields.nested("history");
@@ -565,6 +595,9 @@ function firstNonFiniteProblem(state: CheckpointState): string | null {
   }
   for (const [what, arrays] of groups) {
     for (const [name, values] of arrays) {
+      // The built-in searches scan a clean array far faster than a loop that has not been
+      // optimised yet (a sample's load runs this once); the loop only finds where the bad value is.
+      if (!values.includes(Number.NaN) && !values.includes(Infinity) && !values.includes(-Infinity)) continue;
       for (let index = 0; index < values.length; index++) {
         const value = values[index]!;
         if (!Number.isFinite(value)) return `${what} ${String(value)} (${name}[${index}])`;
@@ -582,6 +615,8 @@ class FieldReader {
     private readonly sourceName: string,
     readonly object: Json,
     private readonly prefix: string,
+    /** Decodes the float arrays (the caller's fast one, or the portable one). */
+    private readonly codec: CheckpointCodec = portableCodec,
   ) {}
 
   fail(message: string): CharnnError {
@@ -605,7 +640,7 @@ class FieldReader {
   nested(key: string): FieldReader {
     const value = this.value(key);
     if (!isPlainObject(value)) throw this.wrongType(key, "an object", value);
-    return new FieldReader(this.sourceName, value, `${this.prefix}${key}.`);
+    return new FieldReader(this.sourceName, value, `${this.prefix}${key}.`, this.codec);
   }
 
   jsonObject(key: string): unknown {
@@ -691,7 +726,7 @@ class FieldReader {
   floats(key: string): Float32Array {
     const value = this.value(key);
     if (typeof value !== "string") throw this.wrongType(key, "base64 text", value);
-    const floats = base64ToFloats(value);
+    const floats = this.codec.base64ToFloats(value);
     if (typeof floats === "string") throw this.fail(`field "${this.prefix}${key}" ${floats}`);
     return floats;
   }
@@ -725,7 +760,7 @@ class FieldReader {
     if (!Array.isArray(value)) throw this.wrongType(key, "a list", value);
     return value.map((item: unknown, index) => {
       if (!isPlainObject(item)) throw this.wrongType(`${key}[${index}]`, "an object", item);
-      return read(new FieldReader(this.sourceName, item, `${this.prefix}${key}[${index}].`));
+      return read(new FieldReader(this.sourceName, item, `${this.prefix}${key}[${index}].`, this.codec));
     });
   }
 

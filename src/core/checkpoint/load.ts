@@ -22,6 +22,7 @@ import {
   type WeightsCheckpointState,
 } from "./format.js";
 import { loadWeights, modelConfigOf } from "./model.js";
+import { portableCodec, type CheckpointCodec } from "./codec.js";
 
 /** A checkpoint whose settings passed the config rules and whose weights fit them. */
 export type Checkpoint = CheckpointState<RunSettings>;
@@ -30,13 +31,14 @@ export type WeightsCheckpoint = WeightsCheckpointState<RunSettings>;
 
 /**
  * The checkpoint `input` holds (file text, or its UTF-8 bytes), checked all the way: envelope,
- * checksum, field types, settings, and every tensor's shape. `sourceName` names it in messages.
+ * checksum, field types, settings, and every tensor's shape. `sourceName` names it in messages;
+ * `codec` is the SHA-256 and base64 to use (a host's faster ones; the portable ones by default).
  */
-export function decodeCheckpoint(input: string | Uint8Array, sourceName = "checkpoint"): Checkpoint {
+export function decodeCheckpoint(input: string | Uint8Array, sourceName = "checkpoint", codec: CheckpointCodec = portableCodec): Checkpoint {
   // Bytes that are not UTF-8 become U+FFFD, as reading the file as text would make them; a BOM
   // is kept, so such a file fails as "not JSON" whichever way it arrives.
   const text = typeof input === "string" ? input : new TextDecoder("utf-8", { ignoreBOM: true }).decode(input);
-  return validateCheckpoint(parseCheckpoint(text, sourceName), sourceName);
+  return validateCheckpoint(parseCheckpoint(text, sourceName, codec), sourceName);
 }
 
 /** Holds a parsed state to the rules its config and vocabulary imply. */

@@ -15,7 +15,8 @@ import { describeErrno, errnoCode, errnoHint } from "./errors.js";
 /** The file operations an atomic write makes. */
 export interface AtomicFs {
   open(path: string, flags: "wx" | "r"): Promise<FileHandle>;
-  write(file: FileHandle, text: string): Promise<void>;
+  /** Text is written as UTF-8. */
+  write(file: FileHandle, data: string | Uint8Array): Promise<void>;
   fsync(file: FileHandle): Promise<void>;
   close(file: FileHandle): Promise<void>;
   rename(from: string, to: string): Promise<void>;
@@ -26,8 +27,8 @@ export type AtomicFsOperation = keyof AtomicFs;
 
 export const nodeAtomicFs: AtomicFs = {
   open: (path, flags) => fsPromises.open(path, flags),
-  write: async (file, text) => {
-    await file.writeFile(text, "utf8");
+  write: async (file, data) => {
+    await (typeof data === "string" ? file.writeFile(data, "utf8") : file.writeFile(data));
   },
   fsync: (file) => file.sync(),
   close: (file) => file.close(),
@@ -52,17 +53,17 @@ function temporaryPathFor(path: string): string {
 export const TEMPORARY_NAME = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 /**
- * Replace `path` by `text` so that a crash, a kill or a failure at any moment leaves either the
+ * Replace `path` by `data` (text as UTF-8) so that a crash, a kill or a failure at any moment leaves either the
  * old file or the new one, never a mix: temp file in the same folder, fsync, rename over the
  * target, fsync the folder (so the rename itself survives a power loss).
  */
-export async function writeFileAtomic(path: string, text: string, fs: AtomicFs = nodeAtomicFs): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, fs: AtomicFs = nodeAtomicFs): Promise<void> {
   const temporaryPath = temporaryPathFor(path);
   const targetExisted = await pathExists(path);
   let openFile: FileHandle | undefined;
   try {
     openFile = await fs.open(temporaryPath, "wx");
-    await fs.write(openFile, text);
+    await fs.write(openFile, data);
     await fs.fsync(openFile);
     const file = openFile;
     openFile = undefined;

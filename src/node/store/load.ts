@@ -7,6 +7,7 @@ import * as fsPromises from "node:fs/promises";
 import { badInput } from "../../core/errors.js";
 import { decodeCheckpoint, type Checkpoint } from "../../core/checkpoint/load.js";
 import { describeErrno, errnoCode } from "./errors.js";
+import { nodeCodec } from "../codec.js";
 
 /**
  * The checkpoint at `path`, read, verified, decoded and validated against its own settings
@@ -24,6 +25,6 @@ export async function loadCheckpointFile(path: string): Promise<Checkpoint> {
     }
     throw badInput(`cannot read ${path}: ${describeErrno(error)}`, undefined, { code: "checkpoint.unreadable", facts: { path, errno: code } });
   }
-  return decodeCheckpoint(text, path);
+  return decodeCheckpoint(text, path, nodeCodec);
 }
 

@@ -5,9 +5,10 @@
 import { join } from "node:path";
 import * as fsPromises from "node:fs/promises";
 import { CharnnError, ExitCode } from "../../core/errors.js";
-import { encodeCheckpoint, type CheckpointState } from "../../core/checkpoint/format.js";
+import { encodeCheckpointBytes, type CheckpointState } from "../../core/checkpoint/format.js";
 import { removeLeftoverTemporaryFiles, writeFileAtomic, type AtomicFs } from "./atomic.js";
 import { describeErrno, errnoCode, errnoHint, folderError } from "./errors.js";
+import { nodeCodec } from "../codec.js";
 
 export interface SaveOptions {
   /** How many numbered ckpt-*.json to keep (newest first); 0 writes none and removes the rest. */
@@ -38,7 +39,8 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, option
   if (!Number.isSafeInteger(options.keep) || options.keep < 0) {
     throw new CharnnError(`keep must be a whole number >= 0, not ${options.keep}`, ExitCode.usage);
   }
-  const text = encodeCheckpoint(state);
+  // Encoded once, as bytes: the same bytes go to every file, with no text copy per write.
+  const bytes = encodeCheckpointBytes(state, nodeCodec);
   try {
     await fsPromises.mkdir(dir, { recursive: true });
   } catch (error) {
@@ -49,12 +51,12 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, option
   const saved: SavedPaths = { latest: join(dir, "latest.json"), numbered: "" };
   if (options.keep > 0) {
     saved.numbered = join(dir, numberedName);
-    await writeFileAtomic(saved.numbered, text, options.fsImpl);
+    await writeFileAtomic(saved.numbered, bytes, options.fsImpl);
   }
-  await writeFileAtomic(saved.latest, text, options.fsImpl);
+  await writeFileAtomic(saved.latest, bytes, options.fsImpl);
   if (options.isBest) {
     saved.best = join(dir, "best.json");
-    await writeFileAtomic(saved.best, text, options.fsImpl);
+    await writeFileAtomic(saved.best, bytes, options.fsImpl);
   }
   await rotateNumbered(dir, options.keep, options.keep > 0 ? numberedName : undefined);
   return saved;

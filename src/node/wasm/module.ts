@@ -35,13 +35,14 @@ export function wasmSimdSupported(): boolean {
 }
 
 /**
- * The built module's path. From dist/node/wasm/ it sits beside this file; when the TypeScript sources
- * run directly (the tests), it is the one `npm run build` put in dist/.
+ * The built module's path (or the worker's). From dist/node/wasm/ it sits beside this file; from
+ * the CLI bundle (dist/cli/charnn.js, where this code is inlined) it is in ../node/wasm/; when the
+ * TypeScript sources run directly (the tests), it is the one `npm run build` put in dist/.
  */
 export function builtFile(name: string): string {
   const here = import.meta.url;
-  const url = here.endsWith(".ts") ? new URL(`../../../dist/node/wasm/${name}`, here) : new URL(`./${name}`, here);
-  return fileURLToPath(url);
+  const folder = here.endsWith(".ts") ? "../../../dist/node/wasm/" : here.endsWith("/node/wasm/module.js") ? "./" : "../node/wasm/";
+  return fileURLToPath(new URL(`${folder}${name}`, here));
 }
 
 /**
