@@ -169,7 +169,7 @@ export const SETTINGS = {
     // --- run control ---
     resume: setting(boolean, { default: false, help: "continue the run in {out} where it stopped", section: RUN_CONTROL, resume: "invocation" }),
     initFrom: setting(textOrNull, { default: null, help: "start a new run from this checkpoint's weights", valueName: "checkpoint", defaultText: "none", section: RUN_CONTROL, resume: "invocation" }),
-    dryRun: setting(boolean, { default: false, help: "check the data and settings, build the model, train nothing", section: RUN_CONTROL, resume: "invocation" }),
+    dryRun: setting(boolean, { default: false, help: "check the data and settings, time a few steps of the model, save nothing", section: RUN_CONTROL, resume: "invocation" }),
     backend: setting(choice("auto", "js", "wasm", "wasm-relaxed"), { default: "auto", help: "compute backend", valueName: "name", section: RUN_CONTROL, resume: "adjustable" }),
     // 0 = available cores. Tiny models never start workers, and calls that keep finding the
     // workers late fall back to one thread (src/node/wasm/threads.ts).
