@@ -13,7 +13,8 @@ import { splitLines, textOf } from "../core/eval/lines.js";
 import { TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { selectKernels } from "../node/backend.js";
-import { writeOut, type CliIO } from "./io.js";
+import { quietIO, writeOut, type CliIO } from "./io.js";
+import { formatCount, formatDecimal } from "../core/util/format.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
 import { corpusNotes } from "./corpus-notes.js";
 
@@ -24,13 +25,12 @@ const OUTPUT_CHUNK = 16_384;
 function warnUnknown(io: CliIO, unknown: UnknownCounts): void {
   if (unknown.size === 0) return;
   const { count } = summarizeUnknown(unknown);
-  io.stderr.write(`note: left out ${count} character(s) the model never saw (not fed, not scored): ${describeUnknown(unknown)}\n`);
+  io.stderr.write(`note: left out ${formatCount(count)} character(s) the model never saw (not fed, not scored): ${describeUnknown(unknown)}\n`);
 }
 
-/** "1.234567" with enough digits to compare runs, "-" when there is nothing to show. */
-const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : "-");
 
-export async function runEval(options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
+export async function runEval(options: EvalOptions, inputs: string[], given: CliIO): Promise<number> {
+  const io = options.quiet ? quietIO(given) : given;
   const kernels = selectKernels("auto", 0);
   try {
     return await evalWith(kernels, options, inputs, io);
@@ -69,7 +69,8 @@ async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[]
       unknown: summarizeUnknown(unknown),
     }) + "\n");
   } else {
-    await writeOut(io, `${fixed(nats, 6)} nats/char  ${fixed(bits, 6)} bits/char  perplexity ${fixed(perplexity, 4)}  ${score.predictions} characters predicted\n`);
+    // Six digits compare runs; formatDecimal shows "-" when nothing was scored.
+    await writeOut(io, `${formatDecimal(nats, 6)} nats/char  ${formatDecimal(bits, 6)} bits/char  perplexity ${formatDecimal(perplexity, 4)}  ${formatCount(score.predictions)} characters predicted\n`);
   }
   return ExitCode.ok;
 }
@@ -109,7 +110,7 @@ async function evalPerLine(scorer: TextScorer, vocabulary: Vocabulary, codePoint
       const known = score.predictions > 0;
       pending += JSON.stringify({ line: n + 1, bits: known ? bits : null, nats: known ? nats : null, predictions: score.predictions, unknown: lineUnknown, text }) + "\n";
     } else {
-      pending += `${fixed(bits, 4)}\t${text}\n`;
+      pending += `${formatDecimal(bits, 4)}\t${text}\n`;
     }
     if (pending.length >= OUTPUT_CHUNK) {
       await writeOut(io, pending);

@@ -13,7 +13,8 @@ const HINTS: Record<string, HintRule> = {
   // knows the key (a batch of 0 passed to the batcher) gets the flag as a hint.
   "setting.out-of-range": (facts, message) =>
     typeof facts.key === "string" && !message.includes(flagName(facts.key)) ? `check ${flagName(facts.key)}` : undefined,
-  "corpus.too-short": () => "lower --batch or --seq-len, or give more text",
+  // The run's refusal names the values that fit (src/core/train/small-text.ts); the batcher's does not.
+  "corpus.too-short": (facts) => ("largestBatch" in facts ? undefined : "lower --batch or --seq-len, or give more text"),
   "checkpoint.cursor-mismatch": () => "resume with the same corpus, --batch and --seq-len as the checkpoint",
   "memory.allocation-failed": (facts) => facts.backend === "wasm"
     ? "use a smaller --batch, --seq-len or --hidden, or --backend js"

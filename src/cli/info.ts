@@ -10,7 +10,7 @@ import type { Checkpoint } from "../core/checkpoint/load.js";
 import { ExitCode, badInput, usageError } from "../core/errors.js";
 import { textOf } from "../core/eval/lines.js";
 import { escapeCodePoint } from "../core/util/chars.js";
-import { formatCount } from "../core/util/format.js";
+import { formatCount, formatDecimal } from "../core/util/format.js";
 import { natsToBits } from "../core/util/units.js";
 import { renderLossSvg } from "../core/viz/svg.js";
 import { createColor } from "./color.js";
@@ -83,17 +83,17 @@ export function drawLossChart(
     for (const [x, { total, count }] of sums) grid[row(total / count)]![x] = paint(s, s.symbol);
   }
 
-  const labelWidth = Math.max(yMax.toFixed(2).length, yMin.toFixed(2).length);
+  const labelWidth = Math.max(formatDecimal(yMax, 2).length, formatDecimal(yMin, 2).length);
   const label = (r: number): string => {
-    if (r === 0) return yMax.toFixed(2);
-    if (r === height - 1) return yMin.toFixed(2);
-    if (r === Math.floor((height - 1) / 2)) return ((yMax + yMin) / 2).toFixed(2);
+    if (r === 0) return formatDecimal(yMax, 2);
+    if (r === height - 1) return formatDecimal(yMin, 2);
+    if (r === Math.floor((height - 1) / 2)) return formatDecimal((yMax + yMin) / 2, 2);
     return "";
   };
   const pad = " ".repeat(labelWidth);
   const lines = grid.map((cells, r) => `${label(r).padStart(labelWidth)} |${cells.join("")}`);
   lines.push(`${pad} +${"-".repeat(width)}`);
-  const first = `step ${xMin}`, last = String(xMax);
+  const first = `step ${formatCount(xMin)}`, last = formatCount(xMax);
   lines.push(`${pad}  ${first}${last.padStart(Math.max(1, width - first.length))}`);
   lines.push(`${pad}  ${series.map((s) => `${paint(s, s.symbol)} ${s.name}`).join("   ")}`);
   return lines;
@@ -162,17 +162,19 @@ export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: C
   const extras = [m.cell === "rnn" ? `${m.activation} activation` : null, m.learnInit ? "learned initial state" : null].filter((x) => x !== null);
   const schedule = config.lrSchedule === "constant" ? "" : ` (${config.lrSchedule} schedule)`;
   const latestTrain = state.history.train.at(-1);
+  // A setting charnn picked (a smaller batch for a short text, a time budget's choice) says so.
+  const chosen = (key: string) => (state.settingSources[key] === "chosen" ? " (chosen)" : "");
   const rows: Array<[string, string]> = [
     ["checkpoint", `${file} (written ${state.createdAt} by charnn ${state.charnnVersion})`],
     ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${formatCount(m.parameters)} parameters`],
-    ["vocabulary", `${info.vocabulary.size} characters: ${renderVocabulary(state.vocabulary)}`],
-    ["progress", `step ${formatCount(state.step)}, epoch ${state.epoch}${latestTrain ? `; train loss ${latestTrain[1].toFixed(4)} nats/char (mean of the last logged steps)` : ""}`],
-    ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${config.batch} x ${config.seqLen} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
+    ["vocabulary", `${formatCount(info.vocabulary.size)} characters: ${renderVocabulary(state.vocabulary)}`],
+    ["progress", `step ${formatCount(state.step)}, epoch ${formatCount(state.epoch)}${latestTrain ? `; train loss ${formatDecimal(latestTrain[1], 4)} nats/char (mean of the last logged steps)` : ""}`],
+    ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${formatCount(config.batch)}${chosen("batch")} x ${formatCount(config.seqLen)}${chosen("seqLen")} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
     ["corpus", state.corpus === null ? "unknown (weights from outside a charnn run)" : `${formatCount(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
     ["runtime", state.runtime === null ? "unknown" : `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
     ["best val", info.bestValidationLoss === null
       ? "none yet (no validation pass has run)"
-      : `${info.bestValidationLoss.nats.toFixed(4)} nats/char (${info.bestValidationLoss.bits.toFixed(3)} bits/char)`],
+      : `${formatDecimal(info.bestValidationLoss.nats, 4)} nats/char (${formatDecimal(info.bestValidationLoss.bits, 3)} bits/char)`],
   ];
   if (state.kind === "weights") rows.splice(1, 0, ["kind", "weights only (sample, eval and --init-from use it; it cannot be resumed)"]);
   if (info.command.length > 0) rows.push(["command", `charnn ${info.command.join(" ")}`]);

@@ -3,6 +3,7 @@
 // back-pressure and treats a reader that went away (EPIPE, as in `charnn sample | head`) as done.
 // Not a logger and not a formatter: what gets written is decided by the commands and the reporter.
 
+import { Writable } from "node:stream";
 import type { AtomicFs } from "../node/store/atomic.js";
 
 export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP";
@@ -42,6 +43,18 @@ export function processIO(): CliIO {
     stdoutIsTTY: process.stdout.isTTY === true,
     signals: process,
   };
+}
+
+/**
+ * The same io with stderr discarded, for --quiet: notes, seed lines and prompts go nowhere, while
+ * errors still reach the user because main.ts reports them on its own io. The properties are
+ * copied as descriptors so processIO's lazy stdin is not touched.
+ */
+export function quietIO(io: CliIO): CliIO {
+  const quiet = Object.defineProperties({}, Object.getOwnPropertyDescriptors(io)) as CliIO;
+  quiet.stderr = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  quiet.stderrIsTTY = false;
+  return quiet;
 }
 
 /**

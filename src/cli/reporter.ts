@@ -8,7 +8,7 @@ import { createColor } from "./color.js";
 import { isOutputClosed, type CliIO } from "./io.js";
 import type { EndReason, TrainEvent } from "../core/train/events.js";
 import { flagName } from "../core/config.js";
-import { formatCount } from "../core/util/format.js";
+import { formatCount, formatDecimal, formatDuration } from "../core/util/format.js";
 import { natsToBits } from "../core/util/units.js";
 
 export type { EndReason, TrainEvent } from "../core/train/events.js";
@@ -40,25 +40,16 @@ export function createReporter(io: CliIO, options: ReporterOptions): Reporter {
 // formatting shared by the terminal and plain renderers
 // ---------------------------------------------------------------------------------------------
 
-/** "850ms", "12.3s", "3m07s", "1h02m": short enough for a progress line. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return "?";
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const totalSeconds = Math.round(ms / 1000);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)}m${pad(totalSeconds % 60)}s`;
-  const totalMinutes = Math.floor(totalSeconds / 60);
-  return `${Math.floor(totalMinutes / 60)}h${pad(totalMinutes % 60)}m`;
-}
+// Durations come from src/core/util/format.ts, as every face prints them; re-exported for callers of the reporter.
+export { formatDuration };
 
 function formatLoss(loss: number | null): string {
-  return loss === null ? "n/a" : loss.toFixed(4);
+  return loss === null ? "n/a" : formatDecimal(loss, 4);
 }
 
 function lossWithBits(label: string, loss: number | null): string {
   if (loss === null) return `${label} n/a`;
-  return `${label} ${formatLoss(loss)} (${natsToBits(loss).toFixed(3)} bits/char)`;
+  return `${label} ${formatLoss(loss)} (${formatDecimal(natsToBits(loss), 3)} bits/char)`;
 }
 
 const END_REASONS: Record<EndReason, string> = {
@@ -87,7 +78,7 @@ function describeStart(e: StartEvent): string {
     `${formatCount(e.validationChars)} validation chars`,
   ];
   if (e.totalSteps !== null) parts.push(`${formatCount(e.totalSteps)} steps`);
-  if (e.resumedFromStep !== null) parts.push(`resuming from step ${e.resumedFromStep}`);
+  if (e.resumedFromStep !== null) parts.push(`resuming from step ${formatCount(e.resumedFromStep)}`);
   return parts.join(", ");
 }
 
@@ -100,7 +91,7 @@ export function describeChoice(choice: NonNullable<StartEvent["choice"]>): strin
 
 function describeEnd(e: EndEvent): { headline: string; losses: string } {
   return {
-    headline: `finished at step ${e.step}: ${END_REASONS[e.reason]} after ${formatDuration(e.elapsedMs)}`,
+    headline: `finished at step ${formatCount(e.step)}: ${END_REASONS[e.reason]} after ${formatDuration(e.elapsedMs)}`,
     losses: [
       lossWithBits("last step loss", e.trainLoss),
       lossWithBits("val loss", e.validationLoss),
@@ -110,7 +101,7 @@ function describeEnd(e: EndEvent): { headline: string; losses: string } {
 }
 
 function describeEval(e: Extract<TrainEvent, { type: "eval" }>): string {
-  return `eval step ${e.step} ${lossWithBits("val loss", e.validationLoss)}${e.isBest ? " new best" : ""}`;
+  return `eval step ${formatCount(e.step)} ${lossWithBits("val loss", e.validationLoss)}${e.isBest ? " new best" : ""}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,11 +155,11 @@ class PlainReporter implements Reporter {
         this.line(describeEval(e));
         return;
       case "checkpoint":
-        this.line(`checkpoint step ${e.step} ${e.path}`);
+        this.line(`checkpoint step ${formatCount(e.step)} ${e.path}`);
         return;
       case "sample":
         // JSON-quoted so a multi-line sample stays one log line.
-        this.line(`sample step ${e.step}: ${JSON.stringify(e.text)}`);
+        this.line(`sample step ${formatCount(e.step)}: ${JSON.stringify(e.text)}`);
         return;
       case "warning":
         this.line(`warning: ${e.message}`);
@@ -188,7 +179,7 @@ class PlainReporter implements Reporter {
 export function plainStepLine(e: StepEvent): string {
   const eta = e.etaMs === null ? "" : ` eta ${formatDuration(e.etaMs)}`;
   return (
-    `step ${e.step} epoch ${e.epoch} step loss ${formatLoss(e.loss)} lr ${e.lr.toExponential(1)} ` +
+    `step ${formatCount(e.step)} epoch ${formatCount(e.epoch)} step loss ${formatLoss(e.loss)} lr ${e.lr.toExponential(1)} ` +
     `${formatCount(e.charsPerSecond)} chars/s${eta}`
   );
 }
@@ -372,10 +363,10 @@ class TerminalReporter implements Reporter {
         this.print(e.isBest ? c.green(describeEval(e)) : describeEval(e));
         return;
       case "checkpoint":
-        this.print(c.dim(`checkpoint step ${e.step} ${e.path}`));
+        this.print(c.dim(`checkpoint step ${formatCount(e.step)} ${e.path}`));
         return;
       case "sample":
-        this.print(c.dim(`--- sample at step ${e.step} ---`) + "\n" + e.text);
+        this.print(c.dim(`--- sample at step ${formatCount(e.step)} ---`) + "\n" + e.text);
         return;
       case "warning":
         this.print(c.yellow(`warning: ${e.message}`));

@@ -19,7 +19,8 @@ import { primeTokens, SEED_RANGE, seedOfSample } from "../core/sample/prime.js";
 import { codePointsOf } from "../core/util/chars.js";
 import { selectKernels } from "../node/backend.js";
 import { loadModelFor, retryCommand } from "./checkpoint-arg.js";
-import { writeOut, type CliIO } from "./io.js";
+import { quietIO, writeOut, type CliIO } from "./io.js";
+import { formatCount } from "../core/util/format.js";
 
 // ---------------------------------------------------------------------------------------------
 // Output in chunks
@@ -95,8 +96,9 @@ function checkCombinations(options: SampleOptions): void {
   }
 }
 
-export async function runSample(options: SampleOptions, io: CliIO): Promise<number> {
+export async function runSample(options: SampleOptions, given: CliIO): Promise<number> {
   checkCombinations(options);
+  const io = options.quiet ? quietIO(given) : given;
   const kernels = selectKernels(options.backend, 0);
   try {
     await sampleWith(kernels, options, io);
@@ -111,7 +113,7 @@ async function sampleWith(kernels: Kernels, options: SampleOptions, io: CliIO): 
   if (options.interactive) return converse(new Sampler(model, kernels), vocabulary, options, io);
   const prime = primeTokens(await primeCodePoints(options, io), vocabulary, options.unknown);
   if (prime.skipped.size > 0) {
-    io.stderr.write(`note: left out ${summarizeUnknown(prime.skipped).count} prime character(s) the model never saw: ${describeUnknown(prime.skipped)}\n`);
+    io.stderr.write(`note: left out ${formatCount(summarizeUnknown(prime.skipped).count)} prime character(s) the model never saw: ${describeUnknown(prime.skipped)}\n`);
   }
 
   const baseSeed = options.seed ?? randomInt(0, SEED_RANGE);

@@ -169,7 +169,7 @@ export const SETTINGS = {
     // --- run control ---
     resume: setting(boolean, { default: false, help: "continue the run in {out} where it stopped", section: RUN_CONTROL, resume: "invocation" }),
     initFrom: setting(textOrNull, { default: null, help: "start a new run from this checkpoint's weights", valueName: "checkpoint", defaultText: "none", section: RUN_CONTROL, resume: "invocation" }),
-    dryRun: setting(boolean, { default: false, help: "check the data and settings, build the model, train nothing", section: RUN_CONTROL, resume: "invocation" }),
+    dryRun: setting(boolean, { default: false, help: "check the data and settings, time a few steps of the model, save nothing", section: RUN_CONTROL, resume: "invocation" }),
     backend: setting(choice("auto", "js", "wasm", "wasm-relaxed"), { default: "auto", help: "compute backend", valueName: "name", section: RUN_CONTROL, resume: "adjustable" }),
     // 0 = available cores. Tiny models never start workers, and calls that keep finding the
     // workers late fall back to one thread (src/node/wasm/threads.ts).
@@ -194,12 +194,14 @@ export const SETTINGS = {
     interactive: setting(boolean, { default: false, help: "a prompt: each line typed primes the model, which answers it; the state runs on between turns", short: "i", resume: "invocation" }),
     // js gives the text a page gives for the same seed (the page runs the js kernels).
     backend: setting(choice("auto", "js", "wasm"), { default: "auto", help: "compute backend (js: the kernels the browser page runs)", valueName: "name", resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (no seed line, notes or prompt)", short: "q", resume: "invocation" }),
   },
   eval: {
     checkpoint,
     best,
     json: setting(boolean, { default: false, help: "results as JSON on stdout", resume: "invocation" }),
     perLine: setting(boolean, { default: false, help: "the loss of every line, not one total per file", resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (no notes about left-out characters or files)", short: "q", resume: "invocation" }),
   },
   info: {
     checkpoint,

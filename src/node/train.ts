@@ -9,7 +9,9 @@ import path from "node:path";
 import { flagName, type TrainConfig } from "../core/settings.js";
 import { usageError } from "../core/errors.js";
 import { trainEvent, type TrainEvent } from "../core/train/events.js";
-import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, resumeStart, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
+import { buildTrainer, decideStart, dryRunEstimate, folderHoldsRunError, planRun, resumeStart, train, type DryRunEstimate, type RunEnd, type RunPlan, type RunStart } from "../core/train/run.js";
+import { DRY_RUN_TIMING, stepTimeEstimate, timeSteps, type StepTimeEstimate } from "../core/train/step-timing.js";
+import type { Kernels } from "../core/tensor/kernels.js";
 import { STDIN_INPUT, readCorpus, type Corpus } from "./corpus.js";
 import { backendRuns, resumeBackend, selectKernels } from "./backend.js";
 import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicFs } from "./store.js";
@@ -38,7 +40,10 @@ export interface TrainFilesOptions {
 
 const binaryNotes = (corpus: Corpus): string[] => corpus.skipped.map((skipped) => `skipped ${skipped}: looks binary`);
 
-export type TrainFilesResult = { kind: "dry-run"; estimate: DryRunEstimate } | { kind: "trained"; end: RunEnd };
+/** The engine's estimate, and the time a step took here on the kernels the run would use. */
+export type DryRunReport = DryRunEstimate & { stepTime: StepTimeEstimate };
+
+export type TrainFilesResult = { kind: "dry-run"; estimate: DryRunReport } | { kind: "trained"; end: RunEnd };
 
 const loadFor = (file: string) => loadCheckpointFile(file);
 
@@ -92,14 +97,13 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
     calibration: { newKernels: () => selectKernels(requested.backend, requested.threads), now: options.now ?? (() => performance.now()) },
     ...(options.nameOf && { nameOf: options.nameOf }),
   });
-  if (plan.config.dryRun) return { kind: "dry-run", estimate: dryRunEstimate(plan) };
-
   // Chosen once the text and any checkpoint have been read (so a bad input never starts worker
   // threads), from the run's own settings: a resume keeps the backend and threads it was trained
   // with, and the build it recorded unless the backend is given (auto may pick another here).
   const backend = start.kind === "resume" ? resumeBackend(plan.config.backend, start.checkpoint.runtime.variant, given.has("backend"), backendRuns) : plan.config.backend;
   const kernels = selectKernels(backend, plan.config.threads);
   try {
+    if (plan.config.dryRun) return { kind: "dry-run", estimate: { ...dryRunEstimate(plan), stepTime: timedStepEstimate(plan, kernels, options.now ?? (() => performance.now())) } };
     const fsImpl = options.fsImpl ?? nodeAtomicFs;
     const end = await train(plan, kernels, {
       emit,
@@ -120,6 +124,17 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
   } finally {
     kernels.dispose();
   }
+}
+
+/**
+ * A few steps of the planned run timed on a throwaway trainer (step-timing.ts): the real model,
+ * batch, text and kernels, any resumed state restored. Nothing is saved, and its warnings are the
+ * real run's to give.
+ */
+function timedStepEstimate(plan: RunPlan, kernels: Kernels, now: () => number): StepTimeEstimate {
+  const { trainer } = buildTrainer(plan, kernels, () => {});
+  const { warmupSteps, durations } = timeSteps(() => void trainer.trainStep(), now, DRY_RUN_TIMING);
+  return stepTimeEstimate(durations, warmupSteps, plan.windowsPerEpoch, plan.totalSteps);
 }
 
 /** best.json alone, atomically: a new best validation loss between checkpoints. */

@@ -105,6 +105,16 @@ describe("charnn eval: the score", () => {
     expect(Number(match![4])).toBe(EVAL_TEXT.length - 1);
   });
 
+  it("prints counts with thousands separators; --json keeps plain numbers", async () => {
+    await writeFile(join(dir, "long.txt"), EVAL_TEXT.repeat(2));
+    const json = JSON.parse((await evaluate(["long.txt", "--json"])).stdout);
+    expect(json.predictions).toBeGreaterThan(1000);
+    const { stdout } = await evaluate(["long.txt"]);
+    const match = / (\d{1,3}(?:,\d{3})+) characters predicted\n$/.exec(stdout);
+    expect(match).not.toBeNull();
+    expect(Number(match![1]!.replaceAll(",", ""))).toBe(json.predictions);
+  });
+
   it("reads stdin for -, and joins several inputs with a newline", async () => {
     const fromFile = JSON.parse((await evaluate(["text.txt", "--json"])).stdout);
     const fromStdin = JSON.parse((await evaluate(["-", "--json"], EVAL_TEXT)).stdout);

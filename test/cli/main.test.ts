@@ -237,7 +237,7 @@ describe("dispatch", () => {
     const { handlers, calls } = recordingHandlers();
     await run(["eval", "a.txt", "-", "--best", "--per-line"], handlers);
     expect(calls.eval).toEqual({
-      options: { checkpoint: "checkpoints/latest.json", best: true, json: false, perLine: true },
+      options: { checkpoint: "checkpoints/latest.json", best: true, json: false, perLine: true, quiet: false },
       inputs: ["a.txt", "-"],
     });
   });

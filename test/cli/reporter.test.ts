@@ -75,6 +75,19 @@ describe("formatting", () => {
     );
   });
 
+  it("counts in log lines have thousands separators", () => {
+    expect(plainStepLine({ ...(step(12_345) as Extract<TrainEvent, { type: "step" }>), epoch: 1234, etaMs: null })).toBe(
+      "step 12,345 epoch 1,234 step loss 1.8342 lr 2.0e-3 1,234 chars/s",
+    );
+    const { io, stderr } = createTestIO();
+    const reporter = createReporter(io, { json: false, logEvery: 1 });
+    reporter.event({ type: "checkpoint", step: 12_000, path: "run/step-12000.json" });
+    reporter.event({ type: "end", step: 12_000, reason: "steps", trainLoss: 1.7, validationLoss: null, bestValidationLoss: null, elapsedMs: 0.4 });
+    reporter.close();
+    expect(stderr()).toMatch(/^checkpoint step 12,000 run\/step-12000\.json$/m);
+    expect(stderr()).toMatch(/^finished at step 12,000: reached the step limit after 0\.4ms/m);
+  });
+
   const state = {
     step: 1500,
     totalSteps: 3000,
@@ -199,8 +212,8 @@ describe("plain reporter (stderr is not a terminal)", () => {
       bestValidationLoss: null,
       elapsedMs: 500,
     });
-    expect(stderr()).toContain(", resuming from step 1200\n");
-    expect(stderr()).toContain("finished at step 1200: interrupted after 500ms; last step loss n/a, val loss n/a, best val loss n/a");
+    expect(stderr()).toContain(", resuming from step 1,200\n");
+    expect(stderr()).toContain("finished at step 1,200: interrupted after 500ms; last step loss n/a, val loss n/a, best val loss n/a");
   });
 });
 

@@ -286,7 +286,7 @@ describe("output", () => {
     const plain = await train(cwd, ["corpus.txt", ...SMALL, "--steps", "100", "--dry-run", "--out", "run"]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toContain(`parameters   ${parameters.toLocaleString("en-US")}`);
-    expect(plain.stdout).toMatch(/^memory {7}about \d+\.\d MB/m);
+    expect(plain.stdout).toMatch(/^memory {7}about [\d,]+\.\d (kB|MB|GB) /m);
     expect(plain.stdout).toMatch(/^config {7}\{"model":"lstm",.*"hidden":16/m);
     expect(plain.stdout).toMatch(/^start {8}new run$/m);
 

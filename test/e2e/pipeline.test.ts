@@ -112,7 +112,7 @@ describe("charnn eval in a pipeline", () => {
   it("`eval -c X - < file` prints one line on stdout and nothing on stderr", async () => {
     const { code, stdout, stderr } = await shell(`${charnn} eval -c run/latest.json - < corpus.txt`);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^\d+\.\d{6} nats\/char {2}\d+\.\d{6} bits\/char {2}perplexity \d+\.\d{4} {2}2479 characters predicted\n$/);
+    expect(stdout).toMatch(/^\d+\.\d{6} nats\/char {2}\d+\.\d{6} bits\/char {2}perplexity \d+\.\d{4} {2}2,479 characters predicted\n$/);
     expect(stderr).toBe("");
   });
 

@@ -28,6 +28,7 @@ import { Trainer, type TrainerOptions } from "./trainer.js";
 import { applyChoice, budgetChoiceApplies, calibrateForBudget, type BudgetCalibrationInputs } from "./budget.js";
 import type { Choice } from "./chooser.js";
 import { formatCount } from "../util/format.js";
+import { shapeForText } from "./small-text.js";
 
 // ---------------------------------------------------------------------------------------------
 // where the run starts, and the settings that hold
@@ -197,6 +198,10 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     warn(`the learning-rate schedule still ends at step ${formatCount(config.steps)}, as recorded: ${nameOf("time")} only cuts this invocation off; to train longer give ${nameOf("steps")} N (the schedule then stretches to N, so the run is no longer exact)`);
   }
 
+  // A text too short for the batch and window trains with smaller ones the user left open (small-text.ts).
+  const fitted = shapeForText(train.length, config, input.given, nameOf);
+  if (fitted.note !== null) warn(fitted.note);
+  config = { ...config, ...fitted.shape };
   const model = modelConfigOf(config, vocabulary.size);
   checkCheckpointFits(config, parameterCount(model), input.maxCheckpointChars, nameOf);
   const windowsPerEpoch = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
@@ -208,7 +213,7 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     train,
     validation,
     corpus: { fingerprint, length },
-    settingSources: { ...settingSourcesFor(config, input.given, inheritedSources(start)), ...Object.fromEntries((choice?.chosen ?? []).map((key) => [key, "chosen" as const])) },
+    settingSources: { ...settingSourcesFor(config, input.given, inheritedSources(start)), ...Object.fromEntries([...(choice?.chosen ?? []), ...fitted.chosen].map((key) => [key, "chosen" as const])) },
     model,
     windowsPerEpoch,
     totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windowsPerEpoch),
