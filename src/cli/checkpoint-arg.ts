@@ -150,7 +150,7 @@ export async function loadModelFor(
   io: CliIO,
   retry: RetryCommand,
   kernels: Kernels,
-): Promise<LoadedModel & { file: string }> {
+): Promise<LoadedModel & { file: string; state: Checkpoint }> {
   const { state, file } = await readCheckpointFor(argument, io, retry);
-  return { ...modelFromCheckpoint(state, kernels), file };
+  return { ...modelFromCheckpoint(state, kernels), file, state };
 }

@@ -166,7 +166,7 @@ export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: C
     ["checkpoint", `${file} (written ${state.createdAt} by charnn ${state.charnnVersion})`],
     ["model", `${m.cell}, ${m.layers} layer(s) of ${m.hidden} hidden units, ${input}${extras.length ? `, ${extras.join(", ")}` : ""}; ${formatCount(m.parameters)} parameters`],
     ["vocabulary", `${info.vocabulary.size} characters: ${renderVocabulary(state.vocabulary)}`],
-    ["progress", `step ${formatCount(state.step)}, epoch ${state.epoch}${latestTrain ? `; last train loss ${latestTrain[1].toFixed(4)} nats/char` : ""}`],
+    ["progress", `step ${formatCount(state.step)}, epoch ${state.epoch}${latestTrain ? `; train loss ${latestTrain[1].toFixed(4)} nats/char (mean of the last logged steps)` : ""}`],
     ["training", `${config.optimizer} lr ${config.lr}${schedule}, batch ${config.batch} x ${config.seqLen} steps, clip ${config.clip} (${config.clipMode}), dropout ${config.dropout}, seed ${config.seed}`],
     ["corpus", state.corpus === null ? "unknown (weights from outside a charnn run)" : `${formatCount(state.corpus.length)} characters (fingerprint ${state.corpus.fingerprint})`],
     ["runtime", state.runtime === null ? "unknown" : `${state.runtime.backend} backend, ${state.runtime.threads} thread(s), node ${state.runtime.node}, ${state.runtime.platform}`],
@@ -181,12 +181,12 @@ export async function runInfo(options: InfoOptions & Partial<PlotOptions>, io: C
   const width = columns === undefined ? CHART_WIDTH : Math.max(20, Math.min(CHART_WIDTH, columns - 12));
   const chart = drawLossChart(
     [
-      { name: "train", symbol: ".", points: state.history.train },
+      { name: "train (mean per log interval)", symbol: ".", points: state.history.train },
       { name: "validation", symbol: "o", points: state.history.validation },
     ],
     width,
     CHART_HEIGHT,
-    (series, symbol) => (series.name === "train" ? color.cyan(symbol) : color.yellow(symbol)),
+    (series, symbol) => (series.name.startsWith("train") ? color.cyan(symbol) : color.yellow(symbol)),
   );
   const text = [
     ...rows.map(([name, value]) => `${color.bold(name.padEnd(11))}${value}`),

@@ -5,9 +5,9 @@
 
 import type { AtomicFs } from "../node/store/atomic.js";
 
-export type SignalName = "SIGINT" | "SIGTERM";
+export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP";
 
-/** Where SIGINT/SIGTERM come from: `process` in real runs, an EventEmitter in tests. */
+/** Where SIGINT/SIGTERM/SIGHUP come from: `process` in real runs, an EventEmitter in tests. */
 export interface SignalSource {
   on(signal: SignalName, listener: () => void): unknown;
   off(signal: SignalName, listener: () => void): unknown;

@@ -112,7 +112,7 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .command("train")
     .summary("train a model on text files")
     .description("Train a model on one or more text files (- reads stdin). Checkpoints go to --out.")
-    .argument("<FILE...>", "training text; - for stdin");
+    .argument("[FILE...]", "training text; - for stdin (with --resume and none: the text the run recorded)");
   addTrainOptions(train);
   train.action(async (files: string[], _options: unknown, command: Command) => {
     const configFile = command.opts().config as string | undefined;

@@ -173,7 +173,18 @@ function addAlias(command: Command, key: string, alias: string, described: Setti
 export function addTrainOptions(command: Command): void {
   const config = new Option("--config <file>", "JSON file of settings; flags override it");
   addSettingOptions(command, SETTINGS.train, { extras: { "Run control": [config] } });
+  command.addHelpText("after", TIME_BUDGET_HELP);
 }
+
+/** How --time, --steps and --epochs share the say over a run's length and schedule. */
+export const TIME_BUDGET_HELP = `
+Time budgets: with --steps or --epochs the schedule follows them and --time only cuts the
+invocation off. With only --time, a new run whose model is not given (no --model, --layers,
+--hidden, --embed) times a few shapes on this machine (inside the budget), then chooses the
+model, dropout, learning rate and a cosine schedule over the steps that fit; it prints the
+choice and the flags that repeat it. Whatever you give is kept, and --seed and the validation
+split are never chosen. --resume keeps the recorded choice and step count (an interrupted
+budget run continues exactly); --time then only cuts off, and --steps N stretches the schedule.`;
 
 /** `charnn sample` options; attribute names equal the SampleOptions keys. */
 export function addSampleOptions(command: Command): void {
@@ -181,8 +192,9 @@ export function addSampleOptions(command: Command): void {
   command.addHelpText(
     "after",
     `
-Without a prime the model is warmed up on a newline (or, if its vocabulary has none, on its
-first character), as at the start of a line; that character is not printed.
+Without a prime the model starts from the start state its checkpoint recorded from the training
+text (the state typical text leaves just before a line break), then reads a newline (or, if its
+vocabulary has none, its first character), as at the start of a line; that is not printed.
 Prime characters the model never saw are an error (exit 3); --unknown skip leaves them out, and
 the echoed prime is the text the model was given. Sample i of --count uses seed S+i (mod 2^32).
 Samples are separated by a blank line; --json prints one object per sample:

@@ -7,6 +7,7 @@ import type { ChalkInstance } from "chalk";
 import { createColor } from "./color.js";
 import { isOutputClosed, type CliIO } from "./io.js";
 import type { EndReason, TrainEvent } from "../core/train/events.js";
+import { flagName } from "../core/config.js";
 import { formatCount } from "../core/util/format.js";
 import { natsToBits } from "../core/util/units.js";
 
@@ -20,14 +21,19 @@ export interface Reporter {
 export interface ReporterOptions {
   json: boolean;
   logEvery: number;
+  /** Nothing on stderr (errors are main's); --json still writes its events to stdout. */
+  quiet?: boolean;
+  /** The full resolved config at the start too (--json's start event always has it). */
+  verbose?: boolean;
   /** The clock for the NDJSON `time` field; tests pass a fixed one. */
   now?: () => Date;
 }
 
 export function createReporter(io: CliIO, options: ReporterOptions): Reporter {
   if (options.json) return new JsonReporter(io, options.now ?? (() => new Date()));
-  if (io.stderrIsTTY) return new TerminalReporter(io);
-  return new PlainReporter(io, options.logEvery);
+  if (options.quiet === true) return { event: () => {}, close: () => {} };
+  if (io.stderrIsTTY) return new TerminalReporter(io, options.verbose === true);
+  return new PlainReporter(io, options.logEvery, options.verbose === true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,11 +91,18 @@ function describeStart(e: StartEvent): string {
   return parts.join(", ");
 }
 
+/** Two lines: what the time-budget chooser picked and why, and the flags that pick it again. */
+export function describeChoice(choice: NonNullable<StartEvent["choice"]>): string {
+  const settings = choice.settings as unknown as Record<string, unknown>;
+  const flags = choice.chosen.map((key) => `${flagName(key)} ${String(settings[key])}`).join(" ");
+  return `chosen for the time budget: ${choice.reason}\n  to train these settings again, pass: ${flags}`;
+}
+
 function describeEnd(e: EndEvent): { headline: string; losses: string } {
   return {
     headline: `finished at step ${e.step}: ${END_REASONS[e.reason]} after ${formatDuration(e.elapsedMs)}`,
     losses: [
-      lossWithBits("train loss", e.trainLoss),
+      lossWithBits("last step loss", e.trainLoss),
       lossWithBits("val loss", e.validationLoss),
       lossWithBits("best val loss", e.bestValidationLoss),
     ].join(", "),
@@ -129,6 +142,7 @@ class PlainReporter implements Reporter {
   constructor(
     private readonly io: CliIO,
     private readonly logEvery: number,
+    private readonly verbose: boolean,
   ) {}
 
   private line(text: string): void {
@@ -139,8 +153,9 @@ class PlainReporter implements Reporter {
     switch (e.type) {
       case "start":
         this.line(`start: ${describeStart(e)}`);
-        // The resolved config heads every log, so a log alone says how its run was trained.
-        this.line(`config: ${JSON.stringify(e.config)}`);
+        if (e.choice) this.line(describeChoice(e.choice));
+        // With --verbose the whole resolved config heads the log (the checkpoint always has it).
+        if (this.verbose) this.line(`config: ${JSON.stringify(e.config)}`);
         return;
       case "step":
         if (e.step % this.logEvery === 0) this.line(plainStepLine(e));
@@ -169,12 +184,12 @@ class PlainReporter implements Reporter {
   close(): void {}
 }
 
-/** `step 120 epoch 1 loss 1.8342 lr 2.0e-3 1234 chars/s` (and the ETA when it is known). */
+/** `step 120 epoch 1 step loss 1.8342 lr 2.0e-3 1,234 chars/s` (and the ETA when it is known). */
 export function plainStepLine(e: StepEvent): string {
   const eta = e.etaMs === null ? "" : ` eta ${formatDuration(e.etaMs)}`;
   return (
-    `step ${e.step} epoch ${e.epoch} loss ${formatLoss(e.loss)} lr ${e.lr.toExponential(1)} ` +
-    `${Math.round(e.charsPerSecond)} chars/s${eta}`
+    `step ${e.step} epoch ${e.epoch} step loss ${formatLoss(e.loss)} lr ${e.lr.toExponential(1)} ` +
+    `${formatCount(e.charsPerSecond)} chars/s${eta}`
   );
 }
 
@@ -182,36 +197,85 @@ export function plainStepLine(e: StepEvent): string {
 // a terminal: a progress bar, with events printed above it
 // ---------------------------------------------------------------------------------------------
 
-const BAR_WIDTH = 20;
+/** The bar's widest and narrowest drawing; below the narrowest it is left out. */
+const BAR_WIDTH = { max: 20, min: 6 };
 
-interface BarState {
+export interface BarState {
   step: number;
+  /** The step limit of the run (null: none). */
   totalSteps: number | null;
+  /** This invocation's time budget, ms (null: none). */
+  timeMs: number | null;
+  /** The step this invocation started from, and the time it has run, ms (null before a step). */
+  firstStep: number;
+  elapsedMs: number | null;
   epoch: number | null;
+  /** The loss of the last step reported. */
   loss: number | null;
   validationLoss: number | null;
   charsPerSecond: number | null;
   etaMs: number | null;
 }
 
-/** The bar's one line, plain text cut to the terminal's width (colour codes would be cut too). */
-export function barLine(state: BarState, maxWidth: number): string {
-  const parts: string[] = [];
-  if (state.totalSteps !== null && state.totalSteps > 0) {
-    const filled = Math.round(Math.min(1, state.step / state.totalSteps) * BAR_WIDTH);
-    const bar = "█".repeat(filled) + "░".repeat(BAR_WIDTH - filled);
-    parts.push(`${bar} step ${state.step}/${state.totalSteps}`);
-  } else {
-    parts.push(`step ${state.step}`);
+/**
+ * How far the run is toward whichever limit ends it first: the step limit, when at the rate so
+ * far the run reaches it within the time budget, else the time budget. `fraction` is null
+ * when there is no limit to measure against (epochs only, before the first step).
+ */
+export function barProgress(state: BarState): { fraction: number | null; position: string } {
+  const { step, totalSteps, timeMs, elapsedMs, firstStep } = state;
+  const hasSteps = totalSteps !== null && totalSteps > 0;
+  const stepsDone = step - firstStep;
+  const stepsEndMs = hasSteps && elapsedMs !== null && stepsDone > 0 ? elapsedMs + ((totalSteps - step) * elapsedMs) / stepsDone : null;
+  if (timeMs !== null && timeMs > 0 && (!hasSteps || stepsEndMs === null || timeMs < stepsEndMs)) {
+    // Before the first step nothing says which limit comes first; the steps, when given, are shown.
+    if (hasSteps && stepsEndMs === null) return { fraction: step / totalSteps, position: `step ${formatCount(step)}/${formatCount(totalSteps)}` };
+    const elapsed = elapsedMs ?? 0;
+    return { fraction: elapsed / timeMs, position: `step ${formatCount(step)}, ${formatDuration(elapsed)} of ${formatDuration(timeMs)}` };
   }
-  if (state.epoch !== null) parts.push(`epoch ${state.epoch}`);
-  parts.push(`loss ${state.loss === null ? "-" : formatLoss(state.loss)}`);
-  if (state.validationLoss !== null) parts.push(`val ${formatLoss(state.validationLoss)}`);
-  if (state.charsPerSecond !== null) parts.push(`${formatCount(state.charsPerSecond)} chars/s`);
-  parts.push(`ETA ${state.etaMs === null ? "-" : formatDuration(state.etaMs)}`);
-  const line = parts.join(" | ");
+  if (hasSteps) return { fraction: step / totalSteps, position: `step ${formatCount(step)}/${formatCount(totalSteps)}` };
+  return { fraction: null, position: `step ${formatCount(step)}` };
+}
+
+/**
+ * The bar's one line, plain text that fits in `maxWidth` columns (colour codes would be cut).
+ * The position and the ETA always stay; the bar narrows, then the other numbers drop out, the
+ * least useful first, rather than the end of the line being cut off.
+ */
+export function barLine(state: BarState, maxWidth: number): string {
   // One column short of the width: writing the last column makes some terminals wrap.
-  return line.length < maxWidth ? line : line.slice(0, Math.max(0, maxWidth - 1));
+  const room = Math.max(0, maxWidth - 1);
+  const { fraction, position } = barProgress(state);
+  const eta = `ETA ${state.etaMs === null ? "-" : formatDuration(state.etaMs)}`;
+  // In the order shown; `keep` ranks what stays when there is no room (lower stays longer).
+  const optional: Array<{ text: string; keep: number }> = [];
+  if (state.epoch !== null) optional.push({ text: `epoch ${state.epoch}`, keep: 3 });
+  optional.push({ text: `step loss ${state.loss === null ? "-" : formatLoss(state.loss)}`, keep: 0 });
+  if (state.validationLoss !== null) optional.push({ text: `val ${formatLoss(state.validationLoss)}`, keep: 1 });
+  if (state.charsPerSecond !== null) optional.push({ text: `${formatCount(state.charsPerSecond)} chars/s`, keep: 2 });
+
+  const drawn = (width: number): string => {
+    if (fraction === null || width === 0) return "";
+    const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+    return "█".repeat(filled) + "░".repeat(width - filled) + " ";
+  };
+  const compose = (barWidth: number, shown: ReadonlySet<number>): string =>
+    [drawn(barWidth) + position, ...optional.filter((_, index) => shown.has(index)).map((part) => part.text), eta].join(" | ");
+
+  const byKeep = optional.map((part, index) => ({ ...part, index })).sort((a, b) => b.keep - a.keep);
+  // First with a bar as wide as fits, dropping numbers; only then without the bar.
+  for (const widths of [[BAR_WIDTH.max, BAR_WIDTH.min], [0, 0]] as const) {
+    const shown = new Set(optional.map((_, index) => index));
+    for (const dropped of [null, ...byKeep]) {
+      if (dropped !== null) shown.delete(dropped.index);
+      for (let width = widths[0]; width >= widths[1]; width--) {
+        const line = compose(width, shown);
+        if (line.length <= room) return line;
+      }
+    }
+  }
+  // Narrower than the position and the ETA: cut, as the terminal would.
+  return compose(0, new Set()).slice(0, room);
 }
 
 class TerminalReporter implements Reporter {
@@ -221,6 +285,9 @@ class TerminalReporter implements Reporter {
   private readonly state: BarState = {
     step: 0,
     totalSteps: null,
+    timeMs: null,
+    firstStep: 0,
+    elapsedMs: null,
     epoch: null,
     loss: null,
     validationLoss: null,
@@ -228,7 +295,10 @@ class TerminalReporter implements Reporter {
     etaMs: null,
   };
 
-  constructor(private readonly io: CliIO) {
+  constructor(
+    private readonly io: CliIO,
+    private readonly verbose = false,
+  ) {
     this.color = createColor(io.env, true);
     // cli-progress decides "terminal or not" from stream.isTTY; io.stderrIsTTY has already
     // decided, so it gets a stream that says so (tests render a terminal into memory this way).
@@ -279,8 +349,11 @@ class TerminalReporter implements Reporter {
     switch (e.type) {
       case "start":
         this.state.totalSteps = e.totalSteps;
-        this.state.step = e.resumedFromStep ?? 0;
+        this.state.timeMs = e.config.time;
+        this.state.step = this.state.firstStep = e.resumedFromStep ?? 0;
         this.print(c.bold("charnn train: ") + describeStart(e));
+        if (e.choice) this.print(describeChoice(e.choice));
+        if (this.verbose) this.print(c.dim(`config: ${JSON.stringify(e.config)}`));
         this.startBar();
         return;
       case "step":
@@ -289,6 +362,7 @@ class TerminalReporter implements Reporter {
           epoch: e.epoch,
           loss: e.loss,
           charsPerSecond: e.charsPerSecond,
+          elapsedMs: e.elapsedMs,
           etaMs: e.etaMs,
         });
         if (this.barActive) this.bar.update(e.step);

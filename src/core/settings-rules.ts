@@ -158,6 +158,13 @@ export function checkValue(key: string, value: unknown, rule: Rule, source: Sour
       return value;
     case "text":
       if (value === null && rule.nullable) return null;
+      // A value given directly (a flag) is always text, so only its emptiness can be wrong; null is a file's word.
+      if (value === "" && source.kind === "given") {
+        throw usageError(`${name} needs some text (got an empty one)`, rule.nullable ? `leave out ${name} for none` : undefined, {
+          code: "setting.invalid",
+          facts: { key, value, requirement: "non-empty text" },
+        });
+      }
       if (typeof value !== "string" || value === "") {
         throw fail(rule.nullable ? "a non-empty string or null" : "a non-empty string");
       }

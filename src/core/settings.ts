@@ -66,7 +66,10 @@ export interface Setting<T = unknown, R extends ResumeRole = ResumeRole> {
   readonly negation?: string;
   /** A one-letter spelling. */
   readonly short?: string;
-  /** Other names for the same setting. */
+  /**
+   * Other names for the same setting, hidden from help: the names char-rnn, torch-rnn and
+   * nanoGPT users reach for ("rnnSize" is --rnn-size), where they mean the same thing here.
+   */
   readonly aliases?: readonly string[];
 }
 
@@ -102,8 +105,8 @@ export const SETTINGS = {
     // --- model ---
     model: setting(choice("rnn", "lstm", "gru"), { default: "lstm", help: "recurrent cell", valueName: "type", section: MODEL, resume: "fixed", modelShape: true }),
     activation: setting(choice("tanh", "relu"), { default: "tanh", help: "non-linearity of the rnn cell (rnn only)", valueName: "fn", section: MODEL, resume: "fixed", modelShape: true }),
-    layers: setting(integer(1, 16), { default: 2, help: "stacked recurrent layers", valueName: "n", section: MODEL, resume: "fixed", modelShape: true }),
-    hidden: setting(integer(1, 8192), { default: 128, help: "hidden units per layer", valueName: "n", section: MODEL, resume: "fixed", modelShape: true }),
+    layers: setting(integer(1, 16), { aliases: ["numLayers"], default: 2, help: "stacked recurrent layers", valueName: "n", section: MODEL, resume: "fixed", modelShape: true }),
+    hidden: setting(integer(1, 8192), { aliases: ["rnnSize"], default: 128, help: "hidden units per layer", valueName: "n", section: MODEL, resume: "fixed", modelShape: true }),
     // 0 = one-hot input (a row lookup); else a learned embedding of this size.
     embed: setting(integer(0, 8192), { default: 0, help: "embedding size; 0 = one-hot input", valueName: "n", section: MODEL, resume: "fixed", modelShape: true }),
     dropout: setting(number(atLeast(0), below(1)), { default: 0, help: "dropout between layers", valueName: "p", section: MODEL, resume: "trajectory" }),
@@ -116,10 +119,10 @@ export const SETTINGS = {
       modelShape: true,
     }),
     // --- training ---
-    seqLen: setting(integer(1, 100_000), { default: 64, help: "characters per backprop window", valueName: "n", section: TRAINING, resume: "fixed" }),
-    batch: setting(integer(1, 100_000), { default: 32, help: "parallel streams through the corpus", valueName: "n", section: TRAINING, resume: "fixed" }),
+    seqLen: setting(integer(1, 100_000), { aliases: ["seqLength"], default: 64, help: "characters per backprop window", valueName: "n", section: TRAINING, resume: "fixed" }),
+    batch: setting(integer(1, 100_000), { aliases: ["batchSize"], default: 32, help: "parallel streams through the corpus", valueName: "n", section: TRAINING, resume: "fixed" }),
     optimizer: setting(choice("adam", "sgd", "rmsprop", "adagrad"), { default: "adam", help: "optimizer", valueName: "name", section: TRAINING, resume: "fixed" }),
-    lr: setting(number(moreThan(0)), { default: 2e-3, help: "learning rate", valueName: "rate", section: TRAINING, resume: "trajectory" }),
+    lr: setting(number(moreThan(0)), { aliases: ["learningRate"], default: 2e-3, help: "learning rate", valueName: "rate", section: TRAINING, resume: "trajectory" }),
     momentum: setting(number(atLeast(0), below(1)), { default: 0.9, help: "momentum for sgd", valueName: "m", section: TRAINING, resume: "trajectory" }),
     lrSchedule: setting(choice("constant", "step", "cosine"), { default: "constant", help: "learning-rate schedule", valueName: "name", section: TRAINING, resume: "trajectory" }),
     lrDecay: setting(number(moreThan(0), atMost(1)), { default: 0.5, help: "step schedule: multiply the rate by this", valueName: "factor", section: TRAINING, resume: "trajectory" }),
@@ -138,8 +141,8 @@ export const SETTINGS = {
     // --- stopping: 0 / null = no limit; at least one of epochs, steps, time is set ---
     // Setting only steps or time (flag or file) turns the default epoch limit off, so
     // `--steps 5000` trains 5000 steps instead of stopping early at epoch 10.
-    epochs: setting(integer(0), { default: 10, help: "passes over the corpus (off when only {steps} or {time} is given)", valueName: "n", section: STOPPING, resume: "adjustable" }),
-    steps: setting(integer(0), { default: 0, help: "optimizer steps", valueName: "n", section: STOPPING, resume: "adjustable" }),
+    epochs: setting(integer(0), { aliases: ["maxEpochs"], default: 10, help: "passes over the corpus (off when only {steps} or {time} is given)", valueName: "n", section: STOPPING, resume: "adjustable" }),
+    steps: setting(integer(0), { aliases: ["maxIters"], default: 0, help: "optimizer steps", valueName: "n", section: STOPPING, resume: "adjustable" }),
     // Milliseconds; "10m", "90s", "1h30m" on the command line and in a config file.
     time: setting(durationOrNone, { default: null, help: "wall-clock budget, e.g. 90s, 10m, 1h30m", valueName: "duration", defaultText: "none", section: STOPPING, resume: "adjustable" }),
     patience: setting(integer(0), { default: 0, help: "stop after this many evaluations without a new best", valueName: "evals", section: STOPPING, resume: "adjustable" }),
@@ -157,10 +160,12 @@ export const SETTINGS = {
     sampleLength: setting(integer(1), { default: 200, help: "characters per preview sample", valueName: "n", section: CADENCE, resume: "adjustable" }),
     logEvery: setting(integer(1), { default: 10, help: "steps between log lines when stderr is not a terminal", valueName: "steps", section: CADENCE, resume: "invocation" }),
     // --- output ---
-    out: setting(text, { default: "checkpoints", help: "checkpoint folder", valueName: "dir", section: OUTPUT, resume: "invocation" }),
+    out: setting(text, { short: "o", default: "checkpoints", help: "checkpoint folder", valueName: "dir", section: OUTPUT, resume: "invocation" }),
     // Numbered checkpoints kept; latest and best are always kept.
     keep: setting(integer(0), { default: 3, help: "numbered checkpoints kept besides latest and best", valueName: "n", section: OUTPUT, resume: "invocation" }),
     json: setting(boolean, { default: false, help: "NDJSON events on stdout instead of progress on stderr", section: OUTPUT, resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (not even warnings or chosen settings)", short: "q", section: OUTPUT, resume: "invocation" }),
+    verbose: setting(boolean, { default: false, help: "also print the full resolved config at the start", short: "v", section: OUTPUT, resume: "invocation" }),
     // --- run control ---
     resume: setting(boolean, { default: false, help: "continue the run in {out} where it stopped", section: RUN_CONTROL, resume: "invocation" }),
     initFrom: setting(textOrNull, { default: null, help: "start a new run from this checkpoint's weights", valueName: "checkpoint", defaultText: "none", section: RUN_CONTROL, resume: "invocation" }),
@@ -175,17 +180,18 @@ export const SETTINGS = {
     best,
     length: setting(integer(1), { default: 500, help: "characters to generate", valueName: "n", short: "n", resume: "invocation" }),
     stop: setting(textOrNull, { default: null, help: "end a sample early where this text appears", valueName: "text", defaultText: "none", resume: "invocation" }),
-    temp: setting(number(atLeast(0)), { default: 1.0, help: "temperature; 0 = greedy", valueName: "t", resume: "invocation" }),
+    temp: setting(number(atLeast(0)), { aliases: ["temperature"], default: 1.0, help: "temperature; 0 = greedy", valueName: "t", resume: "invocation" }),
     topK: setting(integer(0), { default: 0, help: "keep only the k most likely characters; 0 = off", valueName: "k", resume: "invocation" }),
     topP: setting(number(moreThan(0), atMost(1)), { default: 1, help: "keep the smallest set with probability p; 1 = off", valueName: "p", resume: "invocation" }),
     // null = pick one and print it to stderr so the sample can be repeated.
     seed: setting(integerOrNull(0, SEED_MAX), { default: null, help: "random seed", valueName: "n", defaultText: "random, printed to stderr", resume: "invocation" }),
-    prime: setting(textOrNull, { default: null, help: "text to start from", valueName: "text", defaultText: "none", resume: "invocation" }),
+    prime: setting(textOrNull, { aliases: ["primetext", "startText"], default: null, help: "text to start from", valueName: "text", defaultText: "none", resume: "invocation" }),
     primeFile: setting(textOrNull, { default: null, help: "read the prime text from a file; - = stdin", valueName: "file", defaultText: "none", resume: "invocation" }),
     echo: setting(boolean, { default: true, help: "print the prime text before the sample", negation: "do not print the prime text before the sample", resume: "invocation" }),
     unknown: setting(choice("error", "skip"), { default: "error", help: "prime characters outside the vocabulary", valueName: "policy", resume: "invocation" }),
     count: setting(integer(1), { default: 1, help: "independent samples", valueName: "n", resume: "invocation" }),
     json: setting(boolean, { default: false, help: "one JSON object per sample on stdout", resume: "invocation" }),
+    interactive: setting(boolean, { default: false, help: "a prompt: each line typed primes the model, which answers it; the state runs on between turns", short: "i", resume: "invocation" }),
   },
   eval: {
     checkpoint,

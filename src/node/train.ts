@@ -12,7 +12,8 @@ import { trainEvent, type TrainEvent } from "../core/train/events.js";
 import { decideStart, dryRunEstimate, folderHoldsRunError, planRun, resumeStart, train, type DryRunEstimate, type RunEnd, type RunStart } from "../core/train/run.js";
 import { STDIN_INPUT, readCorpus, type Corpus } from "./corpus.js";
 import { backendRuns, resumeBackend, selectKernels } from "./backend.js";
-import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, type AtomicFs } from "./store.js";
+import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicFs } from "./store.js";
+import { encodeCheckpoint, type CheckpointState } from "../core/checkpoint/format.js";
 import { hostFacts } from "./host.js";
 
 export interface TrainFilesOptions {
@@ -70,6 +71,7 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
       break;
   }
 
+  if (inputs.length === 0) inputs = recordedInputs(start, requested.out, options.nameOf ?? flagName);
   const corpus = await readCorpus(inputs, { ...(stdin && { stdin }), cwd });
   for (const note of (options.corpusNotes ?? binaryNotes)(corpus)) warn(note);
   const plan = await planRun({
@@ -86,6 +88,8 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
     },
     maxCheckpointChars: bufferConstants.MAX_STRING_LENGTH,
     emit,
+    // The calibration times steps on kernels of its own, released before the run's are made.
+    calibration: { newKernels: () => selectKernels(requested.backend, requested.threads), now: options.now ?? (() => performance.now()) },
     ...(options.nameOf && { nameOf: options.nameOf }),
   });
   if (plan.config.dryRun) return { kind: "dry-run", estimate: dryRunEstimate(plan) };
@@ -106,11 +110,38 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
       now: options.now ?? (() => performance.now()),
       ...(options.interrupted && { interrupted: options.interrupted }),
       ...(options.signal && { signal: options.signal }),
-      save: async (state, isBest) => (await saveCheckpoint(out, state, { keep: plan.config.keep, isBest, fsImpl })).latest,
+      save: async (state, isBest, bestOnly) =>
+        bestOnly === true
+          ? await saveBestCheckpoint(out, state, fsImpl)
+          : (await saveCheckpoint(out, state, { keep: plan.config.keep, isBest, fsImpl })).latest,
       acquire: () => acquireLock(out),
     }, options.nameOf);
     return { kind: "trained", end };
   } finally {
     kernels.dispose();
   }
+}
+
+/** best.json alone, atomically: a new best validation loss between checkpoints. */
+async function saveBestCheckpoint(dir: string, state: CheckpointState, fsImpl: AtomicFs): Promise<string> {
+  const file = path.join(dir, "best.json");
+  await writeFileAtomic(file, encodeCheckpoint(state), fsImpl);
+  return file;
+}
+
+/**
+ * With no text named, a resumed run goes on with the text it recorded (its corpus paths; the
+ * fingerprint check of the resume then says whether it is still the same text). Anything else
+ * needs text named.
+ */
+function recordedInputs(start: RunStart, out: string, nameOf: (key: string) => string): string[] {
+  if (start.kind !== "resume") {
+    throw usageError("name the text to train on", `e.g. charnn train notes.txt, or ${nameOf("resume")} with ${nameOf("out")} to continue a run on the text it recorded`, { code: "corpus.none" });
+  }
+  const paths = start.checkpoint.corpus.paths;
+  if (paths.length === 0) throw usageError(`the run in ${out} does not record its text`, "name the text it was trained on", { code: "corpus.not-recorded" });
+  if (paths.includes(STDIN_INPUT)) {
+    throw usageError(`the run in ${out} read standard input, which cannot be read again`, `give it again: ... | charnn train - ${nameOf("out")} ${out} ${nameOf("resume")}`, { code: "corpus.stdin-recorded" });
+  }
+  return [...paths];
 }

@@ -48,7 +48,7 @@ describe("charnn info", () => {
     const V = checkpoint.vocabulary.length;
     expect(stdout).toContain(`model      lstm, 1 layer(s) of 16 hidden units, one-hot input; ${parameters.toLocaleString("en-US")} parameters\n`);
     expect(stdout).toContain(`vocabulary ${V} characters: "\\t\\n ,.abdefhlmnortx"\n`);
-    expect(stdout).toContain(`progress   step 20, epoch ${checkpoint.epoch}; last train loss ${checkpoint.history.train.at(-1)![1].toFixed(4)} nats/char\n`);
+    expect(stdout).toContain(`progress   step 20, epoch ${checkpoint.epoch}; train loss ${checkpoint.history.train.at(-1)![1].toFixed(4)} nats/char (mean of the last logged steps)\n`);
     expect(stdout).toContain(`training   adam lr 0.002, batch 2 x 8 steps, clip 5 (norm), dropout 0, seed 1\n`);
     expect(stdout).toContain(`corpus     ${checkpoint.corpus.length.toLocaleString("en-US")} characters (fingerprint ${checkpoint.corpus.fingerprint})\n`);
     const best = checkpoint.bestValidationLoss!;
@@ -60,7 +60,7 @@ describe("charnn info", () => {
     const { stdout } = await info(["run/latest.json"]);
     const chart = stdout.slice(stdout.indexOf("loss (nats/char) by step\n"));
     expect(chart).toContain(" +" + "-".repeat(60) + "\n");
-    expect(chart).toContain(". train   o validation");
+    expect(chart).toContain(". train (mean per log interval)   o validation");
     expect(chart).toContain("|");
     expect(chart).toMatch(/o/);
     expect(stdout).not.toContain("\u001b[");

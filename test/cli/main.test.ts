@@ -106,7 +106,7 @@ describe("usage errors: exit 2, one line on stderr, nothing on stdout", () => {
     [["train", "in.txt", "--lrr", "1"], "charnn: unknown option '--lrr', did you mean --lr? (see charnn train --help)"],
     [["sample", "--bogus"], "charnn: unknown option '--bogus' (see charnn sample --help)"],
     [["trian"], "charnn: unknown command 'trian', did you mean train?"],
-    [["train"], "charnn: missing required argument 'FILE'"],
+    // `charnn train` with no text is the run's usage error (with --resume it takes the recorded text).
     [["eval"], "charnn: missing required argument 'FILE'"],
     [["sample", "extra"], "charnn: too many arguments for 'sample'. Expected 0 arguments but got 1."],
     [["train", "in.txt", "--lr"], "charnn: option '--lr <rate>' argument missing"],

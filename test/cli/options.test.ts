@@ -7,6 +7,7 @@ import { TRAIN_DEFAULTS, flagName, type TrainConfig } from "../../src/core/confi
 import { SETTINGS } from "../../src/core/settings.js";
 import { atLeast, atMost, below, boolean, choice, integer, moreThan, number } from "../../src/core/settings-rules.js";
 import {
+  addSampleOptions,
   addSettingOptions,
   addTrainOptions,
   rangeHelp,
@@ -191,6 +192,24 @@ describe("aliases", () => {
 
   it("a bad value names the alias that was typed", () => {
     expect(() => parsed(["--temperature", "hot"])).toThrow('--temperature must be a number (got "hot")');
+  });
+});
+
+describe("the names peers use", () => {
+  it("char-rnn, torch-rnn and nanoGPT spellings set the same settings, and -o is --out", () => {
+    const train = new Command("train").exitOverride();
+    addTrainOptions(train);
+    train.parse(["--rnn-size", "64", "--num-layers", "3", "--seq-length", "50", "--batch-size", "8", "--learning-rate", "0.01", "--max-iters", "100", "-o", "runs/a"], { from: "user" });
+    expect(typedOptions<TrainConfig>(train, ["hidden", "layers", "seqLen", "batch", "lr", "steps", "out"])).toEqual({
+      hidden: 64, layers: 3, seqLen: 50, batch: 8, lr: 0.01, steps: 100, out: "runs/a",
+    });
+    const sample = new Command("sample").exitOverride();
+    addSampleOptions(sample);
+    sample.parse(["--temperature", "0.5", "--start-text", "The "], { from: "user" });
+    expect(typedOptions<{ temp: number; prime: string }>(sample, ["temp", "prime"])).toEqual({ temp: 0.5, prime: "The " });
+    // Hidden from help: one name each there.
+    expect(sample.helpInformation()).not.toContain("--temperature");
+    expect(train.helpInformation()).toContain("-o, --out <dir>");
   });
 });
 

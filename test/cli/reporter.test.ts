@@ -68,29 +68,55 @@ describe("formatting", () => {
 
   it("a plain step line has the documented shape", () => {
     expect(plainStepLine({ ...(step(120) as Extract<TrainEvent, { type: "step" }>), etaMs: null })).toBe(
-      "step 120 epoch 1 loss 1.8342 lr 2.0e-3 1234 chars/s",
+      "step 120 epoch 1 step loss 1.8342 lr 2.0e-3 1,234 chars/s",
     );
     expect(plainStepLine(step(120) as Extract<TrainEvent, { type: "step" }>)).toBe(
-      "step 120 epoch 1 loss 1.8342 lr 2.0e-3 1234 chars/s eta 3m07s",
+      "step 120 epoch 1 step loss 1.8342 lr 2.0e-3 1,234 chars/s eta 3m07s",
     );
   });
 
-  it("the bar line shows progress and fits the width", () => {
-    const state = {
-      step: 1500,
-      totalSteps: 3000,
-      epoch: 2,
-      loss: 1.5,
-      validationLoss: 1.6,
-      charsPerSecond: 12_345,
-      etaMs: 60_000,
-    };
-    const line = barLine(state, 200);
-    expect(line).toBe(
-      "██████████░░░░░░░░░░ step 1500/3000 | epoch 2 | loss 1.5000 | val 1.6000 | 12,345 chars/s | ETA 1m00s",
+  const state = {
+    step: 1500,
+    totalSteps: 3000,
+    timeMs: null,
+    firstStep: 0,
+    elapsedMs: 60_000,
+    epoch: 2,
+    loss: 1.5,
+    validationLoss: 1.6,
+    charsPerSecond: 12_345,
+    etaMs: 60_000,
+  };
+
+  it("the bar line shows progress, the step loss labelled as such, and the ETA", () => {
+    expect(barLine(state, 200)).toBe(
+      "██████████░░░░░░░░░░ step 1,500/3,000 | epoch 2 | step loss 1.5000 | val 1.6000 | 12,345 chars/s | ETA 1m00s",
     );
-    expect(barLine(state, 30)).toHaveLength(29);
-    expect(barLine({ ...state, totalSteps: null }, 200)).toMatch(/^step 1500 \| epoch 2 \|/);
+    expect(barLine({ ...state, totalSteps: null }, 200)).toMatch(/^step 1,500 \| epoch 2 \|/);
+  });
+
+  it("fits any terminal width, narrowing the bar and dropping numbers so the ETA stays", () => {
+    for (let width = 30; width <= 120; width++) {
+      const line = barLine(state, width);
+      expect(line.length, line).toBeLessThan(width);
+      expect(line, `${width} columns`).toMatch(/step 1,500\/3,000.* \| ETA 1m00s$/);
+    }
+    // At 80 columns the bar and the step loss are still there.
+    expect(barLine(state, 80)).toMatch(/^█+░+ step 1,500\/3,000 \| .*step loss 1\.5000.*\| ETA 1m00s$/);
+    expect(barLine(state, 10)).toHaveLength(9);
+  });
+
+  it("with --time ending the run before --steps, counts toward the time budget", () => {
+    // 205 steps in 8 s of a 12 s budget: at this rate 2000 steps would take 78 s.
+    const timed = { ...state, step: 205, totalSteps: 2000, timeMs: 12_000, elapsedMs: 8_000, etaMs: 4_000 };
+    const line = barLine(timed, 120);
+    expect(line).toMatch(/^█{13}░{7} step 205, 8\.0s of 12\.0s \|/);
+    expect(line).toMatch(/ETA 4\.0s$/);
+    // The steps end first when the run is fast enough to reach them within the budget.
+    const fast = { ...timed, step: 1800, elapsedMs: 8_000, etaMs: 889 };
+    expect(barLine(fast, 120)).toMatch(/^█{18}░{2} step 1,800\/2,000 \|/);
+    // Only a time budget: the bar is the time.
+    expect(barLine({ ...timed, totalSteps: null }, 120)).toMatch(/^█{13}░{7} step 205, 8\.0s of 12\.0s/);
   });
 });
 
@@ -123,28 +149,35 @@ describe("--json reporter", () => {
 });
 
 describe("plain reporter (stderr is not a terminal)", () => {
-  function render(): { stdout: string; stderr: string } {
+  function render(flags: { verbose?: boolean; quiet?: boolean } = { verbose: true }): { stdout: string; stderr: string } {
     const { io, stdout, stderr } = createTestIO({ stderrIsTTY: false, env: { FORCE_COLOR: "3" } });
-    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    const reporter = createReporter(io, { json: false, logEvery: 10, ...flags });
     for (const e of run) reporter.event(e);
     reporter.close();
     return { stdout: stdout(), stderr: stderr() };
   }
 
-  it("writes one line per logEvery steps and one per other event, to stderr only", () => {
+  it("prints the full config only with --verbose, and nothing at all with --quiet", () => {
+    expect(render({}).stderr).not.toContain("config: ");
+    expect(render({}).stderr).toMatch(/^start: lstm 2x128/);
+    expect(render({ verbose: true }).stderr).toContain(`config: {"model":"lstm"`);
+    expect(render({ quiet: true })).toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("writes one line per logEvery steps and one per other event, to stderr only (--verbose)", () => {
     const { stdout, stderr } = render();
     expect(stdout).toBe("");
     const lines = stderr.trimEnd().split("\n");
     expect(lines).toEqual([
       "start: lstm 2x128, 215,361 parameters, vocabulary 65, 1,003,854 train chars, 111,540 validation chars, 3,000 steps",
       `config: ${JSON.stringify(start.type === "start" ? start.config : null)}`,
-      "step 10 epoch 1 loss 1.9100 lr 2.0e-3 1234 chars/s eta 3m07s",
-      "step 20 epoch 1 loss 1.8100 lr 2.0e-3 1234 chars/s eta 3m07s",
+      "step 10 epoch 1 step loss 1.9100 lr 2.0e-3 1,234 chars/s eta 3m07s",
+      "step 20 epoch 1 step loss 1.8100 lr 2.0e-3 1,234 chars/s eta 3m07s",
       "eval step 20 val loss 1.9021 (2.744 bits/char) new best",
       "checkpoint step 20 checkpoints/step-20.json",
       'sample step 20: "ROMEO:\\nWherefore"',
       "warning: loss spiked at step 21",
-      "finished at step 25: reached the step limit after 12m03s; train loss 1.7000 (2.453 bits/char), " +
+      "finished at step 25: reached the step limit after 12m03s; last step loss 1.7000 (2.453 bits/char), " +
         "val loss 1.9021 (2.744 bits/char), best val loss 1.9021 (2.744 bits/char)",
     ]);
   });
@@ -167,7 +200,7 @@ describe("plain reporter (stderr is not a terminal)", () => {
       elapsedMs: 500,
     });
     expect(stderr()).toContain(", resuming from step 1200\n");
-    expect(stderr()).toContain("finished at step 1200: interrupted after 500ms; train loss n/a, val loss n/a, best val loss n/a");
+    expect(stderr()).toContain("finished at step 1200: interrupted after 500ms; last step loss n/a, val loss n/a, best val loss n/a");
   });
 });
 
@@ -184,9 +217,9 @@ describe("terminal reporter (stderr is a terminal)", () => {
     const { stdout, stderr } = render();
     expect(stdout).toBe("");
     // The bar is drawn (cursor to column 1, then the line) at least when it starts.
-    expect(stderr).toContain("\x1b[1G░░░░░░░░░░░░░░░░░░░░ step 0/3000 | loss - | ETA -");
+    expect(stderr).toContain("\x1b[1G░░░░░░░░░░░░░░░░░░░░ step 0/3,000 | step loss - | ETA -");
     // After the eval it comes back with the latest numbers, including the validation loss.
-    expect(stderr).toContain("step 25/3000 | epoch 1 | loss 1.7600 | val 1.9021 | 1,234 chars/s | ETA 3m07s");
+    expect(stderr).toContain("step 25/3,000 | epoch 1 | step loss 1.7600 | val 1.9021 | 1,234 chars/s | ETA 3m07s");
   });
 
   it("prints events above the bar and a summary with bits per char at the end", () => {
@@ -199,7 +232,7 @@ describe("terminal reporter (stderr is a terminal)", () => {
       "--- sample at step 20 ---\nROMEO:\nWherefore\n",
       "warning: loss spiked at step 21",
       "finished at step 25: reached the step limit after 12m03s\n",
-      "train loss 1.7000 (2.453 bits/char), val loss 1.9021 (2.744 bits/char), best val loss 1.9021 (2.744 bits/char)\n",
+      "last step loss 1.7000 (2.453 bits/char), val loss 1.9021 (2.744 bits/char), best val loss 1.9021 (2.744 bits/char)\n",
     ];
     let from = 0;
     for (const piece of order) {

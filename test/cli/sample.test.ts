@@ -69,7 +69,16 @@ class Reference {
     readonly vocabulary: Vocabulary,
     private readonly workspace: Workspace,
     private readonly state: ReturnType<Workspace["model"]["newState"]>,
+    private readonly startState: { h: Float32Array; c?: Float32Array } | null,
   ) {}
+
+  /** Goes on from the start state the checkpoint recorded, as an unprimed sample does. */
+  fromStartState(): void {
+    expect(this.startState, "the checkpoint records a start state").not.toBeNull();
+    this.state.h.set(this.startState!.h);
+    if (this.state.c !== null) this.state.c.set(this.startState!.c!);
+    this.started = true;
+  }
   private started = false;
   private readonly input = new Int32Array(1);
 
@@ -78,7 +87,8 @@ class Reference {
     const kernels = selectKernels("auto");
     const { model, vocabulary } = modelFromCheckpoint(checkpoint, kernels);
     const arena = kernels.newArena("float32", Workspace.arenaFloats(model.config, 1, 1, "float32"));
-    return new Reference(vocabulary, new Workspace(model, 1, 1, arena, kernels), model.newState(1));
+    const start = checkpoint.startState === null ? null : { h: checkpoint.startState.h!.data, ...(checkpoint.startState.c ? { c: checkpoint.startState.c.data } : {}) };
+    return new Reference(vocabulary, new Workspace(model, 1, 1, arena, kernels), model.newState(1), start);
   }
 
   feed(character: string): void {
@@ -130,6 +140,7 @@ describe("charnn sample: reproducible text", () => {
     expect(code).toBe(0);
     expect((await sample(["--temp", "0", "-n", "60", "--seed", "99"])).stdout).toBe(stdout);
     const reference = await Reference.load("run/latest.json");
+    reference.fromStartState();
     reference.feed("\n"); // the warm-up without a prime
     let expected = "";
     for (let i = 0; i < 60; i++) {
@@ -173,6 +184,7 @@ describe("charnn sample --json", () => {
       expect(object.text).toBe((await sample(["--seed", String(11 + i), "-n", "40"])).stdout.slice(0, -1));
       // The same log-probability, from softmax(logits) computed here along the text.
       const reference = await Reference.load("run/latest.json");
+      reference.fromStartState();
       reference.feed("\n");
       let logProbability = 0;
       for (const character of object.text as string) {
@@ -255,9 +267,68 @@ describe("charnn sample --help", () => {
     const captured = createTestIO();
     expect(await main(["sample", "--help"], captured.io)).toBe(0);
     const help = captured.stdout().replace(/\s+/g, " ");
-    expect(help).toContain("Without a prime the model is warmed up on a newline (or, if its vocabulary has none, on its first character)");
+    expect(help).toContain("Without a prime the model starts from the start state its checkpoint recorded from the training text");
     expect(help).toContain("--unknown skip leaves them out");
     expect(help).toContain("Sample i of --count uses seed S+i (mod 2^32)");
+  });
+});
+
+describe("charnn sample: --temp 0, empty primes", () => {
+  it("--temp 0 --count 2 is a usage error: greedy decoding would print one text twice", async () => {
+    const { code, stdout, stderr } = await sample(["--temp", "0", "--count", "2"]);
+    expect(code).toBe(ExitCode.usage);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("--count 2 with --temp 0 would print the same text 2 times");
+  });
+
+  it("--temp 0 prints no seed line, since no random number is drawn", async () => {
+    const { code, stderr } = await sample(["--temp", "0", "-n", "20"]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+  });
+
+  it("--prime '' says the flag needs text, in a flag's words", async () => {
+    const { code, stderr } = await sample(["--prime", ""]);
+    expect(code).toBe(ExitCode.usage);
+    expect(stderr).toBe("charnn: --prime needs some text (got an empty one)\nhint: leave out --prime for none\n");
+  });
+});
+
+describe("charnn sample --interactive", () => {
+  // Answers of exactly -n characters ("#" is never generated: the corpus has none), so two
+  // conversations draw the same random numbers and differ only by the state carried.
+  const talk = (lines: string) => sample(["--interactive", "--seed", "5", "-n", "40", "--stop", "#"], lines);
+
+  it("answers each line, streaming to stdout, with the prompt on stderr, and ends at end of input", async () => {
+    const { code, stdout, stderr } = await talk("the fox\n");
+    expect(code).toBe(0);
+    expect(stderr).toBe("> > \n");
+    expect([...stdout.replace(/\n$/, "")].length).toBe(40);
+  });
+
+  it("the first turn is the sample primed with that line", async () => {
+    const turn = await sample(["--interactive", "--temp", "0", "-n", "40"], "the fox\n");
+    const primed = await sample(["--prime", "the fox\n", "--temp", "0", "-n", "40", "--no-echo", "--stop", "\n\n"]);
+    expect(turn.stdout.replace(/\n+$/, "")).toBe(primed.stdout.replace(/\n+$/, ""));
+  });
+
+  it("a second turn goes on from the first: it is the sample primed with the whole conversation so far", async () => {
+    const greedy = ["--interactive", "--temp", "0", "-n", "40", "--stop", "#"];
+    const one = await sample(greedy, "the fox\n");
+    const two = await sample(greedy, "the fox\nover the\n");
+    expect(two.stdout.startsWith(one.stdout)).toBe(true);
+    const firstAnswer = [...one.stdout].slice(0, 40).join("");
+    const history = `the fox\n${firstAnswer}over the\n`;
+    const primed = await sample(["--prime", history, "--temp", "0", "-n", "40", "--no-echo"]);
+    expect(two.stdout.slice(one.stdout.length)).toBe(primed.stdout);
+    // (That the state changes what comes next is shown with a model whose state matters, in
+    // test/core/sample/text.test.ts; this barely trained one answers almost alike either way.)
+  });
+
+  it("cannot be combined with --json, --count or a prime", async () => {
+    for (const extra of [["--json"], ["--count", "2"], ["--prime", "x"]]) {
+      expect((await sample(["--interactive", ...extra], "")).code).toBe(ExitCode.usage);
+    }
   });
 });
 

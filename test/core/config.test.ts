@@ -216,8 +216,8 @@ describe("resolveTrainConfig: every range error names the flag", () => {
     ["lrSchedule", "linear", '--lr-schedule must be one of constant, step, cosine (got "linear")'],
     ["clipMode", "both", '--clip-mode must be one of norm, value (got "both")'],
     ["backend", "gpu", '--backend must be one of auto, js, wasm (got "gpu")'],
-    ["out", "", '--out must be a non-empty string (got "")'],
-    ["valFile", "", '--val-file must be a non-empty string or null (got "")'],
+    ["out", "", "--out needs some text (got an empty one)"],
+    ["valFile", "", "--val-file needs some text (got an empty one)"],
   ];
 
   it.each(cases)("%s = %s", (key, value, message) => {
@@ -359,6 +359,6 @@ describe("resolveEvalOptions and resolveInfoOptions", () => {
   });
 
   it("rejects an empty checkpoint path", () => {
-    expect(usageFailure(() => resolveEvalOptions({ checkpoint: "" })).message).toBe('--checkpoint must be a non-empty string (got "")');
+    expect(usageFailure(() => resolveEvalOptions({ checkpoint: "" })).message).toBe("--checkpoint needs some text (got an empty one)");
   });
 });

@@ -44,8 +44,8 @@ describe("roles on resume", () => {
     expect(keysWithRole("trajectory")).toEqual(["dropout", "lr", "momentum", "lrSchedule", "lrDecay", "lrDecayEvery", "warmup", "clip", "clipMode", "weightDecay"]);
   });
 
-  it("invocation: out, keep, json, logEvery and the run-control switches, which the run does not keep", () => {
-    expect([...INVOCATION_KEYS].sort()).toEqual(["dryRun", "initFrom", "json", "keep", "logEvery", "out", "resume"]);
+  it("invocation: out, keep, json, logEvery, quiet, verbose and the run-control switches, which the run does not keep", () => {
+    expect([...INVOCATION_KEYS].sort()).toEqual(["dryRun", "initFrom", "json", "keep", "logEvery", "out", "quiet", "resume", "verbose"]);
     for (const key of INVOCATION_KEYS) expect(RUN_KEYS).not.toContain(key);
     expect(RUN_KEYS.length + INVOCATION_KEYS.length).toBe(Object.keys(SETTINGS.train).length);
   });

@@ -216,7 +216,7 @@ describe("damaged and foreign checkpoints through every command that reads one",
     expect(await messageFor("no config.embed")).toMatch(/missing field "config\.embed"/);
     expect(await messageFor("no params")).toMatch(/missing field "params"/);
     expect(await messageFor("random bytes")).toMatch(/not a charnn checkpoint \(not JSON/);
-    expect(await messageFor("a folder")).toMatch(/is a folder (not a checkpoint|without a checkpoint)/);
+    expect(await messageFor("a folder")).toMatch(/is a folder without a checkpoint \(no latest\.json in it\)/);
   });
 });
 

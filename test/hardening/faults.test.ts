@@ -66,7 +66,7 @@ describe("injected write failures on a resumed run", () => {
     cases.push({ fault: `write:${code}`, code });
   }
 
-  it(`${cases.length} faults: exit 1, one line naming the error, every checkpoint intact, and an exact resume after`, async () => {
+  it(`${cases.length} faults: exit 6 (checkpoint write failed), one line naming the error, every checkpoint intact, and an exact resume after`, async () => {
     expect(cases.length).toBe(77);
     const seen = new Set<string>();
     for (const { fault, code } of cases) {
@@ -83,7 +83,7 @@ describe("injected write failures on a resumed run", () => {
         seen.add("harmless folder handle");
         continue;
       }
-      const message = expectOneLineError(failed, ExitCode.failure, fault);
+      const message = expectOneLineError(failed, ExitCode.writeFailed, fault);
       expect(message, fault).toContain(`${WORDS[code]} (${code})`);
       expect(message, fault).toMatch(/^cannot write .+; (the previous checkpoint is intact|no partial file was left behind)$|^wrote .+, but could not flush its folder: .+; it may not survive a power loss$/);
       seen.add(message.startsWith("wrote") ? "folder flush" : message.includes("previous checkpoint is intact") ? "replacing a file" : "a new file");
@@ -107,7 +107,7 @@ describe("injected write failures on a resumed run", () => {
     const before = await readFile(join(cwd, "run", "latest.json"));
     // --keep 0: the first file a save writes is latest.json itself.
     const failed = await runMain([...RUN, "--resume", "--steps", "20", "--keep", "0", "--out", "run"], { cwd, env: { CHARNN_FAULT: "write:ENOSPC@1" } });
-    expect(expectOneLineError(failed, ExitCode.failure)).toMatch(/^cannot write .*latest\.json: no space left on device \(ENOSPC\); the previous checkpoint is intact$/);
+    expect(expectOneLineError(failed, ExitCode.writeFailed)).toMatch(/^cannot write .*latest\.json: no space left on device \(ENOSPC\); the previous checkpoint is intact$/);
     expect(failed.stderr).toMatch(/\nhint: free some disk space, keep fewer checkpoints, or use another --out\n$/);
     expect((await readFile(join(cwd, "run", "latest.json"))).equals(before)).toBe(true);
   });

@@ -91,7 +91,8 @@ describe("writeFileAtomic", () => {
       await writeFileAtomic(target, "the previous checkpoint");
       const faulty = withFaults(nodeAtomicFs, [{ operation, code }]);
       const error = await rejection(writeFileAtomic(target, "x".repeat(100_000), faulty));
-      expect(error.exitCode).toBe(ExitCode.failure);
+      // A checkpoint that cannot be written has its own exit code.
+      expect(error.exitCode).toBe(ExitCode.writeFailed);
       expect(error.message).toBe(`cannot write ${target}: ${words}; the previous checkpoint is intact`);
       expect(await readFile(target, "utf8")).toBe("the previous checkpoint");
       expect(await readdir(folder)).toEqual(["latest.json"]);
@@ -499,7 +500,7 @@ describe("in separate processes", () => {
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual({
       message: `cannot write ${join(dir, "latest.json")}: permission denied (EACCES); the previous checkpoint is intact`,
-      exitCode: ExitCode.failure,
+      exitCode: ExitCode.writeFailed,
     });
     expect((await loadCheckpointFile(join(dir, "latest.json"))).step).toBe(42);
     expect((await loadCheckpointFile(join(dir, "ckpt-00000099.json"))).step).toBe(99);

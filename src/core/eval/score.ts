@@ -50,13 +50,20 @@ export class TextScorer {
   }
 
   /**
-   * Scores `tokens` (vocabulary indices) from the initial state: token i is the input that
+   * Scores `tokens` (vocabulary indices) from the initial state, or from `from` (shape
+   * (L, 1, H)) when given: token i is the input that
    * predicts token i+1. The state after one window is the initial state of the next, so the
    * total is the same as a one-step-at-a-time pass. Allocates nothing.
    */
-  score(tokens: Int32Array): Score {
+  score(tokens: Int32Array, from: RecurrentState | null | "carried" = null): Score {
     const predictions = Math.max(0, tokens.length - 1);
     let lossSum = 0;
+    // From a start state (start-state.ts), or "carried": the state the previous call left, which
+    // has read all but that call's last token (scoring text piece by piece, in context).
+    if (from !== null && from !== "carried") {
+      this.state.h.set(from.h);
+      if (this.state.c !== null && from.c !== null) this.state.c.set(from.c);
+    }
     for (let start = 0; start < predictions; start += this.windowSteps) {
       const steps = Math.min(this.windowSteps, predictions - start);
       // With B = 1 the time-major layout (T·B) is just the run of tokens itself. Copied, because
@@ -67,7 +74,7 @@ export class TextScorer {
       }
       // The weights never change during a pass, so W_hh packed for the first window is reused.
       const first = start === 0;
-      this.workspace.forward(this.inputs, this.targets, this.state, { steps, fromInit: first, weightsUnchanged: !first });
+      this.workspace.forward(this.inputs, this.targets, this.state, { steps, fromInit: first && from === null, weightsUnchanged: !first });
       lossSum += this.workspace.lastLossSum;
     }
     return { lossSum, predictions };

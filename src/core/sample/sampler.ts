@@ -31,9 +31,24 @@ export class Sampler {
     this.scratch = pickScratch(model.config.vocabSize);
   }
 
-  /** Back to the initial state (learned, or zeros). */
+  /** The state reset() returns to instead of the initial one (see start-state.ts); null: none. */
+  private startState: RecurrentState | null = null;
+
+  /** Starts every later sample from `state` (shape (L, 1, H)), or from the initial state with null. */
+  useStartState(state: RecurrentState | null): void {
+    this.startState = state;
+  }
+
+  /** Back to the start state when one is set, else the initial state (learned, or zeros). */
   reset(): void {
-    this.started = false;
+    if (this.startState === null) {
+      this.started = false;
+      return;
+    }
+    this.state.h.set(this.startState.h);
+    if (this.state.c !== null && this.startState.c !== null) this.state.c.set(this.startState.c);
+    // The next feed reads the carried state, so it goes on from the start state.
+    this.started = true;
   }
 
   /** Advances the state by one token; the logits for the next one are then ready to pick from. */

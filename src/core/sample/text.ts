@@ -16,6 +16,11 @@ export interface GenerateOptions {
   primeTokens: readonly number[];
   /** Stop once the generated text ends with this string (it is included). */
   stop?: string | null;
+  /**
+   * Go on from the state the generator is in (the previous call's text and its last character)
+   * instead of starting over: a conversation's turns. The prime is fed after that state.
+   */
+  carryState?: boolean;
 }
 
 export interface GeneratedCharacter {
@@ -26,7 +31,7 @@ export interface GeneratedCharacter {
 
 export function* generateCharacters(generator: Sampler, vocabulary: Vocabulary, options: GenerateOptions): Generator<GeneratedCharacter> {
   if (options.primeTokens.length === 0) throw new Error("generation needs at least one prime token");
-  generator.reset();
+  if (options.carryState !== true) generator.reset();
   for (const token of options.primeTokens) generator.feed(token);
   const stop = options.stop ?? "";
   let tail = "";
@@ -36,7 +41,11 @@ export function* generateCharacters(generator: Sampler, vocabulary: Vocabulary, 
     yield { text, token: pick.token, logProbability: pick.logProbability };
     if (stop.length > 0) {
       tail = (tail + text).slice(-stop.length * 2);
-      if (tail.endsWith(stop)) return;
+      if (tail.endsWith(stop)) {
+        // The state then holds the whole text, stop included, for a carried next call.
+        if (options.carryState === true) generator.feed(pick.token);
+        return;
+      }
     }
     generator.feed(pick.token);
   }

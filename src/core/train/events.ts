@@ -5,6 +5,7 @@
 // Not here: rendering, or deciding when an event happens (loop.ts).
 
 import type { TrainConfig } from "../config.js";
+import type { ChosenSettings } from "./chooser.js";
 
 /**
  * The version of the event objects. Every event carries it as `schema`. Adding a field or an
@@ -25,6 +26,8 @@ export type TrainEventBody =
       validationChars: number;
       resumedFromStep: number | null;
       totalSteps: number | null;
+      /** What the time-budget chooser measured and set (settings it chose, by key), when it ran. */
+      choice?: { reason: string; measured: Record<string, number>; settings: ChosenSettings; chosen: string[] } | null;
     }
   | { type: "step"; step: number; epoch: number; loss: number; lr: number; gradNorm: number; charsPerSecond: number; elapsedMs: number; etaMs: number | null }
   | { type: "eval"; step: number; validationLoss: number; isBest: boolean }

@@ -37,8 +37,13 @@ export interface Progress {
 
 export interface LoopHooks {
   emit(event: TrainEvent): void;
-  /** Writes a checkpoint of the current state; returns the path of latest.json. */
-  save(isBest: boolean): Promise<string>;
+  /**
+   * Writes a checkpoint of the current state and returns the path written. At a checkpoint
+   * (the cadence, the end): the numbered file and latest.json, and best.json too when `isBest`;
+   * returns latest.json. With `bestOnly` (a new best validation loss between checkpoints):
+   * best.json alone; returns best.json.
+   */
+  save(isBest: boolean, bestOnly?: boolean): Promise<string>;
   /** A short sample from the current weights. */
   sample(): string;
   /** Milliseconds, monotonic. */
@@ -120,6 +125,11 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     savedAt = trainer.step;
     hooks.emit(trainEvent({ type: "checkpoint", step: trainer.step, path }));
   };
+  /** A new best between checkpoints: best.json alone, which neither resume nor the cadence reads. */
+  const saveBest = async (): Promise<void> => {
+    const path = await hooks.save(true, true);
+    hooks.emit(trainEvent({ type: "checkpoint", step: trainer.step, path }));
+  };
   /** A limit the run has reached, checked before each step and again right after it. */
   const limitReached = (): EndReason | null => {
     if (limits.steps > 0 && trainer.step >= limits.steps) return "steps";
@@ -170,7 +180,8 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     }
     const every = cadence.checkpointEvery;
     const due = "steps" in every ? every.steps > 0 && step % every.steps === 0 : hooks.now() - lastSave >= every.ms;
-    if (isBest || due || stop !== null) await save(isBest);
+    if (due || stop !== null) await save(isBest);
+    else if (isBest) await saveBest();
     if (cadence.sampleEvery > 0 && step % cadence.sampleEvery === 0) hooks.emit(trainEvent({ type: "sample", step, text: hooks.sample() }));
     if (stop !== null) { reason = stop; break; }
     await yieldToEventLoop();

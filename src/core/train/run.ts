@@ -5,6 +5,7 @@
 // and prints nothing: the caller passes the text and any checkpoint it loaded, and hooks (emit,
 // save, now, interrupted or an AbortSignal). src/node/train.ts is that caller for files on disk.
 
+import { StartStateRecorder, startStateRecord } from "../sample/start-state.js";
 import { modelConfigOf, settingSourcesFor, trainingCheckpoint, type HostFacts } from "../checkpoint/model.js";
 import type { CheckpointState, SettingSource } from "../checkpoint/format.js";
 import type { Checkpoint, TrainingCheckpoint } from "../checkpoint/load.js";
@@ -24,6 +25,8 @@ import { createRng } from "../tensor/rng.js";
 import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
 import { runLoop, totalSteps, type Progress } from "./loop.js";
 import { Trainer, type TrainerOptions } from "./trainer.js";
+import { applyChoice, budgetChoiceApplies, calibrateForBudget, type BudgetCalibrationInputs } from "./budget.js";
+import type { Choice } from "./chooser.js";
 import { formatCount } from "../util/format.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -111,7 +114,15 @@ export interface PlanInput {
   emit(event: TrainEvent): void;
   /** How a message spells a setting; the CLI passes flagName. */
   nameOf?: (key: string) => string;
+  /**
+   * Kernels and a clock for the time-budget calibration (budget.ts). Without them a run that
+   * could choose its settings for --time keeps the defaults instead.
+   */
+  calibration?: Pick<BudgetCalibrationInputs, "newKernels" | "now">;
 }
+
+/** What the time-budget chooser decided for this invocation, and which settings it set. */
+export type PlannedChoice = Choice & { chosen: string[] };
 
 export interface RunPlan {
   config: TrainConfig;
@@ -128,13 +139,21 @@ export interface RunPlan {
   windowsPerEpoch: number;
   /** The step count the schedule is defined over; null when only time limits the run. */
   totalSteps: number | null;
+  /** The time-budget choice made by this invocation (null when it made none). */
+  choice: PlannedChoice | null;
+  /** True when the run would choose its settings for the budget (a dry run says so and does not). */
+  choosesForBudget: boolean;
+  /** Calibration's wall time and the time kept for the final validation and save, ms: both count inside this invocation's --time. */
+  reservedMs: number;
 }
 
 export async function planRun(input: PlanInput): Promise<RunPlan> {
   const { requested, start, text } = input;
   const nameOf = input.nameOf ?? flagName;
   const warn = (message: string) => input.emit(trainEvent({ type: "warning", message }));
-  const { config, inexact } = startSettings(requested, input.given, start, nameOf);
+  const started = startSettings(requested, input.given, start, nameOf);
+  const inexact = started.inexact;
+  let config = started.config;
 
   if (text.codePoints.length === 0) {
     throw badInput(`the corpus is empty (${text.sources.join(", ")})`, "give charnn train a file with some text in it", { code: "corpus.empty" });
@@ -161,6 +180,23 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     ({ train, validation } = splitValidation(encoded, config.valFrac));
   }
 
+  // A new run with only a time budget and no model shape: time a few shapes on this text and
+  // these kernels, then train the chosen one for the rest of the budget (chooser.ts, docs/TUNING.md).
+  const choosesForBudget = budgetChoiceApplies(config, input.given, start.kind === "new");
+  let choice: PlannedChoice | null = null;
+  let reservedMs = 0;
+  if (choosesForBudget && !config.dryRun && input.calibration) {
+    const decision = calibrateForBudget({ config, train, validationChars: validation.length, vocabularySize: vocabulary.size, ...input.calibration });
+    const applied = applyChoice(config, decision.choice.settings, input.given);
+    config = applied.config;
+    choice = { ...decision.choice, chosen: applied.chosen };
+    reservedMs = decision.calibrationMs + decision.finishMs;
+  }
+  const lengthGiven = input.given.has("steps") || input.given.has("epochs");
+  if (start.kind === "resume" && input.given.has("time") && !lengthGiven && config.steps > 0 && config.lrSchedule === "cosine") {
+    warn(`the learning-rate schedule still ends at step ${formatCount(config.steps)}, as recorded: ${nameOf("time")} only cuts this invocation off; to train longer give ${nameOf("steps")} N (the schedule then stretches to N, so the run is no longer exact)`);
+  }
+
   const model = modelConfigOf(config, vocabulary.size);
   checkCheckpointFits(config, parameterCount(model), input.maxCheckpointChars, nameOf);
   const windowsPerEpoch = new StreamBatcher(train, config.batch, config.seqLen).windowsPerEpoch;
@@ -172,10 +208,13 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     train,
     validation,
     corpus: { fingerprint, length },
-    settingSources: settingSourcesFor(config, input.given, inheritedSources(start)),
+    settingSources: { ...settingSourcesFor(config, input.given, inheritedSources(start)), ...Object.fromEntries((choice?.chosen ?? []).map((key) => [key, "chosen" as const])) },
     model,
     windowsPerEpoch,
     totalSteps: totalSteps({ steps: config.steps, epochs: config.epochs, timeMs: null, patience: 0 }, windowsPerEpoch),
+    choice,
+    choosesForBudget,
+    reservedMs,
   };
 }
 
@@ -279,6 +318,8 @@ export interface DryRunEstimate {
   windowsPerEpoch: number;
   totalSteps: number | null;
   memoryBytes: { model: number; corpus: number; total: number };
+  /** True when training would first choose the model and schedule for the --time budget. */
+  choosesForBudget: boolean;
   config: TrainConfig;
 }
 
@@ -306,6 +347,7 @@ export function dryRunEstimate(plan: RunPlan): DryRunEstimate {
     windowsPerEpoch: plan.windowsPerEpoch,
     totalSteps: plan.totalSteps,
     memoryBytes: { model: modelBytes, corpus: corpusBytes, total: modelBytes + corpusBytes },
+    choosesForBudget: plan.choosesForBudget,
     config,
   };
 }
@@ -316,8 +358,11 @@ export function dryRunEstimate(plan: RunPlan): DryRunEstimate {
 
 export interface RunHooks {
   emit(event: TrainEvent): void;
-  /** Writes the checkpoint; returns the path (or name) of the latest one, for checkpoint events. */
-  save(state: CheckpointState, isBest: boolean): Promise<string>;
+  /**
+   * Writes the checkpoint; returns the path (or name) of the latest one, for checkpoint events.
+   * With `bestOnly` (a new best between checkpoints, see loop.ts) best.json alone, and its path.
+   */
+  save(state: CheckpointState, isBest: boolean, bestOnly?: boolean): Promise<string>;
   /** Milliseconds, monotonic. */
   now(): number;
   /** Finish the current step, save and stop once this says so (or `signal` is aborted). */
@@ -420,8 +465,16 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
     const start = plan.start;
     const invocation = { argv: hooks.command, startedAt: hooks.isoNow(), fromStep: start.kind === "resume" ? start.checkpoint.step : 0 };
     const invocations = [...(start.kind === "resume" ? start.checkpoint.invocations : []), invocation];
+    // A start state for unprimed samples, recorded from the training text at every save (start-state.ts).
+    const startStates = new StartStateRecorder(trainer.model, kernels);
+    const newline = vocabulary.indexOf(0x0a);
+    const startState = () => {
+      const state = newline < 0 ? null : startStates.record(plan.train, newline);
+      return state === null ? null : startStateRecord(state, config.layers, config.hidden);
+    };
     const buildState = (): CheckpointState =>
       trainingCheckpoint(trainer, {
+        startState: startState(),
         config,
         settingSources: plan.settingSources,
         vocabulary,
@@ -430,6 +483,8 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
         bestValidationLoss: progress.bestValidationLoss,
         corpus: { ...plan.corpus, paths: hooks.corpusPaths ?? [] },
         schedule: { totalSteps: plan.totalSteps },
+        // A resumed budget run keeps the record of the choice its first invocation made.
+        choice: plan.choice !== null ? { reason: plan.choice.reason, measured: plan.choice.measured } : start.kind === "resume" ? start.checkpoint.choice : null,
         kernels,
         host: hooks.host,
         createdAt: hooks.isoNow(),
@@ -444,6 +499,7 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
       validationChars: trainer.validationChars,
       resumedFromStep: plan.start.kind === "resume" ? trainer.step : null,
       totalSteps: plan.totalSteps,
+      choice: plan.choice,
     }));
     if (plan.validation.length > 0 && trainer.validationChars === 0) {
       warn(`the validation text (${plan.validation.length} characters) is shorter than one window of ${config.seqLen + 1}: no validation`);
@@ -454,11 +510,12 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
     const reason = await runLoop(
       trainer,
       progress,
-      { steps: config.steps, epochs: config.epochs, timeMs: config.time, patience: config.patience },
+      // The calibration counts inside the budget.
+      { steps: config.steps, epochs: config.epochs, timeMs: config.time === null ? null : Math.max(1, config.time - plan.reservedMs), patience: config.patience },
       { evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery) },
       {
         emit: hooks.emit,
-        save: (isBest) => hooks.save(buildState(), isBest),
+        save: (isBest, bestOnly) => hooks.save(buildState(), isBest, bestOnly),
         sample: () =>
           generateText(trainer.sampler(), vocabulary, {
             length: config.sampleLength,

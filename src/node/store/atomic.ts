@@ -72,7 +72,10 @@ export async function writeFileAtomic(path: string, text: string, fs: AtomicFs =
     if (openFile) await fs.close(openFile).catch(() => undefined);
     await fs.unlink(temporaryPath).catch(() => undefined);
     const outcome = targetExisted ? "the previous checkpoint is intact" : "no partial file was left behind";
-    throw new CharnnError(`cannot write ${path}: ${describeErrno(error)}; ${outcome}`, ExitCode.failure, errnoHint(error));
+    throw new CharnnError(`cannot write ${path}: ${describeErrno(error)}; ${outcome}`, ExitCode.writeFailed, errnoHint(error), {
+      code: "checkpoint.write-failed",
+      facts: { path, errno: errnoCode(error) },
+    });
   }
   await syncFolder(dirname(path), path, fs);
 }
@@ -90,7 +93,7 @@ async function syncFolder(folder: string, writtenPath: string, fs: AtomicFs): Pr
     if (!FOLDER_SYNC_UNSUPPORTED.has(errnoCode(error) ?? "")) {
       throw new CharnnError(
         `wrote ${writtenPath}, but could not flush its folder: ${describeErrno(error)}; it may not survive a power loss`,
-        ExitCode.failure,
+        ExitCode.writeFailed,
       );
     }
   } finally {

@@ -66,3 +66,39 @@ describe("generateCharacters", () => {
     expect(() => [...generateCharacters(cycleSampler(), vocabulary, { length: 3, policy: greedy, rng: createRng(1), primeTokens: [] })]).toThrow(/at least one prime token/);
   });
 });
+
+describe("generateCharacters with carryState", () => {
+  /** The cycle model with a recurrent weight, so the state remembers earlier characters. */
+  function rememberingSampler(): Sampler {
+    const sampler = cycleSampler();
+    const wHh = sampler.model.params.get("weight_hh_l0").value; // (H, H)
+    for (let h = 0; h < 3; h++) wHh[h * 3 + h] = 2;
+    return sampler;
+  }
+  const warm = { length: 3, policy: { temperature: 1, topK: 0, topP: 1 } };
+
+  /** Two turns: `first` then "b"; the second turn's characters and their log-probabilities. */
+  function secondTurn(first: string, carryState: boolean) {
+    const sampler = rememberingSampler();
+    generateText(sampler, vocabulary, { ...warm, rng: createRng(3), primeTokens: [index(first)] });
+    return [...generateCharacters(sampler, vocabulary, { ...warm, length: 6, rng: createRng(4), primeTokens: [index("b")], carryState })]
+      .map((c) => [c.text, c.logProbability]);
+  }
+
+  it("goes on from the previous call's state, so what came before changes what comes next", () => {
+    expect(secondTurn("a", true)).toEqual(secondTurn("a", true));
+    expect(secondTurn("a", true)).not.toEqual(secondTurn("c", true));
+    // Without it every call starts over, and the first call makes no difference.
+    expect(secondTurn("a", false)).toEqual(secondTurn("c", false));
+  });
+
+  it("after a stop, the state has read the stop string too", () => {
+    const stopped = rememberingSampler();
+    const options = { length: 100, policy: greedy, rng: createRng(1), primeTokens: [index("a")], stop: "ca" };
+    expect(generateText(stopped, vocabulary, options).text).toBe("bca");
+    const next = generateText(stopped, vocabulary, { ...options, primeTokens: [index("b")], stop: null, length: 4, carryState: true }).text;
+    const fed = rememberingSampler();
+    const whole = generateText(fed, vocabulary, { ...options, primeTokens: ["a", "b", "c", "a", "b"].map(index), stop: null, length: 4 }).text;
+    expect(next).toBe(whole);
+  });
+});

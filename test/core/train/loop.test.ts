@@ -63,7 +63,7 @@ class FakeClock {
 
 interface Recorded {
   events: TrainEvent[];
-  saves: Array<{ step: number; isBest: boolean }>;
+  saves: Array<{ step: number; isBest: boolean; bestOnly?: true }>;
   samples: number[];
 }
 
@@ -73,9 +73,9 @@ function hooksFor(trainer: ScriptedTrainer, clock: FakeClock, interruptWhen: (st
     recorded,
     hooks: {
       emit: (event: TrainEvent) => recorded.events.push(event),
-      save: async (isBest: boolean) => {
-        recorded.saves.push({ step: trainer.step, isBest });
-        return "/out/latest.json";
+      save: async (isBest: boolean, bestOnly?: boolean) => {
+        recorded.saves.push({ step: trainer.step, isBest, ...(bestOnly === true ? { bestOnly: true as const } : {}) });
+        return bestOnly === true ? "/out/best.json" : "/out/latest.json";
       },
       sample: () => {
         recorded.samples.push(trainer.step);
@@ -108,6 +108,19 @@ describe("checkpoint cadence", () => {
     expect(eventsOf(recorded, "checkpoint").map((e) => e.step)).toEqual([10, 20, 30]);
   });
 
+  it("a new best between checkpoints writes best.json alone, not a numbered checkpoint or latest.json", async () => {
+    const clock = new FakeClock();
+    const trainer = new ScriptedTrainer(clock);
+    const { hooks, recorded } = hooksFor(trainer, clock);
+    await runLoop(trainer, emptyProgress(), limits({ steps: 30 }), cadence({ evalEvery: 5, checkpointEvery: { steps: 20 } }), hooks);
+    const regular = recorded.saves.filter((save) => save.bestOnly === undefined).map((save) => save.step);
+    expect(regular).toEqual([20, 30]);
+    const bestOnly = recorded.saves.filter((save) => save.bestOnly === true);
+    expect(bestOnly.length).toBeGreaterThan(0);
+    for (const save of bestOnly) expect(save.step % 20).not.toBe(0);
+    expect(bestOnly.every((save) => save.isBest)).toBe(true);
+  });
+
   it("adds a final save when the last step is off the cadence", async () => {
     const clock = new FakeClock();
     const trainer = new ScriptedTrainer(clock);
@@ -133,13 +146,21 @@ describe("checkpoint cadence", () => {
     expect(savedSteps(recorded)).toEqual([5, 10, 15, 20, 23]);
   });
 
-  it("a save for a new best validation loss restarts the duration clock", async () => {
+  it("a best.json-only save for a new best does not restart the duration clock", async () => {
     const clock = new FakeClock();
     const trainer = new ScriptedTrainer(clock, { msPerStep: 100 });
     const { hooks, recorded } = hooksFor(trainer, clock);
-    // Validation improves every time, so the evaluation at step 3 saves best.json.
+    // Validation improves every time, so each evaluation writes best.json; the clock's
+    // checkpoints come every 450 ms (5 steps) regardless.
     await runLoop(trainer, emptyProgress(), limits({ steps: 12 }), cadence({ evalEvery: 3, checkpointEvery: { ms: 450 } }), hooks);
-    expect(recorded.saves).toEqual([3, 6, 9, 12].map((step) => ({ step, isBest: true })));
+    expect(recorded.saves).toEqual([
+      { step: 3, isBest: true, bestOnly: true },
+      { step: 5, isBest: false },
+      { step: 6, isBest: true, bestOnly: true },
+      { step: 9, isBest: true, bestOnly: true },
+      { step: 10, isBest: false },
+      { step: 12, isBest: true },
+    ]);
   });
 
   it("with checkpoints only at the end, saves exactly once", async () => {
@@ -172,13 +193,13 @@ describe("evaluation cadence", () => {
     expect(trainer.evaluatedAt).toEqual([9]);
   });
 
-  it("saves at every new best, marked as best, and not at a worse one", async () => {
+  it("writes best.json alone at every new best, and not at a worse one", async () => {
     const clock = new FakeClock();
     const losses: Record<number, number> = { 5: 2.0, 10: 1.5, 15: 1.8, 20: 1.4 };
     const trainer = new ScriptedTrainer(clock, { validationLoss: (step) => losses[step]! });
     const { hooks, recorded } = hooksFor(trainer, clock);
     await runLoop(trainer, emptyProgress(), limits({ steps: 20 }), cadence({ evalEvery: 5 }), hooks);
-    expect(recorded.saves).toEqual([{ step: 5, isBest: true }, { step: 10, isBest: true }, { step: 20, isBest: true }]);
+    expect(recorded.saves).toEqual([{ step: 5, isBest: true, bestOnly: true }, { step: 10, isBest: true, bestOnly: true }, { step: 20, isBest: true }]);
     expect(eventsOf(recorded, "eval").map((e) => e.isBest)).toEqual([true, true, false, true]);
   });
 
@@ -263,7 +284,7 @@ describe("stopping", () => {
     expect(trainer.step).toBe(50);
     expect(trainer.evaluatedAt).toEqual([10, 20, 30, 40, 50]);
     // The step it stopped at is saved once (not as best), after the best saves at 10 and 20.
-    expect(recorded.saves).toEqual([{ step: 10, isBest: true }, { step: 20, isBest: true }, { step: 50, isBest: false }]);
+    expect(recorded.saves).toEqual([{ step: 10, isBest: true, bestOnly: true }, { step: 20, isBest: true, bestOnly: true }, { step: 50, isBest: false }]);
     expect(eventsOf(recorded, "end")[0]).toMatchObject({ reason: "patience", step: 50, bestValidationLoss: 1.0, validationLoss: 1.2 });
   });
 

@@ -1,0 +1,184 @@
+// The time-budget chooser: from a budget, the size of the text, its vocabulary and the throughput
+// measured for a few candidate shapes on this machine, it picks the model (cell, layers, hidden,
+// embedding), dropout, learning rate and a cosine schedule over the steps that fit. Pure: it
+// times nothing (calibrate.ts does) and knows no corpus; the rules and their evidence are in
+// docs/TUNING.md.
+
+import { gateCount, type CellType } from "../nn/params.js";
+
+/** A model shape the calibration can time and the chooser can pick. */
+export interface CandidateShape {
+  model: CellType;
+  layers: number;
+  hidden: number;
+  /** 0 = one-hot input (a row lookup); otherwise a learned embedding of this width. */
+  embed: number;
+}
+
+/** One candidate's training speed, timed on this machine with the run's batch and window. */
+export interface Measurement {
+  shape: CandidateShape;
+  charsPerSecond: number;
+}
+
+export interface BudgetFacts {
+  /** Milliseconds left for training once calibration is done. */
+  trainMs: number;
+  /** Characters in the training split. */
+  trainChars: number;
+  vocabularySize: number;
+  /** batch × seqLen: characters one optimizer step consumes. */
+  charsPerStep: number;
+  /**
+   * Characters of forward-only work the run adds per step on average (validation passes:
+   * validation characters ÷ steps between them ÷ 3, a forward pass being about a third of a
+   * training step's work). 0 when there is no validation.
+   */
+  overheadCharsPerStep?: number;
+}
+
+/** The settings a choice fills in; everything else keeps its default or the user's value. */
+export interface ChosenSettings {
+  model: CellType;
+  layers: number;
+  hidden: number;
+  embed: number;
+  dropout: number;
+  lr: number;
+  lrSchedule: "cosine";
+  warmup: number;
+  /** The step count the cosine schedule decays over, and where the run stops. */
+  steps: number;
+}
+
+export interface Choice {
+  settings: ChosenSettings;
+  /** One line a person can read and act on: what was chosen, from what. */
+  reason: string;
+  /** The numbers behind the choice, by name (throughput per shape, steps that fit, ...). */
+  measured: Record<string, number>;
+}
+
+/** Above this many distinct characters the input is embedded rather than one-hot (see below). */
+export const LARGE_VOCABULARY = 1000;
+/** The embedding width for a large vocabulary. */
+export const LARGE_VOCABULARY_EMBED = 64;
+
+/**
+ * Characters of training (counted as below) per recurrent parameter that a shape needs before it
+ * beats the next smaller one. Fitted on tiny-shakespeare sweeps at fixed step counts
+ * (docs/TUNING.md); it is a property of the model family, not of the text.
+ */
+export const CHARS_PER_PARAMETER = 8;
+
+/**
+ * Passes over the text after which more passes stop counting as new data (Muennighoff et al.
+ * 2023, "Scaling Data-Constrained Language Models": up to about four epochs of repeated data are
+ * worth almost as much as fresh data). Past it a bigger model only overfits.
+ */
+export const USEFUL_EPOCHS = 4;
+
+/** Dropout between layers once the run sees the text more than once; docs/TUNING.md. */
+export const DROPOUT_PER_DOUBLING = 0.1;
+export const MAX_DROPOUT = 0.3;
+
+/** Adam's rate for the chosen GRUs with cosine decay (swept in docs/TUNING.md). */
+export const BASE_LR = 0.004;
+
+/**
+ * The shapes to time, smallest first: two-layer GRUs of growing width. With a large vocabulary
+ * the softmax (6·H·V flops a character) dominates a step, so the ladder starts narrower and the
+ * input is an embedding: its V·E parameters are fewer than the one-hot input's V·3H, and a
+ * rare character has fewer numbers to learn from its few occurrences.
+ */
+export function calibrationCandidates(vocabularySize: number): CandidateShape[] {
+  const large = vocabularySize > LARGE_VOCABULARY;
+  const widths = large ? [96, 128, 192, 256, 384] : [128, 192, 256, 384, 512];
+  return widths.map((hidden) => ({ model: "gru", layers: 2, hidden, embed: large ? LARGE_VOCABULARY_EMBED : 0 }));
+}
+
+/**
+ * Parameters that do not belong to one character: the recurrent weights apart from the first
+ * layer's per-character input columns (an embedding), and no decoder. Scaling laws count model
+ * size this way (Kaplan et al. 2020, "non-embedding parameters"), and a vocabulary of 5000
+ * characters must not make a model look big.
+ */
+export function recurrentParameters(shape: CandidateShape): number {
+  const G = gateCount(shape.model) * shape.hidden;
+  let count = 0;
+  for (let layer = 0; layer < shape.layers; layer++) {
+    const input = layer === 0 ? shape.embed : shape.hidden;
+    count += G * input + G * shape.hidden + 2 * G;
+  }
+  return count;
+}
+
+/**
+ * The share of the training time the schedule is planned over. A schedule that ends early wastes
+ * the rest; one cut off by the clock never reaches its low rates, which costs more. On a busy
+ * machine a run's speed drifts by 10-20% from what calibration measured (docs/TUNING.md).
+ */
+export const PLANNED_SHARE = 0.85;
+
+/** Steps of this shape that fit in the training time, validation passes included. */
+export function stepsThatFit(facts: BudgetFacts, measurement: Measurement): number {
+  const charsPerStep = facts.charsPerStep + (facts.overheadCharsPerStep ?? 0);
+  return Math.floor((PLANNED_SHARE * (facts.trainMs / 1000) * measurement.charsPerSecond) / charsPerStep);
+}
+
+/** Characters that count as training data: repeated passes beyond USEFUL_EPOCHS do not. */
+function usefulChars(facts: BudgetFacts, steps: number): number {
+  return Math.min(steps * facts.charsPerStep, USEFUL_EPOCHS * facts.trainChars);
+}
+
+/** Whether a shape gets enough training in the budget to be worth its size. */
+export function fitsBudget(facts: BudgetFacts, measurement: Measurement): boolean {
+  const steps = stepsThatFit(facts, measurement);
+  return usefulChars(facts, steps) >= CHARS_PER_PARAMETER * recurrentParameters(measurement.shape);
+}
+
+/** Dropout rises with the passes over the text: none for one pass, +0.1 per doubling after. */
+export function dropoutFor(epochs: number, layers: number): number {
+  if (layers < 2 || epochs <= 1) return 0;
+  const dropout = DROPOUT_PER_DOUBLING * Math.log2(epochs);
+  return Math.round(Math.min(MAX_DROPOUT, dropout) * 100) / 100;
+}
+
+const shapeName = (s: CandidateShape): string => `${s.model} ${s.layers}x${s.hidden}${s.embed > 0 ? ` embed ${s.embed}` : ""}`;
+const shapeKey = (s: CandidateShape): string => `${s.model}${s.layers}x${s.hidden}${s.embed > 0 ? `e${s.embed}` : ""}`;
+
+/**
+ * The largest measured shape that fits the budget (the smallest when none does), trained with
+ * cosine decay over the steps that fit at its measured speed.
+ */
+export function chooseForBudget(facts: BudgetFacts, measurements: readonly Measurement[]): Choice {
+  if (measurements.length === 0) throw new Error("chooseForBudget needs at least one measurement");
+  const bySize = [...measurements].sort((a, b) => recurrentParameters(a.shape) - recurrentParameters(b.shape));
+  let chosen = bySize[0]!;
+  for (const measurement of bySize) if (fitsBudget(facts, measurement)) chosen = measurement;
+
+  const steps = Math.max(1, stepsThatFit(facts, chosen));
+  const epochs = (steps * facts.charsPerStep) / Math.max(1, facts.trainChars);
+  const { shape } = chosen;
+  const settings: ChosenSettings = {
+    ...shape,
+    dropout: dropoutFor(epochs, shape.layers),
+    lr: BASE_LR,
+    lrSchedule: "cosine",
+    warmup: 0,
+    steps,
+  };
+
+  const measured: Record<string, number> = { trainMs: Math.round(facts.trainMs), steps, epochs: Math.round(epochs * 100) / 100 };
+  for (const m of measurements) measured[`charsPerSecond.${shapeKey(m.shape)}`] = Math.round(m.charsPerSecond);
+  const fitted = bySize.filter((m) => fitsBudget(facts, m)).length;
+  const why = fitted === 0
+    ? "the smallest shape: none gets enough training in this budget"
+    : chosen === bySize.at(-1) && bySize.length > 1
+      ? "the largest shape timed"
+      : "the largest shape that gets enough training in this budget";
+  const reason =
+    `${shapeName(shape)}, dropout ${settings.dropout}, lr ${settings.lr} cosine over ${steps.toLocaleString("en-US")} steps ` +
+    `(${epochs.toFixed(1)} passes over the text): ${why}, at ${Math.round(chosen.charsPerSecond).toLocaleString("en-US")} chars/s measured`;
+  return { settings, reason, measured };
+}
