@@ -378,6 +378,26 @@ export function simdPeak(rounds: i32, out: usize, part: i32, parts: i32): void {
 }
 
 /**
+ * The read bandwidth a matrix-vector product is bounded by: this part's share of `bytes` at `buffer`
+ * (whole 128-byte blocks), read once with eight independent sums and nothing else. Batch-1
+ * sampling streams every recurrent weight once per character, so this is its ceiling once the
+ * weights leave the cache. Writes its sum at out + part·16, so no load can be left out.
+ */
+export function readStream(buffer: usize, bytes: i32, out: usize, part: i32, parts: i32): void {
+  const blocks = bytes >> 7;
+  const start = buffer + (<usize>splitStart(blocks, part, parts) << 7), end = buffer + (<usize>splitStart(blocks, part + 1, parts) << 7);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  for (let q = start; q < end; q += 128) {
+    a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
+    a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
+    a4 = f32x4.add(a4, v128.load(q, 64)); a5 = f32x4.add(a5, v128.load(q, 80));
+    a6 = f32x4.add(a6, v128.load(q, 96)); a7 = f32x4.add(a7, v128.load(q, 112));
+  }
+  v128.store(out + <usize>part * 16, f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7))));
+}
+
+/**
  * The core's clock, measured: `rounds` rounds of 16 integer operations that each wait for the one
  * before (alternating add and xor of values the compiler cannot see, one cycle each), so a round
  * takes 16 cycles. Writes its result at out + part·16.

@@ -18,13 +18,13 @@ import { checkpointState, prepareWorkload, type MeasureSpec } from "./measure.js
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./options.js";
 import { runNumpy, runTfjs, runTorch, type PeerPlan } from "./peers.js";
 import { README_END, README_START, renderBenchmarksFile, renderBody, spliceReadme, type BenchReport, type CeilingMeasurement, type SimdCeiling, type StartupTiming } from "./report.js";
-import { measureClockGhz, measureSimdCeiling, theoreticalPeakFrom } from "../dist/node/wasm/ceiling.js";
+import { measureClockGhz, measureReadBandwidth, measureSimdCeiling, theoreticalPeakFrom } from "../dist/node/wasm/ceiling.js";
 import { wasmRelaxedAvailable } from "../dist/node/backend.js";
 import { parseResultLines, toCharnnRun, type CharnnRun, type PeerConfig, type PeerResult } from "./results.js";
 import { median, nowMs } from "./timing.js";
 import { measureStartupPhases, startupPhasesLine } from "./startup-phases.js";
 import { planVariants, probeKernels, releaseKernels, variantLabel, type Variant } from "./variants.js";
-import { SHAKESPEARE_VOCABULARY, WORKLOADS } from "./workloads.js";
+import { SHAKESPEARE_VOCABULARY, WORKLOADS, sampleWeightBytes } from "./workloads.js";
 
 const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
 const childScript = fileURLToPath(new URL("./child.js", import.meta.url));
@@ -96,6 +96,16 @@ function measureCeiling(variants: readonly Variant[], notes: string[]): SimdCeil
       const gflops = measureSimdCeiling({ variant: backend === "wasm" ? "simd" : "relaxed", threads });
       log(`SIMD ceiling, ${backend} x${threads}: ${gflops.toFixed(1)} GFLOP/s`);
       measured.push({ backend, threads, gflops });
+    }
+  }
+  // Batch-1 sampling streams its weights once per character: the read bandwidth over that many
+  // bytes is its ceiling (logged beside the sampling rates, chars/s ≤ GB/s / bytes per char).
+  for (const workload of [WORKLOADS.C2, WORKLOADS.C3]) {
+    const bytes = sampleWeightBytes(workload);
+    for (const threads of threadCounts) {
+      const gbPerSecond = measureReadBandwidth({ variant: "simd", threads, bytes: Math.ceil(bytes / 128) * 128 });
+      log(`read bandwidth over ${workload.id}'s sampled weights (${(bytes / 2 ** 20).toFixed(2)} MiB), x${threads}: ` +
+        `${gbPerSecond.toFixed(1)} GB/s, at most ${Math.round(gbPerSecond * 1e9 / bytes)} chars/s`);
     }
   }
   const clockGhz = measureClockGhz();

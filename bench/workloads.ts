@@ -121,3 +121,14 @@ export function sampleFlopsPerChar(workload: Workload, V = SHAKESPEARE_VOCABULAR
   for (let l = 0; l < L; l++) flops += 2 * G * ((l === 0 ? V : H) + H);
   return flops;
 }
+
+/**
+ * Bytes of float32 weights one sampled character streams at batch 1: every W_hh, every W_ih but
+ * layer 0's one-hot lookup (a column per character), and the decoder. Once they no longer fit in
+ * a core's cache, the read bandwidth over this many bytes bounds the sampling rate.
+ */
+export function sampleWeightBytes(workload: Workload, V = SHAKESPEARE_VOCABULARY): number {
+  const { hidden: H, layers: L } = workload;
+  const G = gatesOf(workload.cell) * H;
+  return 4 * (L * G * H + (L - 1) * G * H + V * H);
+}

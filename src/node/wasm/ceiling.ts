@@ -1,6 +1,7 @@
 // The measured ceiling of the wasm kernels: how many GFLOP/s a register-only multiply-add loop
 // (assembly/kernels.ts simdPeak) reaches on this machine, per build and thread count, and the
-// theoretical 128-bit peak it sits below. The bench divides its training rates by it. Not here:
+// theoretical 128-bit peak it sits below (the bench divides its training rates by it), and the
+// read bandwidth that bounds batch-1 sampling (readStream). Not here:
 // the products themselves, or the report (bench/).
 
 import { kernelModule, type KernelVariant } from "./module.js";
@@ -43,6 +44,49 @@ function probeRate(kernel: "simdPeak" | "clockProbe", options: CeilingOptions): 
     let best = Infinity;
     for (let i = 0; i < calls; i++) best = Math.min(best, run(rounds));
     return rounds / best;
+  } finally {
+    pool?.dispose();
+  }
+}
+
+export interface BandwidthOptions {
+  variant: KernelVariant;
+  threads: number;
+  /** Bytes streamed per call: the weights one sampled character reads (4 MiB for one C3 W_hh). */
+  bytes: number;
+  /** Timed calls; the fastest counts. Default 50. */
+  calls?: number;
+}
+
+/**
+ * GB/s that readStream reaches over `bytes` split across every thread: the bandwidth ceiling of a
+ * batch-1 matrix-vector product whose weights take that many bytes. The buffer is read once
+ * before timing, so it is measured where a sampler's weights sit between characters (in whichever
+ * cache level holds that size, or memory).
+ */
+export function measureReadBandwidth(options: BandwidthOptions): number {
+  const { variant, threads, bytes } = options;
+  const calls = options.calls ?? 50;
+  const module = kernelModule(variant);
+  const buffer = 1 << 16;
+  const pages = Math.ceil((buffer + bytes) / 65536) + 1;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
+  const probe = exports.readStream!;
+  new Float32Array(memory.buffer, buffer, bytes / 4).fill(1);
+  const out = 1024;
+  const pool = threads > 1 ? new ThreadPool(module, memory, threads) : null;
+  const run = (): number => {
+    const started = performance.now();
+    if (pool) pool.run("readStream", probe, [buffer, bytes, out]);
+    else probe(buffer, bytes, out, 0, 1);
+    return performance.now() - started;
+  };
+  try {
+    for (let i = 0; i < 10; i++) run();
+    let best = Infinity;
+    for (let i = 0; i < calls; i++) best = Math.min(best, run());
+    return bytes / best / 1e6;
   } finally {
     pool?.dispose();
   }

@@ -4,7 +4,7 @@
 
 /** Kernels that run split across threads, each call given (…args, part, parts). */
 export const THREADED_KERNELS = [
-  "simdPeak", "clockProbe", "gemm", "pack", "oneHotProject", "oneHotAccumulate", "sumRows", "softmaxCrossEntropy",
+  "simdPeak", "clockProbe", "readStream", "gemm", "pack", "oneHotProject", "oneHotAccumulate", "sumRows", "softmaxCrossEntropy",
   "lstmSequenceForward", "lstmSequenceBackward", "gruSequenceForward", "gruSequenceBackward",
   "rnnSequenceForward", "rnnSequenceBackward",
 ] as const;

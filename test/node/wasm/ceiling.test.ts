@@ -3,7 +3,7 @@
 // thread and on two, and the theoretical peak read from /proc/cpuinfo text.
 
 import { describe, expect, it } from "vitest";
-import { measureClockGhz, measureSimdCeiling, peakGflops, theoreticalPeakFrom } from "../../../src/node/wasm/ceiling.js";
+import { measureClockGhz, measureReadBandwidth, measureSimdCeiling, peakGflops, theoreticalPeakFrom } from "../../../src/node/wasm/ceiling.js";
 import { kernelModule, type KernelVariant } from "../../../src/node/wasm/module.js";
 
 function instance(variant: KernelVariant) {
@@ -49,6 +49,27 @@ describe("the SIMD ceiling probes", () => {
   it.each([["simd", 1], ["relaxed", 2]] as const)("measures a finite, positive rate (%s, %i threads)", (variant, threads) => {
     const gflops = measureSimdCeiling({ variant, threads, callMs: 1, calls: 5 });
     expect(Number.isFinite(gflops) && gflops > 0.1).toBe(true);
+  });
+
+  it("readStream reads every float of its part's whole 128-byte blocks, and no other", () => {
+    const { memory, exports } = instance("simd");
+    const base = 4096, blocks = 7;
+    // Block b holds the value b + 1 in each of its 32 floats; one more block after the end must be skipped.
+    const floats = new Float32Array(memory.buffer, base, (blocks + 1) * 32);
+    for (let b = 0; b <= blocks; b++) floats.fill(b + 1, b * 32, (b + 1) * 32);
+    const sums = new Float32Array(memory.buffer, 1024, 8);
+    exports.readStream!(base, blocks * 128, 1024, 0, 2);
+    exports.readStream!(base, blocks * 128, 1024, 1, 2);
+    // Eight accumulators of four lanes over 32 floats a block: each lane of the stored sum gets 8 per block.
+    const partSum = (b0: number, b1: number): number => { let t = 0; for (let b = b0; b < b1; b++) t += 8 * (b + 1); return t; };
+    const split = Math.floor(blocks / 2);
+    expect([...sums.subarray(0, 4)]).toEqual(new Array(4).fill(partSum(0, split)));
+    expect([...sums.subarray(4, 8)]).toEqual(new Array(4).fill(partSum(split, blocks)));
+  });
+
+  it.each([1, 2])("measures a finite, positive read bandwidth (%i threads)", (threads) => {
+    const gbPerSecond = measureReadBandwidth({ variant: "simd", threads, bytes: 1 << 16, calls: 5 });
+    expect(Number.isFinite(gbPerSecond) && gbPerSecond > 0.01).toBe(true);
   });
 
   it("measures a clock between 0.2 and 10 GHz", () => {
