@@ -12,6 +12,7 @@ import { trainEvent, type TrainEvent } from "../core/train/events.js";
 import { buildTrainer, decideStart, dryRunEstimate, folderHoldsRunError, planRun, resumeStart, train, type DryRunEstimate, type RunEnd, type RunPlan, type RunStart } from "../core/train/run.js";
 import { DRY_RUN_TIMING, stepTimeEstimate, timeSteps, type StepTimeEstimate } from "../core/train/step-timing.js";
 import type { Kernels } from "../core/tensor/kernels.js";
+import { parameterCount } from "../core/nn/params.js";
 import { STDIN_INPUT, readCorpus, type Corpus } from "./corpus.js";
 import { backendRuns, resumeBackend, selectKernels } from "./backend.js";
 import { acquireLock, loadCheckpointFile, nodeAtomicFs, saveCheckpoint, writeFileAtomic, type AtomicFs } from "./store.js";
@@ -132,10 +133,23 @@ export async function trainFiles(requested: TrainConfig, given: ReadonlySet<stri
  * real run's to give.
  */
 function timedStepEstimate(plan: RunPlan, kernels: Kernels, now: () => number): StepTimeEstimate {
-  const { trainer } = buildTrainer(plan, kernels, () => {});
+  // A step's work grows with its window: a huge model's full window could take minutes on the js
+  // kernels, and a dry run must answer in seconds. Past MAX_TIMED_MACS the steps are timed on a
+  // shorter window of a fresh model of the same shape and scaled back (the products, the gate
+  // work and the decoder are all linear in the window; the optimiser's share is not, so this
+  // overestimates a little).
+  const macsPerCharacter = 3 * parameterCount(plan.model);
+  const fullWindow = plan.config.seqLen;
+  const timedWindow = Math.max(1, Math.min(fullWindow, Math.floor(MAX_TIMED_MACS / (macsPerCharacter * plan.config.batch))));
+  const timedPlan: RunPlan = timedWindow === fullWindow ? plan : { ...plan, start: { kind: "new" }, config: { ...plan.config, seqLen: timedWindow } };
+  const { trainer } = buildTrainer(timedPlan, kernels, () => {});
   const { warmupSteps, durations } = timeSteps(() => void trainer.trainStep(), now, DRY_RUN_TIMING);
-  return stepTimeEstimate(durations, warmupSteps, plan.windowsPerEpoch, plan.totalSteps);
+  const scale = fullWindow / timedWindow;
+  return stepTimeEstimate(durations.map((ms) => ms * scale), warmupSteps, plan.windowsPerEpoch, plan.totalSteps);
 }
+
+/** About a second of one step on the js kernels: the most work one timed dry-run step may do. */
+const MAX_TIMED_MACS = 1e9;
 
 /** best.json alone, atomically: a new best validation loss between checkpoints. */
 async function saveBestCheckpoint(dir: string, state: CheckpointState, fsImpl: AtomicFs): Promise<string> {
