@@ -14,6 +14,8 @@ import { decodeText } from "../core/data/decode.js";
 import { CharnnError, ExitCode, badInput, usageError } from "../core/errors.js";
 import { parseHeader, readHeaderLength, tensorData } from "../core/safetensors.js";
 import { importParameters, planImport, type ImportPlan } from "../core/safetensors-model.js";
+import { checkpointCharacterLimit, checkpointCharacters } from "../core/train/run.js";
+import { formatCount } from "../core/util/format.js";
 import { packageVersion } from "../node/version.js";
 import { writeFileAtomic } from "../node/store.js";
 import type { CliIO } from "./io.js";
@@ -27,10 +29,10 @@ export interface ImportOptions {
 }
 
 /** A checkpoint is one JSON string; node holds at most this many characters in one. */
-const CHECKPOINT_CHARACTER_LIMIT = Math.floor(bufferConstants.MAX_STRING_LENGTH * 0.95);
+const CHECKPOINT_CHARACTER_LIMIT = checkpointCharacterLimit(bufferConstants.MAX_STRING_LENGTH);
 
 /** Characters of a weights-only checkpoint with this many float32 parameters (base64). */
-export const weightsCheckpointCharacters = (parameters: number): number => Math.ceil((parameters * 4) / 3) * 4;
+export const weightsCheckpointCharacters = (parameters: number): number => checkpointCharacters(parameters);
 
 export async function runImport(options: ImportOptions, io: CliIO): Promise<number> {
   const source = path.resolve(io.cwd, options.file);
@@ -77,15 +79,15 @@ export async function runImport(options: ImportOptions, io: CliIO): Promise<numb
 const summaryOf = (state: CheckpointState): string => {
   const config = state.config as unknown as TrainConfig;
   const parameters = Object.values(state.params).reduce((sum, tensor) => sum + tensor.data.length, 0);
-  return `${config.layers}x${config.hidden} ${config.model}, ${state.vocabulary.length} characters, ${parameters.toLocaleString("en-US")} parameters`;
+  return `${config.layers}x${config.hidden} ${config.model}, ${state.vocabulary.length} characters, ${formatCount(parameters)} parameters`;
 };
 
 function checkFits(plan: ImportPlan, sourceName: string): void {
   const characters = weightsCheckpointCharacters(plan.parameterCount);
   if (characters > CHECKPOINT_CHARACTER_LIMIT) {
-    const mb = (n: number) => `${Math.round(n / 1e6).toLocaleString("en-US")} MB`;
+    const mb = (n: number) => `${formatCount(Math.round(n / 1e6))} MB`;
     throw badInput(
-      `${sourceName}: ${plan.parameterCount.toLocaleString("en-US")} parameters would make a checkpoint of about ${mb(characters)} of text, more than the ${mb(CHECKPOINT_CHARACTER_LIMIT)} node can hold in one string`,
+      `${sourceName}: ${formatCount(plan.parameterCount)} parameters would make a checkpoint of about ${mb(characters)} of text, more than the ${mb(CHECKPOINT_CHARACTER_LIMIT)} node can hold in one string`,
       undefined,
       { code: "import.too-large", facts: { parameters: plan.parameterCount, characters, limit: CHECKPOINT_CHARACTER_LIMIT } },
     );

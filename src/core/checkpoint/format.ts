@@ -17,6 +17,7 @@
 // state, with what they could not record filled in as described at loadVersion1.
 
 import { CharnnError, ExitCode, badInput } from "../errors.js";
+import { isPlainObject } from "../util/objects.js";
 import { base64Length, writeFloatsBase64 } from "./base64.js";
 import { portableCodec, type CheckpointCodec } from "./codec.js";
 
@@ -794,10 +795,6 @@ export const shapeSize = (shape: number[]): number => shape.reduce((product, siz
 
 export const formatShape = (shape: number[]): string => `[${shape.join(",")}]`;
 
-
-function isPlainObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function describeJsonType(value: unknown): string {
   if (value === null) return "null";

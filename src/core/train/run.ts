@@ -295,11 +295,16 @@ export const NODE_MAX_STRING_LENGTH = 2 ** 29 - 24;
  * string. A model whose weights and optimiser state, in base64, pass that could never be saved:
  * refuse it before training, not at its first save hours later.
  */
+/** The base64 characters of `floats` float32 values: the bulk of a checkpoint's text. */
+export const checkpointCharacters = (floats: number): number => Math.ceil((floats * 4) / 3) * 4;
+
+/** The most tensor text a checkpoint may hold under a string limit: the rest of the document (config, vocabulary, history) is small beside it. */
+export const checkpointCharacterLimit = (maxChars: number): number => Math.floor(maxChars * 0.95);
+
 export function checkCheckpointFits(config: TrainConfig, parameters: number, maxChars: number, nameOf: (key: string) => string = flagName): void {
   const floats = parameters * (1 + Optimizer.bufferNames(optimizerSettings(config)).length);
-  const characters = Math.ceil((floats * 4) / 3) * 4;
-  // The rest of the document (config, vocabulary, history) is small beside the tensors.
-  const limit = Math.floor(maxChars * 0.95);
+  const characters = checkpointCharacters(floats);
+  const limit = checkpointCharacterLimit(maxChars);
   if (characters > limit) {
     const mb = (n: number) => `${formatCount(n / 1e6)} MB`;
     throw usageError(
