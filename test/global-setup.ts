@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outputs = [
-  ...["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "protocol.js", "threads.js", "module.js", "kernels.js"].map((name) => `dist/node/wasm/${name}`),
+  ...["kernels.wasm", "kernels-relaxed.wasm", "worker.js", "threads.js", "module.js", "node-kernels.js"].map((name) => `dist/node/wasm/${name}`),
+  ...["kernels.js", "protocol.js", "load.js"].map((name) => `dist/core/wasm/${name}`),
+  "dist/page/page.html",
   "dist/cli/main.js",
   "dist/cli/charnn.js",
   "dist/index.js",

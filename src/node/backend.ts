@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import type { Backend } from "../core/config.js";
 import { usageError } from "../core/errors.js";
 import { jsKernels, type Kernels } from "../core/tensor/kernels.js";
-import { createWasmKernels } from "./wasm/kernels.js";
+import { createWasmKernels } from "./wasm/node-kernels.js";
 import { builtFile, wasmRelaxedSimdSupported, wasmSimdSupported } from "./wasm/module.js";
 
 /** A backend as kernels report it by name (and checkpoints record it): `auto` resolved. */

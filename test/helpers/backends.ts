@@ -5,7 +5,7 @@
 
 import type { Kernels } from "../../src/core/tensor/kernels.js";
 import { jsKernels } from "../../src/core/tensor/kernels.js";
-import { createWasmKernels } from "../../src/node/wasm/kernels.js";
+import { createWasmKernels } from "../../src/node/wasm/node-kernels.js";
 
 export interface BackendSet {
   list: Array<[string, Kernels]>;

@@ -10,7 +10,7 @@ import { builtFile } from "./module.js";
 import {
   ARGS_BYTE_OFFSET, CONTROL_BYTES, CONTROL_INTS, ERROR_BYTE_OFFSET, ERROR_BYTES, MAIN_SPIN_MS, MAX_ARGS, Slot,
   THREADED_KERNELS, type ThreadedKernel, type WorkerData,
-} from "./protocol.js";
+} from "../../core/wasm/protocol.js";
 
 /** How long to wait for the workers to start before giving up. */
 const START_TIMEOUT_MS = 15_000;

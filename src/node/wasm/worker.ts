@@ -4,7 +4,7 @@
 // reported through the control block.
 
 import { workerData } from "node:worker_threads";
-import { ARGS_BYTE_OFFSET, CONTROL_INTS, ERROR_BYTE_OFFSET, ERROR_BYTES, MAX_ARGS, SPIN_MS, Slot, THREADED_KERNELS, type WorkerData } from "./protocol.js";
+import { ARGS_BYTE_OFFSET, CONTROL_INTS, ERROR_BYTE_OFFSET, ERROR_BYTES, MAX_ARGS, SPIN_MS, Slot, THREADED_KERNELS, type WorkerData } from "../../core/wasm/protocol.js";
 
 const { module, memory, control, part, parts } = workerData as WorkerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });

@@ -4,7 +4,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { packedFloats } from "../../../src/core/tensor/kernels.js";
-import { createWasmKernels } from "../../../src/node/wasm/kernels.js";
+import { createWasmKernels } from "../../../src/node/wasm/node-kernels.js";
 import { kernelModule } from "../../../src/node/wasm/module.js";
 
 const kernels = createWasmKernels();

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { packedFloats } from "../../../src/core/tensor/kernels.js";
 import { naiveKernels } from "../../../src/core/tensor/kernels-naive.js";
-import { createWasmKernels } from "../../../src/node/wasm/kernels.js";
+import { createWasmKernels } from "../../../src/node/wasm/node-kernels.js";
 
 const one = createWasmKernels({ threads: 1 });
 const two = createWasmKernels({ threads: 2 });
@@ -114,7 +114,7 @@ describe("wasm kernel threads", () => {
   });
 
   it("never keep a process alive: a script that forgets dispose() still exits at once", () => {
-    const kernelsUrl = new URL("../../../dist/node/wasm/kernels.js", import.meta.url).href;
+    const kernelsUrl = new URL("../../../dist/node/wasm/node-kernels.js", import.meta.url).href;
     const script = `
       const { createWasmKernels } = await import(${JSON.stringify(kernelsUrl)});
       const k = createWasmKernels({ threads: 2 });

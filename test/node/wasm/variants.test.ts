@@ -10,7 +10,7 @@ import { naiveKernels } from "../../../src/core/tensor/kernels-naive.js";
 import { createRng } from "../../../src/core/tensor/rng.js";
 import { optimizerDefaults } from "../../../src/core/optim/optimizers.js";
 import { Trainer } from "../../../src/core/train/trainer.js";
-import { createWasmKernels } from "../../../src/node/wasm/kernels.js";
+import { createWasmKernels } from "../../../src/node/wasm/node-kernels.js";
 
 const plain = createWasmKernels({ threads: 1 });
 const relaxed = createWasmKernels({ threads: 1, relaxed: true });

@@ -1,6 +1,8 @@
 // The hand-off between the main thread and the kernel workers: one small shared control block,
-// read and written with Atomics on both sides. Shared by threads.ts (main) and worker.ts, so the
-// two can never disagree on a slot. Not here: what the kernels compute.
+// read and written with Atomics on both sides. Shared by src/node/wasm/threads.ts (main) and
+// worker.ts, so the two can never disagree on a slot, and by kernels.ts here for the names of
+// the kernels that split. Portable (no Node), though only Node starts workers. Not here: what the
+// kernels compute.
 
 /** Kernels that run split across threads, each call given (…args, part, parts). */
 export const THREADED_KERNELS = [

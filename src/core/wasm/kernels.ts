@@ -1,14 +1,14 @@
-// The WebAssembly SIMD kernel set: the Kernels interface over the compiled module, one shared
+// The WebAssembly SIMD kernel set: the Kernels interface over a compiled kernel module, one shared
 // WebAssembly.Memory per kernel set from which its arenas and token buffers are cut, and the
-// decision of which calls are split across threads. float32 only (the float64 gradient checks
-// use the TypeScript kernels). Not here: the kernels' arithmetic (assembly/kernels.ts), the
-// worker hand-off (threads.ts).
+// decision of which calls are split across threads. Portable: the host compiles the module from
+// bytes it found and, for more than one thread, starts the threads (Node: node-kernels.ts and
+// threads.ts in src/node/wasm/). float32 only (the float64 gradient checks use the TypeScript
+// kernels). Not here: the kernels' arithmetic (assembly/kernels.ts), the worker hand-off.
 
-import { CharnnError, ExitCode } from "../../core/errors.js";
-import { Arena, type DType, type FloatArray } from "../../core/tensor/arena.js";
-import type { Kernels } from "../../core/tensor/kernels.js";
-import { kernelModule, wasmSimdSupported, type KernelExports, type KernelVariant } from "./module.js";
-import { ThreadPool } from "./threads.js";
+import { CharnnError, ExitCode } from "../errors.js";
+import { Arena, type DType, type FloatArray } from "../tensor/arena.js";
+import type { Kernels } from "../tensor/kernels.js";
+import { VARIANT_BACKEND, wasmSimdSupported, type KernelExports, type KernelVariant } from "./module.js";
 import type { ThreadedKernel } from "./protocol.js";
 
 const PAGE_BYTES = 65536;
@@ -27,16 +27,15 @@ const MIN_THREADED_MACS = 1 << 18;
  */
 const MIN_THREADED_GEMV = 1 << 18;
 
-export interface WasmKernelOptions {
-  /** Threads to split the heavy kernels across (a whole number from 1; the caller resolves "all cores"). Default 1. */
-  threads?: number;
-  /**
-   * Use the relaxed-SIMD build (fused multiply-adds in the products): faster, and deterministic
-   * on one machine for any thread count, but its last bits differ from the plain build's and can
-   * differ between processors. Default false.
-   */
-  relaxed?: boolean;
+/** Worker threads that run parts 1..n−1 of a split call while this thread runs part 0 (Node: threads.ts). */
+export interface KernelThreads {
+  /** Runs `kernel(...args, part, parts)` for every part, part 0 on this thread, and returns when all are done. */
+  run(kernel: ThreadedKernel, fn: (...args: number[]) => unknown, args: number[]): void;
+  dispose(): void;
 }
+
+/** Starts `parts` − 1 threads on the same module and memory. */
+export type StartThreads = (module: WebAssembly.Module, memory: WebAssembly.Memory, parts: number) => KernelThreads;
 
 export interface WasmKernels extends Kernels {
   /** The memory every arena of this kernel set lives in. */
@@ -53,8 +52,9 @@ class WasmBackend implements WasmKernels {
   readonly memory: WebAssembly.Memory;
   private readonly x: KernelExports;
   private readonly module: WebAssembly.Module;
+  private readonly startThreads: StartThreads | null;
   /** Started at the first call worth splitting, so a run that never needs threads never starts them. */
-  private pool: ThreadPool | null = null;
+  private pool: KernelThreads | null = null;
   private disposed = false;
   private readonly scratch: number;
   /**
@@ -72,15 +72,15 @@ class WasmBackend implements WasmKernels {
   private rowLossAddress = 0;
   private rowLossRows = 0;
 
-  constructor(threads: number, variant: KernelVariant) {
-    const module = kernelModule(variant);
+  constructor(module: WebAssembly.Module, variant: KernelVariant, threads: number, startThreads: StartThreads | null) {
     // Checkpoints record the backend by name, and the two builds differ in the last bits.
-    this.name = variant === "simd" ? "wasm" : "wasm-relaxed";
+    this.name = VARIANT_BACKEND[variant];
     this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.x = instance.exports as unknown as KernelExports;
     this.threads = threads;
     this.module = module;
+    this.startThreads = startThreads;
     this.scratch = this.allocate(threads * this.x.scratchBytesPerPart());
   }
 
@@ -181,7 +181,7 @@ class WasmBackend implements WasmKernels {
     try {
       if (split && this.threads > 1) {
         if (this.disposed) throw new Error("the kernel threads were disposed");
-        this.pool ??= new ThreadPool(this.module, this.memory, this.threads);
+        this.pool ??= this.startThreads!(this.module, this.memory, this.threads);
         this.pool.run(kernel, fn, args);
       } else {
         fn(...args, 0, 1);
@@ -359,17 +359,33 @@ class WasmBackend implements WasmKernels {
   }
 }
 
-/**
- * A new wasm kernel set with its own memory (and, for threads > 1, its own workers: call dispose()
- * when done). Throws a CharnnError when this runtime has no WebAssembly SIMD.
- */
-export function createWasmKernels(options: WasmKernelOptions = {}): WasmKernels {
+/** Throws the CharnnError that says this runtime has no WebAssembly SIMD, where it has none. */
+export function requireWasmSimd(): void {
   if (!wasmSimdSupported()) {
     throw new CharnnError("this JavaScript runtime has no WebAssembly SIMD, which the wasm backend needs", ExitCode.usage,
       "use the js backend (or auto)", { code: "backend.unsupported", facts: { backend: "wasm", missing: "simd" } });
   }
-  // The caller decides how many threads (the Node layer's backend.ts turns 0 into the core count).
+}
+
+export interface WasmKernelSetOptions {
+  /** The compiled module of that build (assembly/kernels.ts, plain or relaxed SIMD). */
+  module: WebAssembly.Module;
+  variant: KernelVariant;
+  /** Threads to split the heavy kernels across (a whole number from 1). Default 1. */
+  threads?: number;
+  /** How to start the threads; needed only for threads > 1. */
+  startThreads?: StartThreads;
+}
+
+/**
+ * A new wasm kernel set with its own memory over a module the host compiled (and, for threads > 1,
+ * its own threads: call dispose() when done). Throws a CharnnError when this runtime has no
+ * WebAssembly SIMD.
+ */
+export function wasmKernelsOn(options: WasmKernelSetOptions): WasmKernels {
+  requireWasmSimd();
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, not ${threads}`);
-  return new WasmBackend(threads, options.relaxed === true ? "relaxed" : "simd");
+  if (threads > 1 && options.startThreads === undefined) throw new Error("more than one thread needs a way to start them (startThreads)");
+  return new WasmBackend(options.module, options.variant, threads, options.startThreads ?? null);
 }
