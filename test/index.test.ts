@@ -43,10 +43,12 @@ describe("Model.sample", () => {
     ] as const) {
       const fromCli = await cli(["sample", "-c", "run/latest.json", "--json", ...flags]);
       expect(fromCli.code).toBe(0);
-      const expected = JSON.parse(fromCli.stdout) as { text: string; prime: string };
+      const expected = JSON.parse(fromCli.stdout) as { text: string; prime: string; logProbability: number };
       const stream = model.sample(settings);
+      expect(stream.logProbability).toBe(0);
       expect([...stream].join("")).toBe(expected.text);
       expect(stream.prime).toBe(expected.prime);
+      expect(stream.logProbability).toBe(expected.logProbability);
     }
   });
 

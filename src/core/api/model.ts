@@ -45,6 +45,8 @@ export interface SampleStream extends IterableIterator<string> {
   readonly seed: number;
   /** The prime as the model saw it. */
   readonly prime: string;
+  /** The summed log-probability of the characters read so far, as `charnn sample --json` reports it for the whole sample. */
+  readonly logProbability: number;
 }
 
 export interface ModelInfo {
@@ -115,13 +117,19 @@ export class Model {
       stop: options.stop,
     });
     const self = this;
+    let logProbability = 0;
     function* texts(): Generator<string> {
       for (const character of characters) {
         self.checkAlive();
+        logProbability += character.logProbability;
         yield character.text;
       }
     }
-    return Object.assign(texts(), { seed, prime: prime.text });
+    return Object.defineProperties(texts(), {
+      seed: { value: seed, enumerable: true },
+      prime: { value: prime.text, enumerable: true },
+      logProbability: { get: () => logProbability, enumerable: true },
+    }) as SampleStream;
   }
 
   /** A whole sample as one string (see sample()). */
