@@ -1,13 +1,16 @@
 // The page of `charnn serve` and of `charnn export --format html`: loss curves that follow a run's
 // event log, sampling from any checkpoint of the folder, and the activation view, all computed
-// here in the browser on charnn's portable core with its TypeScript (js) kernels. Served, it asks
-// the server for checkpoints and events; exported, the one checkpoint is inlined and nothing is
-// fetched. Not here: the server (src/node/serve/) or the arithmetic (src/core/).
+// here in the browser on charnn's portable core, on the WebAssembly kernels inlined in the page
+// (wasm-relaxed where the browser validates relaxed SIMD, else wasm, else the js kernels;
+// `?kernels=js|wasm|wasm-relaxed` in the address asks for one). Served, it asks the server for
+// checkpoints and events; exported, the one checkpoint is inlined and nothing is fetched.
+// Not here: the server (src/node/serve/) or the arithmetic (src/core/).
 
 import { parseCheckpoint } from "../core/api/checkpoint-text.js";
 import { Model } from "../core/api/model.js";
 import { modelFromCheckpoint, type Checkpoint } from "../core/checkpoint/load.js";
-import { jsKernels } from "../core/tensor/kernels.js";
+import type { Kernels } from "../core/tensor/kernels.js";
+import { chooseKernels, kernelCapabilities, kernelsFromBinaries, type KernelBinaries, type KernelChoice, type KernelSetName } from "../core/wasm/load.js";
 import { renderLossSvg } from "../core/viz/svg.js";
 import { colorOf, valueScale } from "../core/viz/terminal.js";
 import { traceText, unitValues, type Trace } from "../core/viz/trace.js";
@@ -16,15 +19,19 @@ import { emptyRunState, foldEvents } from "./run-state.js";
 const element = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const numberIn = (id: string): number => Number(element<HTMLInputElement>(id).value);
 
-/** The inlined checkpoint of an exported page (base64 of its UTF-8 bytes, so its checksum holds), or null. */
-function embeddedCheckpoint(): Uint8Array | null {
-  const holder = document.getElementById("charnn-checkpoint");
-  if (holder === null) return null;
-  const binary = atob((holder.textContent ?? "").trim());
+/** The bytes inlined as base64 in the element `id`, or null when there is no such element or it is empty. */
+function inlinedBytes(id: string): Uint8Array<ArrayBuffer> | null {
+  const holder = document.getElementById(id);
+  const text = (holder?.textContent ?? "").trim();
+  if (text === "") return null;
+  const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
+
+/** The inlined checkpoint of an exported page (base64 of its UTF-8 bytes, so its checksum holds), or null. */
+const embeddedCheckpoint = (): Uint8Array | null => (document.getElementById("charnn-checkpoint") === null ? null : inlinedBytes("charnn-checkpoint") ?? new Uint8Array(0));
 
 const embeddedName = (): string => document.getElementById("charnn-checkpoint")?.dataset.name ?? "checkpoint";
 
@@ -68,6 +75,39 @@ async function refreshCheckpointList(): Promise<void> {
   }
   if (names.includes(chosen)) select.value = chosen;
   else if (names.includes("latest.json")) select.value = "latest.json";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels: chosen once, a new set (with its own memory) for each model
+
+const binaries: KernelBinaries = { simd: inlinedBytes("charnn-kernels-simd"), relaxed: inlinedBytes("charnn-kernels-relaxed") };
+let kernelChoice: KernelChoice = { name: "js", reason: "not chosen yet" };
+
+/** ?kernels=NAME in the address, or auto. */
+function requestedKernels(): "auto" | KernelSetName {
+  const asked = new URLSearchParams(location.search).get("kernels") ?? "auto";
+  if (asked === "auto" || asked === "js" || asked === "wasm" || asked === "wasm-relaxed") return asked;
+  throw new Error(`?kernels=${asked} is not a kernel set: auto, js, wasm or wasm-relaxed`);
+}
+
+/** Shows the set the kernels report themselves as (not the one asked for), so a fallback cannot hide. */
+function showKernels(kernels: Kernels): void {
+  const shown = element("kernels");
+  shown.dataset.name = kernels.name;
+  shown.textContent = `kernels: ${kernels.name}`;
+  shown.title = kernelChoice.reason === "" ? "the fastest this browser runs" : kernelChoice.reason;
+}
+
+/** The model of the last checkpoint state sampled from, kept while that state is the one asked for. */
+let current: { state: Checkpoint; model: Model } | null = null;
+
+function modelOf(state: Checkpoint): Model {
+  if (current?.state !== state) {
+    const kernels = kernelsFromBinaries(kernelChoice.name, binaries);
+    current = { state, model: new Model(state, kernels) };
+    showKernels(kernels);
+  }
+  return current.model;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,11 +174,12 @@ async function sample(): Promise<void> {
   const status = element("sample-status"), out = element("sample-text");
   status.className = "";
   status.textContent = "loading…";
+  delete status.dataset.logProbability;
   out.textContent = "";
   element("sample-prime").textContent = "";
   try {
     const name = element<HTMLSelectElement>("checkpoint").value;
-    const model = new Model(await checkpointState(name), jsKernels);
+    const model = modelOf(await checkpointState(name));
     const seedText = element<HTMLInputElement>("seed").value.trim();
     const prime = element<HTMLInputElement>("prime").value;
     const stream = model.sample({
@@ -160,7 +201,9 @@ async function sample(): Promise<void> {
       }
     }
     out.textContent += pending;
-    status.textContent = `done · seed ${stream.seed} · js kernels`;
+    status.textContent = `done · seed ${stream.seed} · ${model.backend.name} kernels`;
+    // In full: its last bits tell the kernel sets apart even where their texts agree.
+    status.dataset.logProbability = String(stream.logProbability);
     status.dataset.state = "done";
   } catch (error) {
     if (generation !== sampleGeneration) return;
@@ -180,8 +223,10 @@ async function showActivations(): Promise<void> {
   status.className = "";
   try {
     const state = await checkpointState(element<HTMLSelectElement>("checkpoint").value);
-    const { model, vocabulary } = modelFromCheckpoint(state, jsKernels);
-    const trace = traceText(model, jsKernels, vocabulary, element<HTMLTextAreaElement>("viz-input").value);
+    // Kernels of its own: a trace takes buffers for the whole text, which a kept set would never give back.
+    const kernels = kernelsFromBinaries(kernelChoice.name, binaries);
+    const { model, vocabulary } = modelFromCheckpoint(state, kernels);
+    const trace = traceText(model, kernels, vocabulary, element<HTMLTextAreaElement>("viz-input").value);
     const layer = numberIn("viz-layer"), unit = numberIn("viz-unit");
     const stateName = element<HTMLSelectElement>("viz-state").value === "c" ? "c" : "h";
     const values = unitValues(trace, layer, unit, stateName);
@@ -219,6 +264,9 @@ function describeCharacter(event: Event): void {
 // ---------------------------------------------------------------------------------------------
 
 async function start(): Promise<void> {
+  kernelChoice = chooseKernels(requestedKernels(), kernelCapabilities(binaries));
+  // One set made now, so a browser that cannot instantiate the module says so at once.
+  showKernels(kernelsFromBinaries(kernelChoice.name, binaries));
   element("sample").addEventListener("click", () => void sample());
   element("viz-run").addEventListener("click", () => void showActivations());
   element("viz-output").addEventListener("mouseover", describeCharacter);

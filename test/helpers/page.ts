@@ -1,5 +1,6 @@
 // Test helper: the built page (dist/page/page.html), rebuilt from src/page/ when it is missing or
-// older than its sources, so page tests run on what the sources say. Also a tiny trained run.
+// older than its sources or the kernel builds it inlines, so page tests run on what the sources
+// say. Also a tiny trained run.
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -17,6 +18,11 @@ function newestPageSource(): number {
     for (const name of readdirSync(path.join(root, dir), { recursive: true }) as string[]) {
       newest = Math.max(newest, statSync(path.join(root, dir, name)).mtimeMs);
     }
+  }
+  // The kernel builds the page inlines (the build fails when they are missing).
+  for (const name of ["kernels.wasm", "kernels-relaxed.wasm"]) {
+    const file = path.join(root, "dist/node/wasm", name);
+    if (existsSync(file)) newest = Math.max(newest, statSync(file).mtimeMs);
   }
   return newest;
 }

@@ -1,11 +1,13 @@
 // The page in a real headless browser (Debian's chromium through playwright-core): it loads and
 // draws the run's loss points, gains new ones while a training run writes to the folder, shows
-// the latest preview sample, streams a sample equal to `charnn sample --backend js` for the same
-// checkpoint, seed and settings, draws the activation view, and the exported HTML file samples
-// when opened from disk with every non-file request refused. One browser for the whole file.
+// the latest preview sample, samples on the WebAssembly kernels the browser validates (it shows
+// which, and a fallback to js fails here) and streams text equal to `charnn sample --backend`
+// that set for the same checkpoint, seed and settings, as it does on each set asked for by
+// `?kernels=`, draws the activation view, and the exported HTML file samples on wasm when opened
+// from disk with every non-file request refused. One browser for the whole file.
 // Skipped, saying so, where /usr/bin/chromium is absent.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,6 +18,7 @@ import { main } from "../../src/cli/main.js";
 import { startServer, type RunningServer } from "../../src/node/serve/server.js";
 import { createTestIO } from "../cli/helpers.js";
 import { ensurePage, trainTiny } from "../helpers/page.js";
+import { builtFile } from "../../src/node/wasm/module.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
@@ -52,11 +55,25 @@ async function stepEventsInLog(): Promise<number> {
 
 const points = async (page: Page) => Number(await page.locator("#chart").getAttribute("data-train-points"));
 
-async function cliSample(checkpoint: string, args: string[]): Promise<string> {
+/** The kernel set a page should run in this browser: the relaxed build where the browser validates it, else plain SIMD. */
+async function expectedKernels(page: Page): Promise<string> {
+  const relaxed = [...readFileSync(builtFile("kernels-relaxed.wasm"))];
+  return (await page.evaluate((bytes) => WebAssembly.validate(new Uint8Array(bytes)), relaxed)) ? "wasm-relaxed" : "wasm";
+}
+
+/** The kernel set the page says it runs (the name the kernels report), once it has chosen. */
+async function pageKernels(page: Page): Promise<string> {
+  await page.waitForFunction(() => document.getElementById("kernels")!.dataset.name !== "");
+  return (await page.locator("#kernels").getAttribute("data-name")) ?? "";
+}
+
+/** `charnn sample --json` on `backend`: the text (without the prime) and its summed log-probability. */
+async function cliSample(checkpoint: string, backend: string, args: string[]): Promise<{ text: string; logProbability: number }> {
   const { io, stdout, stderr } = createTestIO({ cwd: dir });
-  const code = await main(["sample", "-c", checkpoint, "--backend", "js", "--no-echo", ...args], io);
+  const code = await main(["sample", "-c", checkpoint, "--backend", backend, "--json", ...args], io);
   if (code !== 0) throw new Error(`sample exited ${code}: ${stderr()}`);
-  return stdout().replace(/\n$/, "");
+  const { text, logProbability } = JSON.parse(stdout()) as { text: string; logProbability: number };
+  return { text, logProbability };
 }
 
 /** Fills the sampler's fields, clicks Sample, and returns the text and how many times it grew on screen before it was done. */
@@ -76,7 +93,11 @@ async function sampleInPage(page: Page, settings: { seed: number; temp: number; 
   await page.click("#sample");
   await page.waitForFunction(() => document.getElementById("sample-status")!.dataset.state !== "", undefined, { timeout: 60_000 });
   expect(await page.locator("#sample-status").getAttribute("data-state"), await page.locator("#sample-status").textContent() ?? "").toBe("done");
-  return { text: (await page.locator("#sample-text").textContent()) ?? "", grew: await page.evaluate(() => (window as unknown as { grew: number }).grew) };
+  return {
+    text: (await page.locator("#sample-text").textContent()) ?? "",
+    logProbability: Number(await page.locator("#sample-status").getAttribute("data-log-probability")),
+    grew: await page.evaluate(() => (window as unknown as { grew: number }).grew),
+  };
 }
 
 const SETTINGS = { seed: 7, temp: 0.8, topK: 5, topP: 0.9, prime: "She said", length: 6000 };
@@ -113,14 +134,58 @@ describe.skipIf(!available)("the page in a browser", () => {
     expect(logged).toBeGreaterThan(20);
   });
 
-  it("streams a sample equal to charnn sample --backend js for the same checkpoint, seed and settings", async () => {
+  it("runs the WebAssembly kernels the browser validates, and says which", async () => {
+    const expected = await expectedKernels(page);
+    expect(expected).toMatch(/^wasm/);
+    expect(await pageKernels(page)).toBe(expected);
+    expect(await page.locator("#kernels").textContent()).toBe(`kernels: ${expected}`);
+    // The server makes the page cross-origin isolated, so every browser gives it shared memory.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  });
+
+  it("streams a sample equal to charnn sample on the page's kernels for the same checkpoint, seed and settings", async () => {
+    const kernels = await pageKernels(page);
     await page.selectOption("#checkpoint", "best.json");
     const inPage = await sampleInPage(page, SETTINGS);
     expect(inPage.grew).toBeGreaterThan(1);
     expect(await page.locator("#sample-prime").textContent()).toBe("She said");
-    const fromCli = await cliSample("run/best.json", SETTINGS_ARGS);
+    expect(await page.locator("#sample-status").textContent()).toBe(`done · seed 7 · ${kernels} kernels`);
+    const fromCli = await cliSample("run/best.json", kernels, SETTINGS_ARGS);
     expect(inPage.text.length).toBeGreaterThan(1000);
-    expect(inPage.text).toBe(fromCli);
+    expect(inPage.text).toBe(fromCli.text);
+    // To the last bit, which differs between kernel sets even where the text does not.
+    expect(inPage.logProbability).toBe(fromCli.logProbability);
+  });
+
+  const logProbabilityOn = new Map<string, number>();
+
+  it.each(["js", "wasm", "wasm-relaxed"])("asked for the %s kernels by ?kernels=, runs them and samples what charnn sample --backend gives", async (kernels) => {
+    const forced = await browser.newPage();
+    await forced.goto(`${server.url}?kernels=${kernels}`);
+    await forced.waitForFunction(() => document.body.dataset.ready === "true");
+    expect(await pageKernels(forced)).toBe(kernels);
+    await forced.selectOption("#checkpoint", "best.json");
+    const inPage = await sampleInPage(forced, { ...SETTINGS, length: 2000 });
+    expect(await forced.locator("#sample-status").textContent()).toBe(`done · seed 7 · ${kernels} kernels`);
+    const fromCli = await cliSample("run/best.json", kernels, [...SETTINGS_ARGS.slice(0, -1), "2000"]);
+    expect(inPage.text).toBe(fromCli.text);
+    expect(inPage.logProbability).toBe(fromCli.logProbability);
+    logProbabilityOn.set(kernels, inPage.logProbability);
+    await forced.close();
+  });
+
+  it("tells the kernel sets apart: their log-probabilities differ, so the checks above match the set, not just the text", () => {
+    expect(logProbabilityOn.size).toBe(3);
+    expect(new Set(logProbabilityOn.values()).size).toBe(3);
+  });
+
+  it("refuses kernels it does not know instead of picking others", async () => {
+    const wrong = await browser.newPage();
+    await wrong.goto(`${server.url}?kernels=gpu`);
+    await wrong.waitForFunction(() => document.body.dataset.ready === "error");
+    expect(await wrong.locator("#status").textContent()).toMatch(/\?kernels=gpu is not a kernel set/);
+    expect(await wrong.locator("#kernels").getAttribute("data-name")).toBe("");
+    await wrong.close();
   });
 
   it("colours the text typed by a unit's values, and shows the next-character guesses", async () => {
@@ -139,7 +204,7 @@ describe.skipIf(!available)("the page in a browser", () => {
     }
   });
 
-  it("exported as one HTML file, samples offline with every non-file request refused", async () => {
+  it("exported as one HTML file, samples offline on wasm with every non-file request refused", async () => {
     const { io, stderr } = createTestIO({ cwd: dir });
     expect(await main(["export", "run/best.json", "offline.html", "--format", "html"], io), stderr()).toBe(0);
     const context = await browser.newContext();
@@ -153,11 +218,16 @@ describe.skipIf(!available)("the page in a browser", () => {
     const offline = await context.newPage();
     await offline.goto(pathToFileURL(path.join(dir, "offline.html")).href);
     await offline.waitForFunction(() => document.body.dataset.ready === "true");
+    const kernels = await pageKernels(offline);
+    expect(kernels).toBe(await expectedKernels(offline));
     const inFile = await sampleInPage(offline, { ...SETTINGS, length: 300 });
-    expect(inFile.text).toBe(await cliSample("run/best.json", [...SETTINGS_ARGS.slice(0, -1), "300"]));
+    expect(await offline.locator("#sample-status").textContent()).toBe(`done · seed 7 · ${kernels} kernels`);
+    const fromCli = await cliSample("run/best.json", kernels, [...SETTINGS_ARGS.slice(0, -1), "300"]);
+    expect([inFile.text, inFile.logProbability]).toEqual([fromCli.text, fromCli.logProbability]);
     // Without a prime both start from the start state the checkpoint recorded.
     const unprimed = await sampleInPage(offline, { ...SETTINGS, prime: "", length: 300 });
-    expect(unprimed.text).toBe(await cliSample("run/best.json", ["--seed", "7", "--temp", "0.8", "--top-k", "5", "--top-p", "0.9", "--length", "300"]));
+    const unprimedCli = await cliSample("run/best.json", kernels, ["--seed", "7", "--temp", "0.8", "--top-k", "5", "--top-p", "0.9", "--length", "300"]);
+    expect([unprimed.text, unprimed.logProbability]).toEqual([unprimedCli.text, unprimedCli.logProbability]);
     expect(refused).toEqual([]);
     await context.close();
   });

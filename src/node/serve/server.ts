@@ -263,6 +263,10 @@ function send(response: ServerResponse, status: number, type: string, body: stri
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    // Cross-origin isolated (the page loads nothing from elsewhere): every browser then gives it
+    // the shared WebAssembly memory the kernels import, not only those that do so anyway.
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
   });
   response.end(headOnly ? undefined : body);
 }
