@@ -11,10 +11,12 @@ import {
   resolveEvalOptions,
   resolveInfoOptions,
   resolveSampleOptions,
+  resolveServeSettings,
   resolveTrainSettings,
   type EvalOptions,
   type InfoOptions,
   type SampleOptions,
+  type ServeSettings,
   type TrainConfig,
 } from "../core/settings.js";
 import { CharnnError, ExitCode, usageError } from "../core/errors.js";
@@ -26,7 +28,7 @@ import { addCompletionCommand } from "./completion.js";
 import { addExamples } from "./examples.js";
 import { fittedHelp } from "./help.js";
 import { OutputClosed, processIO, type CliIO } from "./io.js";
-import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
+import { addEvalOptions, addInfoOptions, addSampleOptions, addServeOptions, addTrainOptions, typedOptions } from "./options.js";
 import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
 import type { ExportOptions } from "./export.js";
 import type { ImportOptions } from "./import.js";
@@ -202,16 +204,16 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
       setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, io));
     });
 
-  program
+  const serve = program
     .command("serve")
     .summary("a local page that follows a run and samples in the browser")
     .description("Serve a page for a run folder: loss curves that follow the run live, sampling from its checkpoints and the activation view, computed in the browser. Prints the URL first; Ctrl-C stops.")
-    .argument("[DIR]", "the run folder", "checkpoints")
-    .option("--port <n>", "port; 0 picks a free one", "8080")
-    .option("--host <address>", "address to listen on (127.0.0.1: this machine only)", "127.0.0.1")
-    .action(async (dir: string, options: { port: string; host: string }) => {
-      setExitCode(await handlers.serve({ dir, port: options.port, host: options.host }, io));
-    });
+    .argument("[DIR]", "the run folder", "checkpoints");
+  addServeOptions(serve);
+  serve.action(async (dir: string, _options: unknown, command: Command) => {
+    const flags = typedOptions<ServeSettings>(command, keysOf(SETTINGS.serve));
+    setExitCode(await handlers.serve({ dir, ...resolveServeSettings(flags) }, io));
+  });
 
   addCompletionCommand(program, io);
   addExamples(program);

@@ -221,6 +221,11 @@ every character of the line is predicted), and prints "bits-per-char<TAB>line" i
   );
 }
 
+/** `charnn serve` options; attribute names equal the ServeSettings keys. The run folder is its argument. */
+export function addServeOptions(command: Command): void {
+  addSettingOptions(command, SETTINGS.serve);
+}
+
 /** `charnn info` options; attribute names equal the InfoOptions keys. The checkpoint is also its argument. */
 export function addInfoOptions(command: Command): void {
   addSettingOptions(command, SETTINGS.info);

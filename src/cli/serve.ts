@@ -1,32 +1,25 @@
 // `charnn serve [DIR] [--port N] [--host H]`: a local page for a run folder. Prints the page's URL
 // as the first line of stdout, then serves until SIGINT or SIGTERM, which stop it cleanly (exit 0).
-// Wiring only: the server is src/node/serve/server.ts, the page src/page/.
+// Wiring only: the flags are the settings table's `serve` (src/core/settings.ts), the server is
+// src/node/serve/server.ts, the page src/page/.
 
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { CharnnError, ExitCode, badInput, usageError } from "../core/errors.js";
+import { CharnnError, ExitCode, badInput } from "../core/errors.js";
+import { SERVE_SETTING_DEFAULTS, type ServeSettings } from "../core/settings.js";
 import { readPageHtml } from "../node/page-html.js";
 import { startServer } from "../node/serve/server.js";
 import { writeOut, type CliIO } from "./io.js";
 
-export interface ServeOptions {
-  /** The run folder; default checkpoints. */
+/** The run folder (the argument; default checkpoints) and the settings of the table's `serve` (port 0 picks a free one). */
+export interface ServeOptions extends ServeSettings {
   dir: string;
-  /** As typed; 0 picks a free port. */
-  port: string;
-  host: string;
 }
 
-export const SERVE_DEFAULTS = { dir: "checkpoints", port: "8080", host: "127.0.0.1" } as const;
-
-export function parsePort(text: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw usageError(`--port must be a whole number from 0 to 65535 (got ${text}); 0 picks a free one`);
-  return port;
-}
+export const SERVE_DEFAULTS = { dir: "checkpoints", ...SERVE_SETTING_DEFAULTS } as const;
 
 export async function runServe(options: ServeOptions, io: CliIO): Promise<number> {
-  const port = parsePort(options.port);
+  const port = options.port;
   const folder = path.resolve(io.cwd, options.dir);
   const info = await stat(folder).catch(() => null);
   if (info === null || !info.isDirectory()) {

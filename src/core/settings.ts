@@ -31,7 +31,7 @@ import { isPlainObject } from "./util/objects.js";
 
 export { closestKey, flagName, parseDuration, parseStepsOrDuration, type CheckpointCadence, type NameOf, type Rule } from "./settings-rules.js";
 
-export type CommandName = "train" | "sample" | "eval" | "info";
+export type CommandName = "train" | "sample" | "eval" | "info" | "serve";
 
 /**
  * What `train --resume` may do with a setting, and whether the run keeps it:
@@ -209,6 +209,11 @@ export const SETTINGS = {
     best,
     json: setting(boolean, { default: false, help: "the checkpoint's metadata as JSON on stdout", resume: "invocation" }),
   },
+  // The run folder is serve's argument, not a setting.
+  serve: {
+    port: setting(integer(0, 65535), { default: 8080, help: "port; 0 picks a free one", valueName: "n", resume: "invocation" }),
+    host: setting(text, { default: "127.0.0.1", help: "address to listen on (127.0.0.1: this machine only)", valueName: "address", resume: "invocation" }),
+  },
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -224,6 +229,7 @@ export type TrainConfig = ValuesOf<typeof SETTINGS.train>;
 export type SampleOptions = ValuesOf<typeof SETTINGS.sample>;
 export type EvalOptions = ValuesOf<typeof SETTINGS.eval>;
 export type InfoOptions = ValuesOf<typeof SETTINGS.info>;
+export type ServeSettings = ValuesOf<typeof SETTINGS.serve>;
 export type SettingsOf<C extends CommandName> = ValuesOf<(typeof SETTINGS)[C]>;
 
 export type ModelType = TrainConfig["model"];
@@ -275,6 +281,7 @@ export const TRAIN_DEFAULTS: TrainConfig = defaultsOf(SETTINGS.train);
 export const SAMPLE_DEFAULTS: SampleOptions = defaultsOf(SETTINGS.sample);
 export const EVAL_DEFAULTS: EvalOptions = defaultsOf(SETTINGS.eval);
 export const INFO_DEFAULTS: InfoOptions = defaultsOf(SETTINGS.info);
+export const SERVE_SETTING_DEFAULTS: ServeSettings = defaultsOf(SETTINGS.serve);
 
 // ---------------------------------------------------------------------------------------------
 // resolving: defaults < config file < flags
@@ -396,6 +403,10 @@ export function resolveEvalOptions(flags: Partial<EvalOptions>, nameOf: NameOf =
 
 export function resolveInfoOptions(flags: Partial<InfoOptions>, nameOf: NameOf = flagName): InfoOptions {
   return resolveCommand("info", flags, nameOf);
+}
+
+export function resolveServeSettings(flags: Partial<ServeSettings>, nameOf: NameOf = flagName): ServeSettings {
+  return resolveCommand("serve", flags, nameOf);
 }
 
 // ---------------------------------------------------------------------------------------------

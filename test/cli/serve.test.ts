@@ -42,10 +42,13 @@ describe("charnn serve", () => {
     });
   }
 
-  it("refuses a port out of range (exit 2) and a folder that is not there (exit 3)", async () => {
-    const bad = createTestIO({ cwd: dir });
-    expect(await main(["serve", "--port", "70000"], bad.io)).toBe(2);
-    expect(bad.stderr()).toMatch(/--port must be a whole number from 0 to 65535/);
+  it("refuses a port out of range or not a whole number (exit 2) and a folder that is not there (exit 3)", async () => {
+    for (const [port, message] of [["70000", /--port must be .*65535.*70000/], ["8.5", /--port must be a whole number \(got 8.5\)/], ["http", /--port must be a number \(got "http"\)/]] as const) {
+      const bad = createTestIO({ cwd: dir });
+      expect(await main(["serve", "--port", port], bad.io), port).toBe(2);
+      expect(bad.stderr()).toMatch(message);
+      expect(bad.stdout()).toBe("");
+    }
     const missing = createTestIO({ cwd: dir });
     expect(await main(["serve", "no-such-run", "--port", "0"], missing.io)).toBe(3);
     expect(missing.stderr()).toMatch(/no-such-run is not a folder/);
