@@ -77,7 +77,7 @@ async function measureCharnn(options: BenchOptions, variants: Variant[], corpusP
  * The 128-bit SIMD ceiling on each wasm build at each thread count the variants use (registers
  * only, so it does not matter that this process is the bench's parent), and the clock.
  */
-function measureCeiling(variants: readonly Variant[], notes: string[]): SimdCeiling | null {
+function measureCeiling(variants: readonly Variant[], notes: string[], withBandwidth = true): SimdCeiling | null {
   const threadCounts = [...new Set(variants.filter((v) => v.backend !== "js").map((v) => v.threads))].sort((a, b) => a - b);
   if (threadCounts.length === 0) return null;
   let cpuinfoMhz: number | null = null;
@@ -100,7 +100,7 @@ function measureCeiling(variants: readonly Variant[], notes: string[]): SimdCeil
   }
   // Batch-1 sampling streams its weights once per character: the read bandwidth over that many
   // bytes is its ceiling (logged beside the sampling rates, chars/s ≤ GB/s / bytes per char).
-  for (const workload of [WORKLOADS.C2, WORKLOADS.C3]) {
+  for (const workload of withBandwidth ? [WORKLOADS.C2, WORKLOADS.C3] : []) {
     const bytes = sampleWeightBytes(workload);
     for (const threads of threadCounts) {
       const gbPerSecond = measureReadBandwidth({ variant: "simd", threads, bytes: Math.ceil(bytes / 128) * 128 });
@@ -111,6 +111,27 @@ function measureCeiling(variants: readonly Variant[], notes: string[]): SimdCeil
   const clockGhz = measureClockGhz();
   log(`clock: ${clockGhz.toFixed(2)} GHz (cpuinfo says ${cpuinfoMhz ?? "nothing"} MHz)`);
   return { measured, clockGhz, cpuinfoMhz };
+}
+
+/**
+ * The ceiling is a fastest-ever figure, and a probe of a fraction of a second can land while the
+ * hypervisor or another process holds a core (one run measured two threads no faster than one).
+ * So it is probed before and after the workloads and the faster of the two counts, with a note
+ * where they disagree.
+ */
+function fasterCeiling(before: SimdCeiling | null, after: SimdCeiling | null, notes: string[]): SimdCeiling | null {
+  if (!before || !after) return before ?? after;
+  const measured = before.measured.map((first) => {
+    const second = after.measured.find((m) => m.backend === first.backend && m.threads === first.threads);
+    if (!second) return first;
+    const [low, high] = first.gflops <= second.gflops ? [first, second] : [second, first];
+    if (high.gflops > 1.2 * low.gflops) {
+      notes.push(`the ${first.backend} x${first.threads} ceiling measured ${low.gflops.toFixed(1)} and ${high.gflops.toFixed(1)} GFLOP/s before and after the workloads; the faster counts`);
+    }
+    return high;
+  });
+  const clockGhz = before.clockGhz === null || after.clockGhz === null ? before.clockGhz ?? after.clockGhz : Math.max(before.clockGhz, after.clockGhz);
+  return { measured, clockGhz, cpuinfoMhz: before.cpuinfoMhz };
 }
 
 /** Wall time of whole processes, first run untimed (it warms the file cache). */
@@ -216,8 +237,9 @@ async function bench(argv: readonly string[]): Promise<number> {
   for (const note of variantNotes) log(note);
   if (variants.length === 0) throw new CharnnError("no charnn backend could be selected", ExitCode.failure, "try --backends js --threads 1");
 
-  const ceiling = measureCeiling(variants, notes);
+  const ceilingBefore = measureCeiling(variants, notes);
   const charnn = await measureCharnn(options, variants, corpusPath, notes);
+  const ceiling = fasterCeiling(ceilingBefore, measureCeiling(variants, [], false), notes);
   const { timings: startup, phases: startupPhases } = await measureStartup(options, corpusPath, variants[0]!);
   const peers = measurePeers(options, path.join(sharedDir, "peers"), notes);
 
