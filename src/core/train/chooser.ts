@@ -148,25 +148,32 @@ export const PLANNED_SHARE = 0.85;
 
 /**
  * Once the run has made a few steps of the chosen shape, it times them and plans its schedule
- * again (retimedSteps): a measurement of hundreds of the run's own steps is better than the
- * calibration's few, so the new plan keeps back less.
+ * again (retimedSteps): a measurement of the run's own steps is better than the calibration's
+ * few, so the new plan keeps back less. It does so again half-way, from every step made by then,
+ * since the speed of a shared machine drifts (one 10-minute run slowed by a quarter after its
+ * first re-timing and was cut off at 83% of its schedule).
  */
 export const RETIME_AT_SHARE = 0.04;
 export const RETIME_MIN_STEPS = 10;
+export const RETIME_AGAIN_AT_SHARE = 0.5;
 export const RETIMED_SHARE = 0.95;
 
 /**
- * The step at which a budget run re-times itself: 4% into the planned steps, at least 10 in; null
- * when the plan is too short for the early steps to leave much to re-plan.
+ * The steps at which a budget run re-times itself: 4% into the planned steps (at least 10 in),
+ * then half-way; none when the plan is too short for the early steps to leave much to re-plan.
  */
-export function retimeStep(plannedSteps: number): number | null {
-  const at = Math.max(RETIME_MIN_STEPS, Math.round(RETIME_AT_SHARE * plannedSteps));
-  return at * 4 <= plannedSteps ? at : null;
+export function retimeSteps(plannedSteps: number): number[] {
+  const early = Math.max(RETIME_MIN_STEPS, Math.round(RETIME_AT_SHARE * plannedSteps));
+  if (early * 4 > plannedSteps) return [];
+  const half = Math.round(RETIME_AGAIN_AT_SHARE * plannedSteps);
+  return half > early ? [early, half] : [early];
 }
 
 export interface RetimeFacts {
-  /** Steps this invocation has made, and the ms they took (training steps alone). */
+  /** Steps this invocation has made. */
   stepsDone: number;
+  /** Recent steps timed, and the ms they took (training steps alone). */
+  timedSteps: number;
   stepMs: number;
   /** Ms of the training time left now. */
   timeLeftMs: number;
@@ -177,7 +184,7 @@ export interface RetimeFacts {
 
 /** The step count the schedule should end at, from the run's own measured step time. */
 export function retimedSteps(facts: RetimeFacts): number {
-  const perStepMs = (facts.stepMs / Math.max(1, facts.stepsDone)) * (1 + facts.overheadCharsPerStep / Math.max(1, facts.charsPerStep));
+  const perStepMs = (facts.stepMs / Math.max(1, facts.timedSteps)) * (1 + facts.overheadCharsPerStep / Math.max(1, facts.charsPerStep));
   return facts.stepsDone + Math.max(1, Math.floor((RETIMED_SHARE * Math.max(0, facts.timeLeftMs)) / Math.max(1e-6, perStepMs)));
 }
 
