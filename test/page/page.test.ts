@@ -8,7 +8,7 @@
 // Skipped, saying so, where /usr/bin/chromium is absent.
 
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -33,6 +33,9 @@ beforeAll(async () => {
   const pageFile = await ensurePage();
   dir = await mkdtemp(path.join(tmpdir(), "charnn-page-"));
   await trainTiny(dir, "run", ["--steps", "20", "--sample-every", "10", "--sample-length", "40"]);
+  // The samples below come from this copy: the same weights every run, where the time-budgeted
+  // training of the second test leaves best.json at however many steps the machine managed.
+  await copyFile(path.join(dir, "run", "best.json"), path.join(dir, "run", "fixed.json"));
   server = await startServer({ folder: path.join(dir, "run"), host: "127.0.0.1", port: 0, page: await readFile(pageFile, "utf8") });
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({
@@ -71,11 +74,11 @@ async function pageKernels(page: Page): Promise<string> {
  * How far the page's summed log-probability may be from the command line's on the same kernels.
  * The kernels' float32 arithmetic is the same bits in both, but each character's log-probability
  * goes through Math.exp and Math.log, which this browser's JavaScript engine and Node's may round
- * one ulp apart (about 1e-16 per character, under 1e-12 over a sample). Kernel sets differ in the
- * float32 logits (about 1e-7 per character, over 1e-6 over a sample), so 1e-9 tells them apart;
- * the test after the three sets checks that the gap between any two is far above it.
+ * one ulp apart (seen: 6e-14 on a sum of 430; under 1e-16 per character, so below 1e-12 over a
+ * sample). Kernel sets differ in the float32 logits: on the fixed checkpoint below their sums are
+ * over 5e-9 apart, which the test after the three sets checks stays well above this allowance.
  */
-const SAME_KERNELS = 1e-9;
+const SAME_KERNELS = 1e-11;
 
 function expectSameKernels(page: { text: string; logProbability: number }, cli: { text: string; logProbability: number }): void {
   expect(page.text).toBe(cli.text);
@@ -160,12 +163,12 @@ describe.skipIf(!available)("the page in a browser", () => {
 
   it("streams a sample equal to charnn sample on the page's kernels for the same checkpoint, seed and settings", async () => {
     const kernels = await pageKernels(page);
-    await page.selectOption("#checkpoint", "best.json");
+    await page.selectOption("#checkpoint", "fixed.json");
     const inPage = await sampleInPage(page, SETTINGS);
     expect(inPage.grew).toBeGreaterThan(1);
     expect(await page.locator("#sample-prime").textContent()).toBe("She said");
     expect(await page.locator("#sample-status").textContent()).toBe(`done · seed 7 · ${kernels} kernels`);
-    const fromCli = await cliSample("run/best.json", kernels, SETTINGS_ARGS);
+    const fromCli = await cliSample("run/fixed.json", kernels, SETTINGS_ARGS);
     expect(inPage.text.length).toBeGreaterThan(1000);
     // The text, and the log-probability, which differs between kernel sets even where the text does not.
     expectSameKernels(inPage, fromCli);
@@ -178,10 +181,10 @@ describe.skipIf(!available)("the page in a browser", () => {
     await forced.goto(`${server.url}?kernels=${kernels}`);
     await forced.waitForFunction(() => document.body.dataset.ready === "true");
     expect(await pageKernels(forced)).toBe(kernels);
-    await forced.selectOption("#checkpoint", "best.json");
+    await forced.selectOption("#checkpoint", "fixed.json");
     const inPage = await sampleInPage(forced, { ...SETTINGS, length: 2000 });
     expect(await forced.locator("#sample-status").textContent()).toBe(`done · seed 7 · ${kernels} kernels`);
-    const fromCli = await cliSample("run/best.json", kernels, [...SETTINGS_ARGS.slice(0, -1), "2000"]);
+    const fromCli = await cliSample("run/fixed.json", kernels, [...SETTINGS_ARGS.slice(0, -1), "2000"]);
     expectSameKernels(inPage, fromCli);
     logProbabilityOn.set(kernels, inPage.logProbability);
     await forced.close();
@@ -190,7 +193,7 @@ describe.skipIf(!available)("the page in a browser", () => {
   it("tells the kernel sets apart: their log-probabilities differ by far more than the checks allow, so those match the set, not just the text", () => {
     const values = [...logProbabilityOn.values()];
     expect(values).toHaveLength(3);
-    for (const [i, a] of values.entries()) for (const b of values.slice(i + 1)) expect(Math.abs(a - b)).toBeGreaterThan(100 * SAME_KERNELS);
+    for (const [i, a] of values.entries()) for (const b of values.slice(i + 1)) expect(Math.abs(a - b)).toBeGreaterThan(10 * SAME_KERNELS);
   });
 
   it("refuses kernels it does not know instead of picking others", async () => {
@@ -220,7 +223,7 @@ describe.skipIf(!available)("the page in a browser", () => {
 
   it("exported as one HTML file, samples offline on wasm with every non-file request refused", async () => {
     const { io, stderr } = createTestIO({ cwd: dir });
-    expect(await main(["export", "run/best.json", "offline.html", "--format", "html"], io), stderr()).toBe(0);
+    expect(await main(["export", "run/fixed.json", "offline.html", "--format", "html"], io), stderr()).toBe(0);
     const context = await browser.newContext();
     const refused: string[] = [];
     await context.route("**/*", (route) => {
@@ -236,11 +239,11 @@ describe.skipIf(!available)("the page in a browser", () => {
     expect(kernels).toBe(await expectedKernels(offline));
     const inFile = await sampleInPage(offline, { ...SETTINGS, length: 300 });
     expect(await offline.locator("#sample-status").textContent()).toBe(`done · seed 7 · ${kernels} kernels`);
-    const fromCli = await cliSample("run/best.json", kernels, [...SETTINGS_ARGS.slice(0, -1), "300"]);
+    const fromCli = await cliSample("run/fixed.json", kernels, [...SETTINGS_ARGS.slice(0, -1), "300"]);
     expectSameKernels(inFile, fromCli);
     // Without a prime both start from the start state the checkpoint recorded.
     const unprimed = await sampleInPage(offline, { ...SETTINGS, prime: "", length: 300 });
-    const unprimedCli = await cliSample("run/best.json", kernels, ["--seed", "7", "--temp", "0.8", "--top-k", "5", "--top-p", "0.9", "--length", "300"]);
+    const unprimedCli = await cliSample("run/fixed.json", kernels, ["--seed", "7", "--temp", "0.8", "--top-k", "5", "--top-p", "0.9", "--length", "300"]);
     expectSameKernels(unprimed, unprimedCli);
     expect(refused).toEqual([]);
     await context.close();
