@@ -25,7 +25,7 @@ import { createColor } from "./color.js";
 import { addCompletionCommand } from "./completion.js";
 import { addExamples } from "./examples.js";
 import { fittedHelp } from "./help.js";
-import { OutputClosed, processIO, type CliIO } from "./io.js";
+import { OutputClosed, processIO, quietIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addTrainOptions, typedOptions } from "./options.js";
 import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
 import type { ExportOptions } from "./export.js";
@@ -86,6 +86,12 @@ async function readConfigFile(file: string, io: CliIO): Promise<unknown> {
     throw usageError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/** -q/--quiet on the commands whose bodies only report on stderr (info, viz, export, import, serve). */
+const QUIET_FLAGS = "-q, --quiet";
+const QUIET_HELP = "print nothing on stderr but errors";
+/** The io a command body gets: with --quiet, stderr goes nowhere (errors are reported by main, on `io`). */
+const ioFor = (io: CliIO, quiet: boolean | undefined): CliIO => (quiet === true ? quietIO(io) : io);
 
 function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: number) => void): Command {
   const program = new Command("charnn");
@@ -160,7 +166,8 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
   info.action(async (positional: string | undefined, _options: unknown, command: Command) => {
     const flags = typedOptions<InfoOptions>(command, keysOf(SETTINGS.info));
     const checkpoint = checkpointOfArguments(positional, flags.checkpoint, retryCommand("info", [], true));
-    setExitCode(await handlers.info({ ...resolveInfoOptions({ ...flags, checkpoint }), ...plotOptionsOf(command) }, io));
+    const options = resolveInfoOptions({ ...flags, checkpoint });
+    setExitCode(await handlers.info({ ...options, ...plotOptionsOf(command) }, ioFor(io, options.quiet)));
   });
 
   const viz = program
@@ -170,7 +177,8 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("[FILE...]", "text to show; - for stdin (or --text)");
   addVizOptions(viz);
   viz.action(async (files: string[], _options: unknown, command: Command) => {
-    setExitCode(await handlers.viz(vizOptionsOf(command, files), io));
+    const options = vizOptionsOf(command, files);
+    setExitCode(await handlers.viz(options, ioFor(io, options.quiet)));
   });
 
   program
@@ -182,8 +190,9 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)")
     .option("--best", "the run's best.json (lowest validation loss) instead")
     .option("--format <format>", "safetensors or html (default: from OUT's extension)")
-    .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string }) => {
-      setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, io));
+    .option(QUIET_FLAGS, `${QUIET_HELP} (no "wrote OUT" line)`)
+    .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string; quiet?: boolean }) => {
+      setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, ioFor(io, options.quiet)));
     });
 
   program
@@ -195,11 +204,12 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .option("--vocabulary <file>", "for a file without one: a .json array of code points, or text whose characters are the vocabulary, in row order")
     .option("--prefix <prefix>", "strip this prefix from tensor names (repeatable, e.g. module. rnn.)", (value: string, list: string[] | undefined) => [...(list ?? []), value])
     .option("--activation <tanh|relu>", "an rnn's non-linearity, for a file without a config")
-    .action(async (file: string, options: { out: string; vocabulary?: string; prefix?: string[]; activation?: string }) => {
+    .option(QUIET_FLAGS, `${QUIET_HELP} (no "wrote DIR/latest.json" line)`)
+    .action(async (file: string, { quiet, ...options }: { out: string; vocabulary?: string; prefix?: string[]; activation?: string; quiet?: boolean }) => {
       if (options.activation !== undefined && options.activation !== "tanh" && options.activation !== "relu") {
         throw usageError(`--activation must be tanh or relu (got ${options.activation})`);
       }
-      setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, io));
+      setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, ioFor(io, quiet)));
     });
 
   program
@@ -209,8 +219,9 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("[DIR]", "the run folder", "checkpoints")
     .option("--port <n>", "port; 0 picks a free one", "8080")
     .option("--host <address>", "address to listen on (127.0.0.1: this machine only)", "127.0.0.1")
-    .action(async (dir: string, options: { port: string; host: string }) => {
-      setExitCode(await handlers.serve({ dir, port: options.port, host: options.host }, io));
+    .option(QUIET_FLAGS, `${QUIET_HELP} (the URL still goes to stdout)`)
+    .action(async (dir: string, options: { port: string; host: string; quiet?: boolean }) => {
+      setExitCode(await handlers.serve({ dir, port: options.port, host: options.host }, ioFor(io, options.quiet)));
     });
 
   addCompletionCommand(program, io);

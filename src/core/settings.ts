@@ -207,6 +207,7 @@ export const SETTINGS = {
     checkpoint,
     best,
     json: setting(boolean, { default: false, help: "the checkpoint's metadata as JSON on stdout", resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (no \"wrote FILE\" line for --plot)", short: "q", resume: "invocation" }),
   },
 } as const;
 
