@@ -987,35 +987,7 @@ export function stepTable(w: usize, bIh: usize, bHh: usize, G: i32, V: i32, tabl
   }
 }
 
-/**
- * Two 4-row blocks over one K-long segment at once (eight independent sums, enough to keep two
- * FMA ports busy): sums[0..4] for the block at pa, sums[4..8] for the one at pb.
- */
-@inline function blockPairDot(pa: usize, pb: usize, x: usize, K: i32, sums: usize): void {
-  const K4 = K & ~3;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-  for (let k = 0; k < K4; k += 4) {
-    const xv = v128.load(x + <usize>k * 4);
-    a0 = madd(v128.load(pa), xv, a0); a1 = madd(v128.load(pa, 16), xv, a1);
-    a2 = madd(v128.load(pa, 32), xv, a2); a3 = madd(v128.load(pa, 48), xv, a3);
-    b0 = madd(v128.load(pb), xv, b0); b1 = madd(v128.load(pb, 16), xv, b1);
-    b2 = madd(v128.load(pb, 32), xv, b2); b3 = madd(v128.load(pb, 48), xv, b3);
-    pa += 64; pb += 64;
-  }
-  let s0 = lanesSum(a0), s1 = lanesSum(a1), s2 = lanesSum(a2), s3 = lanesSum(a3);
-  let s4 = lanesSum(b0), s5 = lanesSum(b1), s6 = lanesSum(b2), s7 = lanesSum(b3);
-  for (let k = K4; k < K; k++) {
-    const xk = load<f32>(x + <usize>k * 4);
-    s0 += load<f32>(pa) * xk; s1 += load<f32>(pa, 4) * xk; s2 += load<f32>(pa, 8) * xk; s3 += load<f32>(pa, 12) * xk;
-    s4 += load<f32>(pb) * xk; s5 += load<f32>(pb, 4) * xk; s6 += load<f32>(pb, 8) * xk; s7 += load<f32>(pb, 12) * xk;
-    pa += 16; pb += 16;
-  }
-  store<f32>(sums, s0); store<f32>(sums, s1, 4); store<f32>(sums, s2, 8); store<f32>(sums, s3, 12);
-  store<f32>(sums, s4, 16); store<f32>(sums, s5, 20); store<f32>(sums, s6, 24); store<f32>(sums, s7, 28);
-}
-
-/** One 4-row block over one segment: sums[0..4]. */
+/** One 4-row block over one K-long segment: sums[0..4]. */
 @inline function blockDot(pa: usize, x: usize, K: i32, sums: usize): void {
   const K4 = K & ~3;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -1054,17 +1026,14 @@ function stepRows(packed: usize, K1: i32, x: usize, K2: i32, y: usize, N: i32, j
   const blockBytes = <usize>rowFloats * 16;
   const ySegment = <usize>K1 * 16;
   const blockEnd = min(j1, N4);
+  // One block at a time: four sums in flight. Eight (two blocks) would cover the FMA latency
+  // better, but V8 then loads all eight weight vectors ahead, runs out of registers and spills
+  // a sum to the stack inside the loop, which measured slower.
   let j = j0;
-  for (; j + 8 <= blockEnd; j += 8) {
-    const pa = packed + <usize>(j >> 2) * blockBytes, pb = pa + blockBytes;
-    if (K1 > 0) blockPairDot(pa, pb, x, K1, sumsA + <usize>j * 4);
-    blockPairDot(pa + ySegment, pb + ySegment, y, K2, sumsB + <usize>j * 4);
-  }
-  if (j < blockEnd) {
+  for (; j < blockEnd; j += 4) {
     const pa = packed + <usize>(j >> 2) * blockBytes;
     if (K1 > 0) blockDot(pa, x, K1, sumsA + <usize>j * 4);
     blockDot(pa + ySegment, y, K2, sumsB + <usize>j * 4);
-    j += 4;
   }
   for (j = max(j, N4); j < j1; j++) {
     const r = packed + <usize>N4 * rowFloats * 4 + <usize>(j - N4) * rowFloats * 4;
