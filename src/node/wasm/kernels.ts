@@ -27,11 +27,12 @@ const MIN_THREADED_MACS = 1 << 18;
  */
 const MIN_THREADED_GEMV = 1 << 18;
 /**
- * A batch-1 step is split between threads only from this many bytes of weights per step up
- * (measured: see the stepper below). Below it they stay in one core's L2 and a step takes a few
- * microseconds, which a hand-off and a meeting after every layer would eat.
+ * A batch-1 step is split between threads only from this many bytes of weights per step up: one
+ * core's L2 here. Below it (C2's LSTM 2x128 streams 0.8 MB) the step runs from that L2 in
+ * 20-25 us and measured no faster on two threads, which pay a hand-off and a meeting after every
+ * layer; above it each core streams half the weights (2x256: 146 -> 76 us on the relaxed build).
  */
-const MIN_THREADED_STEP_BYTES = 4 << 20;
+const MIN_THREADED_STEP_BYTES = 2 << 20;
 
 export interface WasmKernelOptions {
   /** Threads to split the heavy kernels across (a whole number from 1; the caller resolves "all cores"). Default 1. */
