@@ -120,6 +120,41 @@ export function recurrentParameters(shape: CandidateShape): number {
  */
 export const PLANNED_SHARE = 0.85;
 
+/**
+ * Once the run has made a few steps of the chosen shape, it times them and plans its schedule
+ * again (retimedSteps): a measurement of hundreds of the run's own steps is better than the
+ * calibration's few, so the new plan keeps back less.
+ */
+export const RETIME_AT_SHARE = 0.04;
+export const RETIME_MIN_STEPS = 10;
+export const RETIMED_SHARE = 0.95;
+
+/**
+ * The step at which a budget run re-times itself: 4% into the planned steps, at least 10 in; null
+ * when the plan is too short for the early steps to leave much to re-plan.
+ */
+export function retimeStep(plannedSteps: number): number | null {
+  const at = Math.max(RETIME_MIN_STEPS, Math.round(RETIME_AT_SHARE * plannedSteps));
+  return at * 4 <= plannedSteps ? at : null;
+}
+
+export interface RetimeFacts {
+  /** Steps this invocation has made, and the ms they took (training steps alone). */
+  stepsDone: number;
+  stepMs: number;
+  /** Ms of the training time left now. */
+  timeLeftMs: number;
+  /** As in BudgetFacts: validation work per step, in characters, and characters a step trains. */
+  overheadCharsPerStep: number;
+  charsPerStep: number;
+}
+
+/** The step count the schedule should end at, from the run's own measured step time. */
+export function retimedSteps(facts: RetimeFacts): number {
+  const perStepMs = (facts.stepMs / Math.max(1, facts.stepsDone)) * (1 + facts.overheadCharsPerStep / Math.max(1, facts.charsPerStep));
+  return facts.stepsDone + Math.max(1, Math.floor((RETIMED_SHARE * Math.max(0, facts.timeLeftMs)) / Math.max(1e-6, perStepMs)));
+}
+
 /** Steps of this shape that fit in the training time, validation passes included. */
 export function stepsThatFit(facts: BudgetFacts, measurement: Measurement): number {
   const charsPerStep = facts.charsPerStep + (facts.overheadCharsPerStep ?? 0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   BASE_LR, CHARS_PER_PARAMETER, LARGE_VOCABULARY, PLANNED_SHARE, USEFUL_EPOCHS,
-  calibrationCandidates, chooseForBudget, dropoutFor, fitsBudget, recurrentParameters, stepsThatFit,
+  calibrationCandidates, chooseForBudget, dropoutFor, fitsBudget, recurrentParameters, retimedSteps, retimeStep, stepsThatFit,
   type BudgetFacts, type CandidateShape, type Measurement,
 } from "../../../src/core/train/chooser.js";
 
@@ -154,5 +154,32 @@ describe("chooseForBudget", () => {
 
   it("refuses an empty list of measurements", () => {
     expect(() => chooseForBudget(facts(), [])).toThrow(/at least one/);
+  });
+});
+
+describe("re-timing from the run's own steps", () => {
+  it.each([
+    [9, null],
+    [40, 10],
+    [250, 10],
+    [1_000, 40],
+    [10_000, 400],
+  ])("a plan of %i steps re-times at step %s", (planned, at) => {
+    expect(retimeStep(planned)).toBe(at);
+  });
+
+  it("plans the time left at the measured step time, validation passes included, keeping back 5%", () => {
+    // 40 steps in 4 s: 100 ms a step; validation adds a tenth; 100 s left buy 0.95 * 100000 / 110 steps.
+    const steps = retimedSteps({ stepsDone: 40, stepMs: 4_000, timeLeftMs: 100_000, overheadCharsPerStep: 204.8, charsPerStep: 2048 });
+    expect(steps).toBe(40 + Math.floor((0.95 * 100_000) / 110));
+  });
+
+  it("a faster run than calibrated plans more steps, a slower one fewer", () => {
+    const base = { stepsDone: 40, timeLeftMs: 100_000, overheadCharsPerStep: 0, charsPerStep: 2048 };
+    expect(retimedSteps({ ...base, stepMs: 2_000 })).toBeGreaterThan(retimedSteps({ ...base, stepMs: 4_000 }));
+  });
+
+  it("with no time left it still ends one step on, not before the steps it made", () => {
+    expect(retimedSteps({ stepsDone: 40, stepMs: 4_000, timeLeftMs: -5, overheadCharsPerStep: 0, charsPerStep: 2048 })).toBe(41);
   });
 });
