@@ -110,7 +110,8 @@ describe("charnn train --time on a new run without a model shape", () => {
 
   it("resumes an interrupted budget run exactly: the same bytes as its recorded settings run uninterrupted", async () => {
     const cwd = await folderWithText();
-    const first = await train(cwd, ["--time", "4s", ...small, "--log-every", "1", "--json", "--out", "budget"], 3);
+    // 8 s: 3 s are kept for the final validation and save, so on a busy machine 4 s can leave no steps to interrupt.
+    const first = await train(cwd, ["--time", "8s", ...small, "--log-every", "1", "--json", "--out", "budget"], 3);
     expect(first.code).toBe(130);
     const recorded = startOf(first.events).choice as { settings: Record<string, number | string>; chosen: string[] };
     const steps = Number(recorded.settings.steps);
@@ -147,8 +148,11 @@ describe("charnn train --time on a new run without a model shape", () => {
     const first = await train(cwd, ["--time", "8s", ...small, "--log-every", "1", "--json", "--out", "retimed"]);
     expect(first.code).toBe(0);
     const planned = Number((startOf(first.events).choice as { settings: Record<string, unknown> }).settings.steps);
-    const retime = first.events.find((e) => e.type === "retime") as Event & { step: number; totalSteps: number; charsPerSecond: number };
-    expect(retime, "a plan this long re-times").toBeDefined();
+    // Early and (unless the first moved the end before it) again half-way: what is saved is the
+    // last re-timing's count.
+    const retimes = first.events.filter((e) => e.type === "retime") as Array<Event & { step: number; totalSteps: number; charsPerSecond: number }>;
+    expect(retimes.length, "a plan this long re-times").toBeGreaterThanOrEqual(1);
+    const retime = retimes.at(-1)!;
     expect(retime.step).toBeLessThan(planned);
     expect(retime.charsPerSecond).toBeGreaterThan(0);
     const saved = await loadCheckpoint(join(cwd, "retimed", "latest.json"));
@@ -158,6 +162,7 @@ describe("charnn train --time on a new run without a model shape", () => {
     expect(saved.step).toBeLessThanOrEqual(retime.totalSteps);
     // Interrupted after re-timing, the run resumes to the step count it re-timed to.
     const interrupted = await train(cwd, ["--time", "8s", ...small, "--log-every", "1", "--json", "--out", "cut"], "after-retime");
+    // (interrupted two steps after its first re-timing, before the second)
     expect(interrupted.code).toBe(130);
     const moved = interrupted.events.find((e) => e.type === "retime") as Event & { totalSteps: number };
     expect(moved).toBeDefined();

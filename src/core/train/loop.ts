@@ -19,10 +19,13 @@ export interface LoopLimits {
 }
 
 export interface Retime {
-  /** The step (of this invocation) after which the run re-plans, once. */
-  atStep: number;
-  /** The new step count, from the steps made, the ms they took and the ms left. */
-  plan(stepsDone: number, stepMs: number, timeLeftMs: number): number;
+  /** The steps (of this invocation) after which the run re-plans. */
+  atSteps: readonly number[];
+  /**
+   * The new step count, from the steps made, the recent steps timed (since the last re-timing,
+   * or after the first RETIME_WARMUP_STEPS of the run) and the ms they took, and the ms left.
+   */
+  plan(stepsDone: number, timedSteps: number, timedMs: number, timeLeftMs: number): number;
   /** The new count takes effect: the schedule and what is saved follow it. */
   apply(totalSteps: number): void;
 }
@@ -108,6 +111,9 @@ export function totalSteps(limits: LoopLimits, windowsPerEpoch: number): number 
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** The first steps of an invocation are slower (worker start-up, compilation, page faults): re-timing leaves them out. */
+export const RETIME_WARMUP_STEPS = 3;
+
 export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: LoopLimits, cadence: LoopCadence, hooks: LoopHooks): Promise<EndReason> {
   const started = hooks.now();
   const firstStep = trainer.step;
@@ -119,8 +125,8 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
   let lastValidation: number | null = progress.validation.at(-1)?.[1] ?? null;
   let evaluatedAt = -1;
   let savedAt = -1;
-  /** Ms inside trainStep alone (evaluations and saves left out), for re-timing. */
-  let stepMs = 0;
+  /** Ms inside trainStep alone (evaluations and saves left out) since the last re-timing, and its steps. */
+  let timedMs = 0, timedSteps = 0;
 
   const evaluate = async (): Promise<boolean> => {
     evaluatedAt = trainer.step;
@@ -160,7 +166,10 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
 
     const stepStarted = hooks.now();
     const result = trainer.trainStep();
-    stepMs += hooks.now() - stepStarted;
+    if (trainer.step - firstStep > RETIME_WARMUP_STEPS) {
+      timedMs += hooks.now() - stepStarted;
+      timedSteps++;
+    }
     if (!result.finite || result.loss > limit) {
       hooks.emit(trainEvent({ type: "end", step: trainer.step, reason: "diverged", trainLoss: result.loss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started }));
       return "diverged";
@@ -170,11 +179,13 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     intervalSteps++;
     lastTrainLoss = result.loss;
     const retime = limits.retime;
-    if (retime !== undefined && step - firstStep === retime.atStep && limits.timeMs !== null) {
-      stepLimit = retime.plan(step - firstStep, stepMs, limits.timeMs - (hooks.now() - started));
+    if (retime !== undefined && retime.atSteps.includes(step - firstStep) && limits.timeMs !== null) {
+      stepLimit = retime.plan(step - firstStep, timedSteps, timedMs, limits.timeMs - (hooks.now() - started));
       total = totalSteps({ ...limits, steps: stepLimit }, trainer.batcher.windowsPerEpoch);
       retime.apply(stepLimit);
-      hooks.emit(trainEvent({ type: "retime", step, totalSteps: stepLimit, charsPerSecond: ((step - firstStep) * trainer.charsPerStep * 1000) / Math.max(1e-3, stepMs) }));
+      hooks.emit(trainEvent({ type: "retime", step, totalSteps: stepLimit, charsPerSecond: (timedSteps * trainer.charsPerStep * 1000) / Math.max(1e-3, timedMs) }));
+      timedMs = 0;
+      timedSteps = 0;
     }
 
     if (step % cadence.logEvery === 0) {

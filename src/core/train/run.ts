@@ -26,7 +26,7 @@ import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
 import { runLoop, totalSteps, type Progress, type Retime } from "./loop.js";
 import { Trainer, type TrainerOptions } from "./trainer.js";
 import { applyChoice, budgetChoiceApplies, calibrateForBudget, type BudgetCalibrationInputs } from "./budget.js";
-import { retimedSteps, retimeStep, type Choice } from "./chooser.js";
+import { retimedSteps, retimeSteps, type Choice } from "./chooser.js";
 import { formatCount } from "../util/format.js";
 import { shapeForText } from "./small-text.js";
 
@@ -467,17 +467,17 @@ export function buildTrainer(plan: RunPlan, kernels: Kernels, warn: (message: st
 
 /**
  * The re-timing of a run that chose its settings for the budget in this invocation: after its
- * first few steps it plans the step count again from their measured time (chooser.ts). A resumed
+ * first few steps, and half-way, it plans the step count again from their measured time (chooser.ts). A resumed
  * run keeps the count its checkpoint recorded, so that it continues exactly.
  */
 function retimeFor(plan: RunPlan, trainer: Trainer, moved: (steps: number) => void): Retime | undefined {
   const { config } = plan;
-  const atStep = plan.choice !== null && config.time !== null && config.steps > 0 ? retimeStep(config.steps) : null;
-  if (atStep === null) return undefined;
+  const atSteps = plan.choice !== null && config.time !== null && config.steps > 0 ? retimeSteps(config.steps) : [];
+  if (atSteps.length === 0) return undefined;
   const overheadCharsPerStep = config.evalEvery > 0 ? trainer.validationChars / config.evalEvery / 3 : 0;
   return {
-    atStep,
-    plan: (stepsDone, stepMs, timeLeftMs) => retimedSteps({ stepsDone, stepMs, timeLeftMs, overheadCharsPerStep, charsPerStep: trainer.charsPerStep }),
+    atSteps,
+    plan: (stepsDone, timedSteps, stepMs, timeLeftMs) => retimedSteps({ stepsDone, timedSteps, stepMs, timeLeftMs, overheadCharsPerStep, charsPerStep: trainer.charsPerStep }),
     apply: (steps) => {
       trainer.rescheduleTo(steps);
       moved(steps);

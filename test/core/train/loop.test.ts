@@ -379,19 +379,35 @@ describe("totalSteps", () => {
 });
 
 describe("re-timing a budget run", () => {
+  it("re-plans at each of its steps, the later plan from the steps since the one before", async () => {
+    const clock = new FakeClock();
+    const trainer = new ScriptedTrainer(clock, { msPerStep: 10 });
+    const { hooks, recorded } = hooksFor(trainer, clock);
+    const asked: number[][] = [];
+    await runLoop(trainer, emptyProgress(), limits({
+      steps: 100,
+      timeMs: 10_000,
+      retime: { atSteps: [4, 30], plan: (stepsDone, timedSteps, timedMs) => { asked.push([stepsDone, timedSteps, timedMs]); return stepsDone === 4 ? 60 : 40; }, apply: () => {} },
+    }), cadence({}), hooks);
+    // The first three steps are left out; the second re-timing times the steps since the first.
+    expect(asked).toEqual([[4, 1, 10], [30, 26, 260]]);
+    expect(eventsOf(recorded, "retime").map((e) => [e.step, e.totalSteps])).toEqual([[4, 60], [30, 40]]);
+    expect(trainer.step).toBe(40);
+  });
+
   it("plans again once, at its step, from the time its steps took, and stops at the new count", async () => {
     const clock = new FakeClock();
     const trainer = new ScriptedTrainer(clock, { msPerStep: 10 });
     const { hooks, recorded } = hooksFor(trainer, clock);
-    const asked: Array<[number, number, number]> = [];
+    const asked: Array<[number, number, number, number]> = [];
     const applied: number[] = [];
     const reason = await runLoop(trainer, emptyProgress(), limits({
       steps: 100,
       timeMs: 10_000,
       retime: {
-        atStep: 5,
-        plan: (stepsDone, stepMs, timeLeftMs) => {
-          asked.push([stepsDone, stepMs, timeLeftMs]);
+        atSteps: [5],
+        plan: (stepsDone, timedSteps, timedMs, timeLeftMs) => {
+          asked.push([stepsDone, timedSteps, timedMs, timeLeftMs]);
           return 12;
         },
         apply: (steps) => applied.push(steps),
@@ -399,12 +415,12 @@ describe("re-timing a budget run", () => {
     }), cadence({ evalEvery: 0 }), hooks);
     expect(reason).toBe("steps");
     expect(trainer.step).toBe(12);
-    // Five steps of 10 ms each: the time inside trainStep, and what is left of the 10 s.
-    expect(asked).toEqual([[5, 50, 9_950]]);
+    // Five steps made; the two after the first three timed, 10 ms each; what is left of the 10 s.
+    expect(asked).toEqual([[5, 2, 20, 9_950]]);
     expect(applied).toEqual([12]);
     const retimes = eventsOf(recorded, "retime");
     expect(retimes).toHaveLength(1);
-    expect(retimes[0]).toMatchObject({ step: 5, totalSteps: 12, charsPerSecond: (5 * 16 * 1000) / 50 });
+    expect(retimes[0]).toMatchObject({ step: 5, totalSteps: 12, charsPerSecond: (2 * 16 * 1000) / 20 });
     // ETAs after the re-plan count toward the new end.
     const lastStep = eventsOf(recorded, "step").at(-1)!;
     expect(lastStep.step).toBe(12);
@@ -420,8 +436,8 @@ describe("re-timing a budget run", () => {
     await runLoop(trainer, emptyProgress(), limits({
       steps: 20,
       timeMs: 60_000,
-      retime: { atStep: 10, plan: (_done, stepMs) => { stepMsSeen = stepMs; return 20; }, apply: () => {} },
+      retime: { atSteps: [10], plan: (_done, _timed, timedMs) => { stepMsSeen = timedMs; return 20; }, apply: () => {} },
     }), cadence({ checkpointEvery: { steps: 4 } }), slowSave);
-    expect(stepMsSeen).toBe(100);
+    expect(stepMsSeen).toBe(70);
   });
 });
