@@ -2,7 +2,7 @@
 // table of every workload and metric against the peers, and the README splice. Pure: run.ts
 // reads the clock and the files; this file only computes and formats.
 
-import type { CharnnRun, PeerResult, PeerConfig, PeerName } from "./results.js";
+import type { CharnnRun, CliTrainRun, PeerResult, PeerConfig, PeerName } from "./results.js";
 import { bestPeerResult } from "./results.js";
 import { formatCount } from "../dist/core/util/format.js";
 import { variantLabel, type Variant } from "./variants.js";
@@ -54,6 +54,8 @@ export interface BenchReport {
   workloads: WorkloadId[];
   variants: Variant[];
   charnn: CharnnRun[];
+  /** `charnn train` itself on the best variant of C2 and C3; absent in reports from before it was measured. */
+  cliTrain?: CliTrainRun[];
   peers: PeerResult[];
   /** The `charnn sample --length 1` timing first, then any baselines. */
   startup: StartupTiming[];
@@ -136,6 +138,34 @@ function peerRatio(report: BenchReport, target: string, workload: WorkloadId, me
   };
 }
 
+/**
+ * The targets measured through `charnn train` itself: C2's training rate once started, against
+ * PyTorch's best; C3's peak memory (training and one save), against the peak of PyTorch's
+ * fastest C3 training run.
+ */
+function commandRatios(report: BenchReport): TargetRatio[] {
+  const runs = report.cliTrain ?? [];
+  const through = (workload: WorkloadId) => runs.find((run) => run.workload === workload) ?? null;
+  const label = (run: CliTrainRun) => `charnn train, ${variantLabel({ backend: run.backend as Variant["backend"], threads: run.threads })}`;
+  const c2 = through("C2"), torchC2 = bestPeerResult(report.peers, "torch", "C2", "trainCharsPerSecond");
+  const rateTarget = "Training C2 through charnn train vs PyTorch";
+  const rate: TargetRatio = !c2 || !torchC2
+    ? { target: rateTarget, goal: ">= 1.5x", value: null, met: null, detail: !c2 ? "charnn train on C2 not measured in this run" : "PyTorch C2 not measured in this run" }
+    : {
+        target: rateTarget, goal: ">= 1.5x", value: c2.charsPerSecond / torchC2.trainCharsPerSecond, met: c2.charsPerSecond / torchC2.trainCharsPerSecond >= 1.5,
+        detail: `${formatNumber(c2.charsPerSecond)} (${label(c2)}, ${formatCount(c2.steps)} steps after start-up) / ${formatNumber(torchC2.trainCharsPerSecond)} (PyTorch, ${torchC2.setting}) chars/s`,
+      };
+  const c3 = through("C3"), torchC3 = bestPeerResult(report.peers, "torch", "C3", "trainCharsPerSecond");
+  const memoryTarget = "Peak memory training C3 (charnn train) vs PyTorch";
+  const memory: TargetRatio = !c3 || !torchC3
+    ? { target: memoryTarget, goal: "< 1x", value: null, met: null, detail: !c3 ? "charnn train on C3 not measured in this run" : "PyTorch C3 not measured in this run" }
+    : {
+        target: memoryTarget, goal: "< 1x", value: c3.peakRssMb / torchC3.peakRssMb, met: c3.peakRssMb < torchC3.peakRssMb,
+        detail: `${formatNumber(c3.peakRssMb)} MB (${label(c3)}: training and its save) / ${formatNumber(torchC3.peakRssMb)} MB (PyTorch, ${torchC3.setting}) peak RSS`,
+      };
+  return [rate, memory];
+}
+
 /** Every target ratio, measured or with the reason it is not. */
 export function targetRatios(report: BenchReport): TargetRatio[] {
   const ratios = [
@@ -147,6 +177,8 @@ export function targetRatios(report: BenchReport): TargetRatio[] {
     peerRatio(report, "Training GRU 2x128 (C2 size) vs PyTorch", "GRU", "train", "torch", 1.5),
     peerRatio(report, "Training RNN 2x128 (C2 size) vs PyTorch", "RNN", "train", "torch", 1.5),
   ];
+
+  ratios.push(...commandRatios(report));
 
   const c3Runs = report.charnn.filter((run) => run.workload === "C3" && run.threads === 2);
   const ceilingTarget = "C3 training GFLOP/s vs the two-core 128-bit FMA ceiling";
@@ -301,7 +333,7 @@ export function renderBody(report: BenchReport, level: number): string {
     "",
     `- Training: batch·seq·iterations per second, the median of ${report.windows} timed window(s) after warm-up, as the peer scripts (PyTorch, TF.js and numpy versions of the same models) do. ` +
       "charnn carries the hidden state across batches for every cell; the PyTorch and TF.js LSTM peers start each batch from zeros, and TF.js does not clip gradients.",
-    `- Sampling: batch 1, one character at a time, temperature 1, median of ${report.windows} run(s); charnn samples from the model loaded back from its checkpoint. ` +
+    `- Sampling: batch 1, one character at a time, temperature 1, median of ${report.windows} run(s); charnn samples from the model loaded back from its checkpoint into a fresh kernel set, as charnn sample does. ` +
       "Eval: the batch-1 forward pass over held-out text (the last 5%) in windows of 256, carrying the state.",
     "- Checkpoint: the whole training state (weights, optimiser moments, cursor) written by saveCheckpoint (atomic write) and read by loadCheckpoint (checksum, decode, shape check).",
     "- Peak RSS: maxrss of the process that ran the workload, the runtime included (importing torch alone is about 250 MB).",

@@ -30,6 +30,18 @@ export interface CharnnRun {
   peakRssMb: number;
 }
 
+/** Training through the command (`charnn train` in-process, cli-child.ts): its rate once started, and the process's peak. */
+export interface CliTrainRun {
+  workload: WorkloadId;
+  backend: string;
+  threads: number;
+  /** Steps timed (after start-up). */
+  steps: number;
+  charsPerSecond: number;
+  /** getrusage maxrss of the child process, MB (2^20 bytes): training and its final save. */
+  peakRssMb: number;
+}
+
 export type PeerName = "torch" | "tfjs" | "numpy";
 export type PeerConfig = "C1" | "C2" | "C3" | "C2-GRU" | "C2-RNN";
 

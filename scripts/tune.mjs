@@ -48,6 +48,7 @@ const events = train.stdout.split("\n").filter((line) => line.startsWith("{")).m
 const end = events.findLast((e) => e.type === "end");
 const start = events.find((e) => e.type === "start");
 const steps = events.filter((e) => e.type === "step");
+const retime = events.find((e) => e.type === "retime");
 const rate = steps.length > 1 ? steps.at(-1).charsPerSecond : null;
 let heldOutLoss = null;
 if (train.status === 0) {
@@ -61,7 +62,8 @@ const record = {
   name, corpus: path.basename(corpus), flags: trainFlags.join(" "), exit: train.status,
   steps: end?.step ?? null, endReason: end?.reason ?? null, heldOut: heldOutLoss,
   trainLoss: end?.trainLoss ?? null, validationLoss: end?.validationLoss ?? null,
-  parameters: start?.parameterCount ?? null, choice: start?.choice ? { reason: start.choice.reason, measured: start.choice.measured } : undefined, charsPerSecond: rate, trainSeconds: Math.round(trainMs / 100) / 10,
+  parameters: start?.parameterCount ?? null, choice: start?.choice ? { reason: start.choice.reason, measured: start.choice.measured } : undefined,
+  retime: retime ? { step: retime.step, totalSteps: retime.totalSteps, charsPerSecond: Math.round(retime.charsPerSecond) } : undefined, charsPerSecond: rate, trainSeconds: Math.round(trainMs / 100) / 10,
   load: [loadBefore, loadavg()[0]].map((l) => Math.round(l * 100) / 100), commit, at: new Date().toISOString(),
 };
 appendFileSync(results, JSON.stringify(record) + "\n");

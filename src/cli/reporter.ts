@@ -83,6 +83,10 @@ function describeStart(e: StartEvent): string {
 }
 
 /** Two lines: what the time-budget chooser picked and why, and the flags that pick it again. */
+export function describeRetime(e: Extract<TrainEvent, { type: "retime" }>): string {
+  return `timed the first ${formatCount(e.step)} steps at ${formatCount(Math.round(e.charsPerSecond))} chars/s: the schedule now ends at step ${formatCount(e.totalSteps)}`;
+}
+
 export function describeChoice(choice: NonNullable<StartEvent["choice"]>): string {
   const settings = choice.settings as unknown as Record<string, unknown>;
   const flags = choice.chosen.map((key) => `${flagName(key)} ${String(settings[key])}`).join(" ");
@@ -163,6 +167,9 @@ class PlainReporter implements Reporter {
         return;
       case "warning":
         this.line(`warning: ${e.message}`);
+        return;
+      case "retime":
+        this.line(describeRetime(e));
         return;
       case "end": {
         const { headline, losses } = describeEnd(e);
@@ -370,6 +377,11 @@ class TerminalReporter implements Reporter {
         return;
       case "warning":
         this.print(c.yellow(`warning: ${e.message}`));
+        return;
+      case "retime":
+        this.state.totalSteps = e.totalSteps;
+        if (this.barActive) this.bar.setTotal(e.totalSteps);
+        this.print(describeRetime(e));
         return;
       case "end": {
         this.stopBar();

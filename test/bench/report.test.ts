@@ -70,6 +70,34 @@ describe("formatNumber and formatRatio", () => {
   });
 });
 
+describe("targets measured through charnn train itself", () => {
+  const through = (overrides: Partial<BenchReport> = {}) => Object.fromEntries(targetRatios(report(overrides)).map((r) => [r.target, r]));
+
+  it("reads the command's C2 rate against PyTorch's best, and its C3 peak against the fastest PyTorch C3 run's", () => {
+    const ratios = through({
+      cliTrain: [
+        { workload: "C2", backend: "wasm", threads: 2, steps: 130, charsPerSecond: 47_325, peakRssMb: 180 },
+        { workload: "C3", backend: "wasm", threads: 2, steps: 10, charsPerSecond: 2_400, peakRssMb: 350 },
+      ],
+    });
+    const rate = ratios["Training C2 through charnn train vs PyTorch"]!;
+    expect(rate.value).toBeCloseTo(47_325 / 31_550, 10);
+    expect(rate.met).toBe(true);
+    expect(rate.detail).toContain("charnn train, wasm x2, 130 steps after start-up");
+    const memory = ratios["Peak memory training C3 (charnn train) vs PyTorch"]!;
+    // PyTorch's fastest C3 run is the 2-thread one; both peer rows here peak at 319 MB.
+    expect(memory.value).toBeCloseTo(350 / 319, 10);
+    expect(memory.met).toBe(false);
+    expect(memory.detail).toContain("2 threads");
+  });
+
+  it("says what is missing when the command was not measured", () => {
+    const ratios = through();
+    expect(ratios["Training C2 through charnn train vs PyTorch"]).toMatchObject({ value: null, met: null, detail: "charnn train on C2 not measured in this run" });
+    expect(ratios["Peak memory training C3 (charnn train) vs PyTorch"]).toMatchObject({ value: null, met: null, detail: "charnn train on C3 not measured in this run" });
+  });
+});
+
 describe("targetRatios", () => {
   it("compares charnn's best variant with PyTorch's best thread setting, metric by metric", () => {
     const ratios = Object.fromEntries(targetRatios(report()).map((r) => [r.target, r]));

@@ -274,3 +274,24 @@ describe("terminal reporter (stderr is a terminal)", () => {
     expect(stderr().length).toBe(written);
   });
 });
+
+describe("a budget run that re-times itself", () => {
+  const retime: TrainEvent = { schema: 1, type: "retime", step: 40, totalSteps: 2_812, charsPerSecond: 10_480.4 } as TrainEvent;
+  const before = run.filter((e) => e.type === "start" || (e.type === "step" && e.step <= 20));
+
+  it("says where the schedule now ends, on a plain stderr", () => {
+    const { io, stderr } = createTestIO({ stderrIsTTY: false });
+    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    for (const e of [...before, retime]) reporter.event(e);
+    reporter.close();
+    expect(stderr()).toContain("timed the first 40 steps at 10,480 chars/s: the schedule now ends at step 2,812\n");
+  });
+
+  it("moves the progress bar's end to the new step count", () => {
+    const { io, stderr } = createTestIO({ stderrIsTTY: true, columns: 120, env: { NO_COLOR: "1" } });
+    const reporter = createReporter(io, { json: false, logEvery: 10 });
+    for (const e of [...before, retime, step(50)]) reporter.event(e);
+    reporter.close();
+    expect(stderr()).toContain("step 50/2,812");
+  });
+});

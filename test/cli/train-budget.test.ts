@@ -28,11 +28,15 @@ async function folderWithText(): Promise<string> {
 
 type Event = Record<string, unknown> & { type: string };
 
-/** Runs `charnn train` in-process; `interruptAtStep` sends SIGINT once that step is reported. */
-async function train(cwd: string, args: string[], interruptAtStep?: number) {
+/**
+ * Runs `charnn train` in-process; `interruptAtStep` sends SIGINT once that step is reported
+ * ("after-retime": two steps after the run re-timed itself).
+ */
+async function train(cwd: string, args: string[], interruptAtStep?: number | "after-retime") {
   const captured = createTestIO({ cwd });
   const collector = captured.io.stdout;
   let pending = "";
+  let interruptAt = typeof interruptAtStep === "number" ? interruptAtStep : -1;
   captured.io.stdout = new Writable({
     decodeStrings: false,
     write(chunk: unknown, _encoding, callback) {
@@ -45,7 +49,8 @@ async function train(cwd: string, args: string[], interruptAtStep?: number) {
         pending = pending.slice(newline + 1);
         if (interruptAtStep === undefined || !line.startsWith("{")) continue;
         const event = JSON.parse(line) as Event;
-        if (event.type === "step" && event.step === interruptAtStep) captured.signals.emit("SIGINT");
+        if (event.type === "retime" && interruptAtStep === "after-retime") interruptAt = Number(event.step) + 2;
+        if (event.type === "step" && event.step === interruptAt) captured.signals.emit("SIGINT");
       }
       callback();
     },
@@ -105,7 +110,8 @@ describe("charnn train --time on a new run without a model shape", () => {
 
   it("resumes an interrupted budget run exactly: the same bytes as its recorded settings run uninterrupted", async () => {
     const cwd = await folderWithText();
-    const first = await train(cwd, ["--time", "4s", ...small, "--log-every", "1", "--json", "--out", "budget"], 3);
+    // 8 s: 3 s are kept for the final validation and save, so on a busy machine 4 s can leave no steps to interrupt.
+    const first = await train(cwd, ["--time", "8s", ...small, "--log-every", "1", "--json", "--out", "budget"], 3);
     expect(first.code).toBe(130);
     const recorded = startOf(first.events).choice as { settings: Record<string, number | string>; chosen: string[] };
     const steps = Number(recorded.settings.steps);
@@ -134,6 +140,36 @@ describe("charnn train --time on a new run without a model shape", () => {
     expect(b.settingSources.hidden).toBe("given");
     expect(b.choice).toBeNull();
     for (const name of Object.keys(b.params)) expect(Buffer.from(a.params[name]!.data.buffer).equals(Buffer.from(b.params[name]!.data.buffer)), name).toBe(true);
+  }, 120_000);
+
+  it("re-times itself after its first steps, records the new step count, and a resume keeps it", async () => {
+    const cwd = await folderWithText();
+    // 8 s: 3 s are kept for the final validation and save, so 4 s would leave too few steps to re-time.
+    const first = await train(cwd, ["--time", "8s", ...small, "--log-every", "1", "--json", "--out", "retimed"]);
+    expect(first.code).toBe(0);
+    const planned = Number((startOf(first.events).choice as { settings: Record<string, unknown> }).settings.steps);
+    // Early and (unless the first moved the end before it) again half-way: what is saved is the
+    // last re-timing's count.
+    const retimes = first.events.filter((e) => e.type === "retime") as Array<Event & { step: number; totalSteps: number; charsPerSecond: number }>;
+    expect(retimes.length, "a plan this long re-times").toBeGreaterThanOrEqual(1);
+    const retime = retimes.at(-1)!;
+    expect(retime.step).toBeLessThan(planned);
+    expect(retime.charsPerSecond).toBeGreaterThan(0);
+    const saved = await loadCheckpoint(join(cwd, "retimed", "latest.json"));
+    expect(saved.schedule.totalSteps).toBe(retime.totalSteps);
+    expect(saved.config.steps).toBe(retime.totalSteps);
+    expect(saved.choice?.measured.retimedSteps).toBe(retime.totalSteps);
+    expect(saved.step).toBeLessThanOrEqual(retime.totalSteps);
+    // Interrupted after re-timing, the run resumes to the step count it re-timed to.
+    const interrupted = await train(cwd, ["--time", "8s", ...small, "--log-every", "1", "--json", "--out", "cut"], "after-retime");
+    // (interrupted two steps after its first re-timing, before the second)
+    expect(interrupted.code).toBe(130);
+    const moved = interrupted.events.find((e) => e.type === "retime") as Event & { totalSteps: number };
+    expect(moved).toBeDefined();
+    const resumed = await train(cwd, ["--resume", "--time", "10m", ...small, "--json", "--out", "cut"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.events.some((e) => e.type === "retime"), "a resumed run keeps the recorded count").toBe(false);
+    expect(resumed.events.findLast((e) => e.type === "end")).toMatchObject({ step: moved.totalSteps, reason: "steps" });
   }, 120_000);
 
   it("--dry-run says the settings will be chosen when training starts, without calibrating", async () => {

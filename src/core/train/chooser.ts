@@ -78,12 +78,38 @@ export const CHARS_PER_PARAMETER = 8;
  */
 export const USEFUL_EPOCHS = 4;
 
-/** Dropout between layers once the run sees the text more than once; docs/TUNING.md. */
+/**
+ * Dropout between layers once the run sees the text more than DROPOUT_FROM_EPOCHS times: +0.1 per
+ * doubling past that, at most 0.3. At 3.6 passes a GRU 2x128 did better without it (docs/TUNING.md).
+ */
+export const DROPOUT_FROM_EPOCHS = 4;
 export const DROPOUT_PER_DOUBLING = 0.1;
 export const MAX_DROPOUT = 0.3;
 
-/** Adam's rate for the chosen GRUs with cosine decay (swept in docs/TUNING.md). */
-export const BASE_LR = 0.004;
+/**
+ * Adam's peak rate for a GRU 2x128, with a short linear warm-up and cosine decay, and how it
+ * scales with width: inversely, as Adam's best rate for hidden weights does (the maximal-update
+ * parametrisation, Yang et al. 2021). Swept at 128 wide (docs/TUNING.md): 0.004 1.617, 0.006
+ * 1.591, 0.008 1.587, 0.012 1.570, 0.016 1.554 nats/char after 1,850 steps; 0.008 without
+ * warm-up 1.634. Higher rates were not tried.
+ */
+export const BASE_LR = 0.016;
+export const BASE_LR_WIDTH = 128;
+export const MIN_LR = 0.003;
+/** Warm-up steps: 50, or 3% of a shorter run. */
+export const WARMUP_STEPS = 50;
+export const WARMUP_SHARE = 0.03;
+
+/** The peak rate for a width (never above the swept rate, for the narrower large-vocabulary shapes). */
+export function learningRateFor(hidden: number): number {
+  const scaled = (BASE_LR * BASE_LR_WIDTH) / hidden;
+  return Math.round(Math.min(BASE_LR, Math.max(MIN_LR, scaled)) * 10_000) / 10_000;
+}
+
+/** The warm-up for a run of this many steps. */
+export function warmupFor(steps: number): number {
+  return Math.min(WARMUP_STEPS, Math.floor(WARMUP_SHARE * steps));
+}
 
 /**
  * The shapes to time, smallest first: two-layer GRUs of growing width. With a large vocabulary
@@ -120,6 +146,48 @@ export function recurrentParameters(shape: CandidateShape): number {
  */
 export const PLANNED_SHARE = 0.85;
 
+/**
+ * Once the run has made a few steps of the chosen shape, it times them and plans its schedule
+ * again (retimedSteps): a measurement of the run's own steps is better than the calibration's
+ * few, so the new plan keeps back less. It does so again half-way, from every step made by then,
+ * since the speed of a shared machine drifts (one 10-minute run slowed by a quarter after its
+ * first re-timing and was cut off at 83% of its schedule).
+ */
+export const RETIME_AT_SHARE = 0.04;
+export const RETIME_MIN_STEPS = 10;
+export const RETIME_AGAIN_AT_SHARE = 0.5;
+export const RETIMED_SHARE = 0.95;
+
+/**
+ * The steps at which a budget run re-times itself: 4% into the planned steps (at least 10 in),
+ * then half-way; none when the plan is too short for the early steps to leave much to re-plan.
+ */
+export function retimeSteps(plannedSteps: number): number[] {
+  const early = Math.max(RETIME_MIN_STEPS, Math.round(RETIME_AT_SHARE * plannedSteps));
+  if (early * 4 > plannedSteps) return [];
+  const half = Math.round(RETIME_AGAIN_AT_SHARE * plannedSteps);
+  return half > early ? [early, half] : [early];
+}
+
+export interface RetimeFacts {
+  /** Steps this invocation has made. */
+  stepsDone: number;
+  /** Recent steps timed, and the ms they took (training steps alone). */
+  timedSteps: number;
+  stepMs: number;
+  /** Ms of the training time left now. */
+  timeLeftMs: number;
+  /** As in BudgetFacts: validation work per step, in characters, and characters a step trains. */
+  overheadCharsPerStep: number;
+  charsPerStep: number;
+}
+
+/** The step count the schedule should end at, from the run's own measured step time. */
+export function retimedSteps(facts: RetimeFacts): number {
+  const perStepMs = (facts.stepMs / Math.max(1, facts.timedSteps)) * (1 + facts.overheadCharsPerStep / Math.max(1, facts.charsPerStep));
+  return facts.stepsDone + Math.max(1, Math.floor((RETIMED_SHARE * Math.max(0, facts.timeLeftMs)) / Math.max(1e-6, perStepMs)));
+}
+
 /** Steps of this shape that fit in the training time, validation passes included. */
 export function stepsThatFit(facts: BudgetFacts, measurement: Measurement): number {
   const charsPerStep = facts.charsPerStep + (facts.overheadCharsPerStep ?? 0);
@@ -137,10 +205,10 @@ export function fitsBudget(facts: BudgetFacts, measurement: Measurement): boolea
   return usefulChars(facts, steps) >= CHARS_PER_PARAMETER * recurrentParameters(measurement.shape);
 }
 
-/** Dropout rises with the passes over the text: none for one pass, +0.1 per doubling after. */
+/** Dropout rises with the passes over the text: none up to DROPOUT_FROM_EPOCHS, +0.1 per doubling after. */
 export function dropoutFor(epochs: number, layers: number): number {
-  if (layers < 2 || epochs <= 1) return 0;
-  const dropout = DROPOUT_PER_DOUBLING * Math.log2(epochs);
+  if (layers < 2 || epochs <= DROPOUT_FROM_EPOCHS) return 0;
+  const dropout = DROPOUT_PER_DOUBLING * Math.log2(epochs / DROPOUT_FROM_EPOCHS);
   return Math.round(Math.min(MAX_DROPOUT, dropout) * 100) / 100;
 }
 
@@ -163,9 +231,9 @@ export function chooseForBudget(facts: BudgetFacts, measurements: readonly Measu
   const settings: ChosenSettings = {
     ...shape,
     dropout: dropoutFor(epochs, shape.layers),
-    lr: BASE_LR,
+    lr: learningRateFor(shape.hidden),
     lrSchedule: "cosine",
-    warmup: 0,
+    warmup: warmupFor(steps),
     steps,
   };
 
@@ -178,7 +246,7 @@ export function chooseForBudget(facts: BudgetFacts, measurements: readonly Measu
       ? "the largest shape timed"
       : "the largest shape that gets enough training in this budget";
   const reason =
-    `${shapeName(shape)}, dropout ${settings.dropout}, lr ${settings.lr} cosine over ${steps.toLocaleString("en-US")} steps ` +
+    `${shapeName(shape)}, dropout ${settings.dropout}, lr ${settings.lr} cosine over ${steps.toLocaleString("en-US")} steps, warm-up ${settings.warmup} ` +
     `(${epochs.toFixed(1)} passes over the text): ${why}, at ${Math.round(chosen.charsPerSecond).toLocaleString("en-US")} chars/s measured`;
   return { settings, reason, measured };
 }

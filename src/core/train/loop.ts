@@ -14,6 +14,20 @@ export interface LoopLimits {
   timeMs: number | null;
   /** Stop after this many evaluations without a new best validation loss (0 = off). */
   patience: number;
+  /** A time-budget run planning its step count again from its own first steps (chooser.ts). */
+  retime?: Retime;
+}
+
+export interface Retime {
+  /** The steps (of this invocation) after which the run re-plans. */
+  atSteps: readonly number[];
+  /**
+   * The new step count, from the steps made, the recent steps timed (since the last re-timing,
+   * or after the first RETIME_WARMUP_STEPS of the run) and the ms they took, and the ms left.
+   */
+  plan(stepsDone: number, timedSteps: number, timedMs: number, timeLeftMs: number): number;
+  /** The new count takes effect: the schedule and what is saved follow it. */
+  apply(totalSteps: number): void;
 }
 
 export interface LoopCadence {
@@ -97,16 +111,22 @@ export function totalSteps(limits: LoopLimits, windowsPerEpoch: number): number 
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** The first steps of an invocation are slower (worker start-up, compilation, page faults): re-timing leaves them out. */
+export const RETIME_WARMUP_STEPS = 3;
+
 export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: LoopLimits, cadence: LoopCadence, hooks: LoopHooks): Promise<EndReason> {
   const started = hooks.now();
   const firstStep = trainer.step;
-  const total = totalSteps(limits, trainer.batcher.windowsPerEpoch);
+  let stepLimit = limits.steps;
+  let total = totalSteps(limits, trainer.batcher.windowsPerEpoch);
   const limit = explodingLoss(trainer.model.config.vocabSize);
   let lastSave = started;
   let intervalLoss = 0, intervalSteps = 0, lastTrainLoss: number | null = null;
   let lastValidation: number | null = progress.validation.at(-1)?.[1] ?? null;
   let evaluatedAt = -1;
   let savedAt = -1;
+  /** Ms inside trainStep alone (evaluations and saves left out) since the last re-timing, and its steps. */
+  let timedMs = 0, timedSteps = 0;
 
   const evaluate = async (): Promise<boolean> => {
     evaluatedAt = trainer.step;
@@ -132,7 +152,7 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
   };
   /** A limit the run has reached, checked before each step and again right after it. */
   const limitReached = (): EndReason | null => {
-    if (limits.steps > 0 && trainer.step >= limits.steps) return "steps";
+    if (stepLimit > 0 && trainer.step >= stepLimit) return "steps";
     if (limits.epochs > 0 && trainer.epoch >= limits.epochs) return "epochs";
     if (limits.timeMs !== null && hooks.now() - started >= limits.timeMs) return "time";
     return null;
@@ -144,7 +164,12 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     const before = hooks.interrupted() ? "interrupted" : limitReached();
     if (before !== null) { reason = before; break; }
 
+    const stepStarted = hooks.now();
     const result = trainer.trainStep();
+    if (trainer.step - firstStep > RETIME_WARMUP_STEPS) {
+      timedMs += hooks.now() - stepStarted;
+      timedSteps++;
+    }
     if (!result.finite || result.loss > limit) {
       hooks.emit(trainEvent({ type: "end", step: trainer.step, reason: "diverged", trainLoss: result.loss, validationLoss: lastValidation, bestValidationLoss: progress.bestValidationLoss, elapsedMs: hooks.now() - started }));
       return "diverged";
@@ -153,6 +178,15 @@ export async function runLoop(trainer: LoopTrainer, progress: Progress, limits: 
     intervalLoss += result.loss;
     intervalSteps++;
     lastTrainLoss = result.loss;
+    const retime = limits.retime;
+    if (retime !== undefined && retime.atSteps.includes(step - firstStep) && limits.timeMs !== null) {
+      stepLimit = retime.plan(step - firstStep, timedSteps, timedMs, limits.timeMs - (hooks.now() - started));
+      total = totalSteps({ ...limits, steps: stepLimit }, trainer.batcher.windowsPerEpoch);
+      retime.apply(stepLimit);
+      hooks.emit(trainEvent({ type: "retime", step, totalSteps: stepLimit, charsPerSecond: (timedSteps * trainer.charsPerStep * 1000) / Math.max(1e-3, timedMs) }));
+      timedMs = 0;
+      timedSteps = 0;
+    }
 
     if (step % cadence.logEvery === 0) {
       const elapsedMs = hooks.now() - started;

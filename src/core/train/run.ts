@@ -23,10 +23,10 @@ import { MODEL_SHAPE_KEYS, fineTuneSettings, flagName, readSavedConfig, resumeSe
 import type { Kernels } from "../tensor/kernels.js";
 import { createRng } from "../tensor/rng.js";
 import { trainEvent, type EndReason, type TrainEvent } from "./events.js";
-import { runLoop, totalSteps, type Progress } from "./loop.js";
+import { runLoop, totalSteps, type Progress, type Retime } from "./loop.js";
 import { Trainer, type TrainerOptions } from "./trainer.js";
 import { applyChoice, budgetChoiceApplies, calibrateForBudget, type BudgetCalibrationInputs } from "./budget.js";
-import type { Choice } from "./chooser.js";
+import { retimedSteps, retimeSteps, type Choice } from "./chooser.js";
 import { formatCount } from "../util/format.js";
 import { shapeForText } from "./small-text.js";
 
@@ -465,9 +465,33 @@ export function buildTrainer(plan: RunPlan, kernels: Kernels, warn: (message: st
   return { trainer, progress };
 }
 
+/**
+ * The re-timing of a run that chose its settings for the budget in this invocation: after its
+ * first few steps, and half-way, it plans the step count again from their measured time (chooser.ts). A resumed
+ * run keeps the count its checkpoint recorded, so that it continues exactly.
+ */
+function retimeFor(plan: RunPlan, trainer: Trainer, moved: (steps: number) => void): Retime | undefined {
+  const { config } = plan;
+  const atSteps = plan.choice !== null && config.time !== null && config.steps > 0 ? retimeSteps(config.steps) : [];
+  if (atSteps.length === 0) return undefined;
+  const overheadCharsPerStep = config.evalEvery > 0 ? trainer.validationChars / config.evalEvery / 3 : 0;
+  return {
+    atSteps,
+    plan: (stepsDone, timedSteps, stepMs, timeLeftMs) => retimedSteps({ stepsDone, timedSteps, stepMs, timeLeftMs, overheadCharsPerStep, charsPerStep: trainer.charsPerStep }),
+    apply: (steps) => {
+      trainer.rescheduleTo(steps);
+      moved(steps);
+    },
+  };
+}
+
 /** Trains a plan on `kernels` until a limit, an interruption or divergence; saves through hooks. */
 export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, nameOf: (key: string) => string = flagName): Promise<RunEnd> {
-  const { config, vocabulary } = plan;
+  const { vocabulary } = plan;
+  // A budget run that re-times itself (retimeFor) moves its step count: what is saved follows.
+  let config = plan.config;
+  let scheduleSteps = plan.totalSteps;
+  let choiceRecord = plan.choice !== null ? { reason: plan.choice.reason, measured: { ...plan.choice.measured } } : null;
   const warn = (message: string) => hooks.emit(trainEvent({ type: "warning", message }));
   const { trainer, progress } = buildTrainer(plan, kernels, warn, nameOf);
   const release = hooks.acquire ? await hooks.acquire() : async () => {};
@@ -492,9 +516,9 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
         history: { train: progress.train, validation: progress.validation },
         bestValidationLoss: progress.bestValidationLoss,
         corpus: { ...plan.corpus, paths: hooks.corpusPaths ?? [] },
-        schedule: { totalSteps: plan.totalSteps },
+        schedule: { totalSteps: scheduleSteps },
         // A resumed budget run keeps the record of the choice its first invocation made.
-        choice: plan.choice !== null ? { reason: plan.choice.reason, measured: plan.choice.measured } : start.kind === "resume" ? start.checkpoint.choice : null,
+        choice: choiceRecord ?? (start.kind === "resume" ? start.checkpoint.choice : null),
         kernels,
         host: hooks.host,
         createdAt: hooks.isoNow(),
@@ -521,7 +545,17 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
       trainer,
       progress,
       // The calibration counts inside the budget.
-      { steps: config.steps, epochs: config.epochs, timeMs: config.time === null ? null : Math.max(1, config.time - plan.reservedMs), patience: config.patience },
+      {
+        steps: config.steps,
+        epochs: config.epochs,
+        timeMs: config.time === null ? null : Math.max(1, config.time - plan.reservedMs),
+        patience: config.patience,
+        retime: retimeFor(plan, trainer, (steps) => {
+          config = { ...config, steps };
+          scheduleSteps = steps;
+          if (choiceRecord !== null) choiceRecord.measured.retimedSteps = steps;
+        }),
+      },
       { evalEvery: config.evalEvery, checkpointEvery: config.checkpointEvery, sampleEvery: config.sampleEvery, logEvery: Math.max(1, config.logEvery) },
       {
         emit: hooks.emit,

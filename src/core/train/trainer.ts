@@ -58,6 +58,8 @@ export class Trainer {
   /** The loss of the last step (NaN before the first). */
   lastLoss = NaN;
   private readonly workspace: Workspace;
+  /** The learning-rate schedule: the options' own, until rescheduleTo moves its end. */
+  private schedule: Schedule;
   private readonly validationWorkspace: Workspace | null;
   private readonly validationBatcher: StreamBatcher | null;
   private readonly samplerArena: Arena;
@@ -71,6 +73,7 @@ export class Trainer {
 
   constructor(options: TrainerOptions, train: Uint32Array, validation: Uint32Array) {
     this.options = options;
+    this.schedule = options.schedule;
     const dtype = options.dtype ?? "float32";
     const { batch: B, seqLen: T, model: config } = options;
     this.batcher = new StreamBatcher(train, B, T);
@@ -118,10 +121,15 @@ export class Trainer {
     return this.options.batch * this.options.seqLen;
   }
 
+  /** Ends the learning-rate schedule at another step: a time-budget run re-timing itself. */
+  rescheduleTo(totalSteps: number): void {
+    this.schedule = { ...this.schedule, totalSteps };
+  }
+
   /** One window: forward, backward, clip, update. */
   trainStep(): StepResult {
     const { epochStart } = this.batcher.next(this.inputs, this.targets);
-    const lr = learningRate(this.options.schedule, this.step);
+    const lr = learningRate(this.schedule, this.step);
     const loss = this.workspace.forward(this.inputs, this.targets, this.state, {
       training: true, rng: this.rng, fromInit: epochStart,
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   BASE_LR, CHARS_PER_PARAMETER, LARGE_VOCABULARY, PLANNED_SHARE, USEFUL_EPOCHS,
-  calibrationCandidates, chooseForBudget, dropoutFor, fitsBudget, recurrentParameters, stepsThatFit,
+  calibrationCandidates, chooseForBudget, learningRateFor, warmupFor, dropoutFor, fitsBudget, recurrentParameters, retimedSteps, retimeSteps, stepsThatFit,
   type BudgetFacts, type CandidateShape, type Measurement,
 } from "../../../src/core/train/chooser.js";
 
@@ -61,9 +61,12 @@ describe("dropoutFor", () => {
   it.each([
     [0.5, 2, 0],
     [1, 2, 0],
-    [2, 2, 0.1],
-    [4, 2, 0.2],
-    [8, 2, 0.3],
+    [2, 2, 0],
+    [3.6, 2, 0],
+    [4, 2, 0],
+    [8, 2, 0.1],
+    [16, 2, 0.2],
+    [32, 2, 0.3],
     [100, 2, 0.3],
     [8, 1, 0], // dropout acts between layers: a single layer has none
   ])("%f passes, %i layers: %f", (epochs, layers, expected) => {
@@ -116,11 +119,11 @@ describe("chooseForBudget", () => {
     const ms = measured(widths, 40_000);
     const choice = chooseForBudget(f, ms);
     const chosen = ms.find((m) => m.shape.hidden === choice.settings.hidden)!;
-    expect(choice.settings).toMatchObject({ lrSchedule: "cosine", lr: BASE_LR, warmup: 0, steps: stepsThatFit(f, chosen) });
+    expect(choice.settings).toMatchObject({ lrSchedule: "cosine", lr: learningRateFor(chosen.shape.hidden), warmup: warmupFor(choice.settings.steps), steps: stepsThatFit(f, chosen) });
     expect(choice.measured.steps).toBe(choice.settings.steps);
   });
 
-  it("adds dropout only when the run passes over the text more than once", () => {
+  it("adds dropout only when the run passes over the text more than four times", () => {
     const once = chooseForBudget(facts({ trainMs: 60_000, trainChars: 100_000_000 }), measured(widths));
     expect(once.settings.dropout).toBe(0);
     const often = chooseForBudget(facts({ trainMs: 3_600_000, trainChars: 2_000_000 }), measured(widths, 40_000));
@@ -154,5 +157,63 @@ describe("chooseForBudget", () => {
 
   it("refuses an empty list of measurements", () => {
     expect(() => chooseForBudget(facts(), [])).toThrow(/at least one/);
+  });
+});
+
+describe("re-timing from the run's own steps", () => {
+  it.each([
+    [9, []],
+    [39, []],
+    [40, [10, 20]],
+    [250, [10, 125]],
+    [1_000, [40, 500]],
+    [10_000, [400, 5_000]],
+  ])("a plan of %i steps re-times at steps %o", (planned, at) => {
+    expect(retimeSteps(planned)).toEqual(at);
+  });
+
+  it("plans the time left at the measured step time, validation passes included, keeping back 5%", () => {
+    // 40 steps in 4 s: 100 ms a step; validation adds a tenth; 100 s left buy 0.95 * 100000 / 110 steps.
+    const steps = retimedSteps({ stepsDone: 40, timedSteps: 40, stepMs: 4_000, timeLeftMs: 100_000, overheadCharsPerStep: 204.8, charsPerStep: 2048 });
+    expect(steps).toBe(40 + Math.floor((0.95 * 100_000) / 110));
+  });
+
+  it("times the recent steps, and counts from every step made", () => {
+    // 400 steps made; the last 100 took 5 s: 50 ms a step for the 10 s left.
+    expect(retimedSteps({ stepsDone: 400, timedSteps: 100, stepMs: 5_000, timeLeftMs: 10_000, overheadCharsPerStep: 0, charsPerStep: 2048 })).toBe(400 + 190);
+  });
+
+  it("a faster run than calibrated plans more steps, a slower one fewer", () => {
+    const base = { stepsDone: 40, timedSteps: 40, timeLeftMs: 100_000, overheadCharsPerStep: 0, charsPerStep: 2048 };
+    expect(retimedSteps({ ...base, stepMs: 2_000 })).toBeGreaterThan(retimedSteps({ ...base, stepMs: 4_000 }));
+  });
+
+  it("with no time left it still ends one step on, not before the steps it made", () => {
+    expect(retimedSteps({ stepsDone: 40, timedSteps: 40, stepMs: 4_000, timeLeftMs: -5, overheadCharsPerStep: 0, charsPerStep: 2048 })).toBe(41);
+  });
+});
+
+describe("learning rate and warm-up", () => {
+  it.each([
+    [96, 0.016],
+    [128, 0.016],
+    [192, 0.0107],
+    [256, 0.008],
+    [384, 0.0053],
+    [512, 0.004],
+    [1024, 0.003],
+  ])("a GRU %i wide peaks at %f", (hidden, lr) => {
+    expect(learningRateFor(hidden)).toBeCloseTo(lr, 10);
+    expect(learningRateFor(hidden)).toBeLessThanOrEqual(BASE_LR);
+  });
+
+  it.each([
+    [10, 0],
+    [100, 3],
+    [1_000, 30],
+    [1_850, 50],
+    [20_000, 50],
+  ])("%i steps warm up for %i", (steps, warmup) => {
+    expect(warmupFor(steps)).toBe(warmup);
   });
 });

@@ -377,3 +377,67 @@ describe("totalSteps", () => {
     expect(totalSteps(limits(stops), 100)).toBe(expected);
   });
 });
+
+describe("re-timing a budget run", () => {
+  it("re-plans at each of its steps, the later plan from the steps since the one before", async () => {
+    const clock = new FakeClock();
+    const trainer = new ScriptedTrainer(clock, { msPerStep: 10 });
+    const { hooks, recorded } = hooksFor(trainer, clock);
+    const asked: number[][] = [];
+    await runLoop(trainer, emptyProgress(), limits({
+      steps: 100,
+      timeMs: 10_000,
+      retime: { atSteps: [4, 30], plan: (stepsDone, timedSteps, timedMs) => { asked.push([stepsDone, timedSteps, timedMs]); return stepsDone === 4 ? 60 : 40; }, apply: () => {} },
+    }), cadence({}), hooks);
+    // The first three steps are left out; the second re-timing times the steps since the first.
+    expect(asked).toEqual([[4, 1, 10], [30, 26, 260]]);
+    expect(eventsOf(recorded, "retime").map((e) => [e.step, e.totalSteps])).toEqual([[4, 60], [30, 40]]);
+    expect(trainer.step).toBe(40);
+  });
+
+  it("plans again once, at its step, from the time its steps took, and stops at the new count", async () => {
+    const clock = new FakeClock();
+    const trainer = new ScriptedTrainer(clock, { msPerStep: 10 });
+    const { hooks, recorded } = hooksFor(trainer, clock);
+    const asked: Array<[number, number, number, number]> = [];
+    const applied: number[] = [];
+    const reason = await runLoop(trainer, emptyProgress(), limits({
+      steps: 100,
+      timeMs: 10_000,
+      retime: {
+        atSteps: [5],
+        plan: (stepsDone, timedSteps, timedMs, timeLeftMs) => {
+          asked.push([stepsDone, timedSteps, timedMs, timeLeftMs]);
+          return 12;
+        },
+        apply: (steps) => applied.push(steps),
+      },
+    }), cadence({ evalEvery: 0 }), hooks);
+    expect(reason).toBe("steps");
+    expect(trainer.step).toBe(12);
+    // Five steps made; the two after the first three timed, 10 ms each; what is left of the 10 s.
+    expect(asked).toEqual([[5, 2, 20, 9_950]]);
+    expect(applied).toEqual([12]);
+    const retimes = eventsOf(recorded, "retime");
+    expect(retimes).toHaveLength(1);
+    expect(retimes[0]).toMatchObject({ step: 5, totalSteps: 12, charsPerSecond: (2 * 16 * 1000) / 20 });
+    // ETAs after the re-plan count toward the new end.
+    const lastStep = eventsOf(recorded, "step").at(-1)!;
+    expect(lastStep.step).toBe(12);
+    expect(lastStep.etaMs).toBe(0);
+  });
+
+  it("leaves evaluation and save time out of the step time it reports", async () => {
+    const clock = new FakeClock();
+    const trainer = new ScriptedTrainer(clock, { msPerStep: 10 });
+    const { hooks } = hooksFor(trainer, clock);
+    const slowSave = { ...hooks, save: async (isBest: boolean, bestOnly?: boolean) => { clock.ms += 500; return hooks.save(isBest, bestOnly); } };
+    let stepMsSeen = -1;
+    await runLoop(trainer, emptyProgress(), limits({
+      steps: 20,
+      timeMs: 60_000,
+      retime: { atSteps: [10], plan: (_done, _timed, timedMs) => { stepMsSeen = timedMs; return 20; }, apply: () => {} },
+    }), cadence({ checkpointEvery: { steps: 4 } }), slowSave);
+    expect(stepMsSeen).toBe(70);
+  });
+});
