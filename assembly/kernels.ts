@@ -641,12 +641,17 @@ export function lstmBackward(gates: usize, cPrev: usize, tanhC: usize, dh: usize
 
 /** One GRU step for B rows (see kernels.ts gruForward); acts may be xProj itself. */
 export function gruForward(xProj: usize, hProj: usize, hPrev: usize, acts: usize, h: usize, B: i32, H: i32): void {
-  const H4 = H & ~3;
+  gruForwardUnits(xProj, hProj, hPrev, acts, h, B, H, 0, H);
+}
+
+/** gruForward for hidden units k0..k1 only (k0 a multiple of 4); each unit rounds the same either way. */
+function gruForwardUnits(xProj: usize, hProj: usize, hPrev: usize, acts: usize, h: usize, B: i32, H: i32, k0: i32, k1: i32): void {
+  const H4 = k0 + ((k1 - k0) & ~3);
   const gb = <usize>H * 4;
   const one = f32x4.splat(1.0);
   for (let b = 0; b < B; b++) {
     const x = xProj + <usize>b * 3 * gb, hp = hProj + <usize>b * 3 * gb, a = acts + <usize>b * 3 * gb, s = <usize>b * gb;
-    for (let k = 0; k < H4; k += 4) {
+    for (let k = k0; k < H4; k += 4) {
       const o = <usize>k * 4;
       const r = vsigmoid(f32x4.add(v128.load(x + o), v128.load(hp + o)));
       const z = vsigmoid(f32x4.add(v128.load(x + gb + o), v128.load(hp + gb + o)));
@@ -654,7 +659,7 @@ export function gruForward(xProj: usize, hProj: usize, hPrev: usize, acts: usize
       v128.store(a + o, r); v128.store(a + gb + o, z); v128.store(a + 2 * gb + o, n);
       v128.store(h + s + o, f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, v128.load(hPrev + s + o))));
     }
-    for (let k = H4; k < H; k++) {
+    for (let k = H4; k < k1; k++) {
       const o = <usize>k * 4;
       const r = ssigmoid(load<f32>(x + o) + load<f32>(hp + o));
       const z = ssigmoid(load<f32>(x + gb + o) + load<f32>(hp + gb + o));
@@ -878,5 +883,280 @@ export function rnnSequenceBackward(T: i32, B: i32, H: i32, hs: usize, relu: boo
     const dp = dGates + row * H * 4;
     rnnBackward(hs + <usize>((t + 1) * B + b0) * H * 4, dhRows, dp, rows * H, relu);
     gemmCore(false, false, rows, 0, H, H, dp, H, B == 1 ? wHh : 0, H, wHhP, dhRows, H, false, scratch);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch-1 steps: every layer and the decoder for one token in one call (sampling)
+// ---------------------------------------------------------------------------------------------
+// The weights are laid out once per load (stepPack) so a step reads each of them exactly once,
+// front to back: per layer, 4-row blocks of [W_ih | W_hh] interleaved four floats at a time, so
+// the input and recurrent products of a layer are one pass over one stream. Each row keeps the
+// arithmetic gemvRows gives it in the Workspace's batch-1 forward (one 4-lane sum per row over
+// k in order, lanes summed (l0 + l1) + (l2 + l3), the K mod 4 tail added after, the rows past
+// the last whole block of 4 without fused multiply-adds), and the biases go in in the order the
+// Workspace adds them, so the logits are the same bits and the sampled text the same characters.
+// Layer 0's one-hot input projection is a row of a table made at pack time: column `token` of
+// W_ih plus the biases, added as oneHotProject and addBias add them.
+
+const STEP_LSTM: i32 = 0;
+const STEP_GRU: i32 = 1;
+
+// The step plan: a header of i32 fields written once by the caller (src/node/wasm/kernels.ts
+// stepper), then one record per layer. Offsets in bytes.
+const PLAN_CELL = 0;
+const PLAN_RELU = 4;
+const PLAN_LAYERS = 8;
+const PLAN_HIDDEN = 12;
+const PLAN_VOCAB = 16;
+const PLAN_EMBED = 20;
+/** Parts that reached each barrier of the current call (zeroed by the caller before a split call). */
+const PLAN_BARRIER = 24;
+const PLAN_DECODER = 28;
+const PLAN_DECODER_BIAS = 32;
+const PLAN_LOGITS = 36;
+const PLAN_EMBEDDING = 40;
+const PLAN_HEADER_BYTES = 64;
+// Per layer:
+const LAYER_PACKED = 0;
+const LAYER_TABLE = 4;
+const LAYER_BIH = 8;
+const LAYER_BHH = 12;
+/** (H) the state this step reads and replaces; (H) the LSTM cell state, updated in place. */
+const LAYER_H = 16;
+const LAYER_C = 20;
+/** (H) the new h while the step runs (the products read the old one to the end). */
+const LAYER_H_NEW = 24;
+/** (G) the input product's sums; (G) the recurrent product's; (H) tanh(c) (unused, the step kernel writes it). */
+const LAYER_SUMS_X = 28;
+const LAYER_SUMS_H = 32;
+const LAYER_TANH_C = 36;
+const LAYER_BYTES = 64;
+
+/** Bytes of a step plan for L layers. */
+export function stepPlanBytes(L: i32): i32 {
+  return PLAN_HEADER_BYTES + L * LAYER_BYTES;
+}
+
+/**
+ * Lays out rows 0..N of [A | B] (A (N,K1) with leading dimension lda, B (N,K2) with ldb; K1 may
+ * be 0) for stepRows: N·(K1+K2) floats at dst. Whole 4-row blocks first, each [A part, A tail,
+ * B part, B tail]: a part holds, for every 4 columns, the 4 rows' 4 floats; a tail, for each of
+ * the last K mod 4 columns, the 4 rows' floats. Then the rows past the last whole block, each
+ * its A row and B row as they are.
+ */
+export function stepPack(a: usize, K1: i32, lda: i32, b: usize, K2: i32, ldb: i32, N: i32, dst: usize): void {
+  const N4 = N & ~3;
+  let d = dst;
+  for (let j = 0; j < N4; j += 4) {
+    d = packBlockSegment(a, K1, lda, j, d);
+    d = packBlockSegment(b, K2, ldb, j, d);
+  }
+  for (let j = N4; j < N; j++) {
+    memory.copy(d, a + <usize>j * lda * 4, <usize>K1 * 4); d += <usize>K1 * 4;
+    memory.copy(d, b + <usize>j * ldb * 4, <usize>K2 * 4); d += <usize>K2 * 4;
+  }
+}
+
+/** Rows j..j+4 of m (K columns, leading dimension ld) in the block layout at d; returns the end. */
+function packBlockSegment(m: usize, K: i32, ld: i32, j: i32, d: usize): usize {
+  const K4 = K & ~3;
+  const stride = <usize>ld * 4;
+  const r0 = m + <usize>j * stride;
+  for (let k = 0; k < K4; k += 4) {
+    for (let r = 0; r < 4; r++) { v128.store(d, v128.load(r0 + <usize>r * stride + <usize>k * 4)); d += 16; }
+  }
+  for (let k = K4; k < K; k++) {
+    for (let r = 0; r < 4; r++) { store<f32>(d, load<f32>(r0 + <usize>r * stride + <usize>k * 4)); d += 4; }
+  }
+  return d;
+}
+
+/**
+ * table[v·G + g] = (W[g·V + v] + bIh[g]) + bHh[g] (bHh 0: no second bias): layer 0's whole
+ * input term for token v, with the additions of oneHotProject then addBias.
+ */
+export function stepTable(w: usize, bIh: usize, bHh: usize, G: i32, V: i32, table: usize): void {
+  for (let v = 0; v < V; v++) {
+    const row = table + <usize>v * G * 4;
+    for (let g = 0; g < G; g++) {
+      let s = load<f32>(w + (<usize>g * V + v) * 4) + load<f32>(bIh + <usize>g * 4);
+      if (bHh != 0) s += load<f32>(bHh + <usize>g * 4);
+      store<f32>(row + <usize>g * 4, s);
+    }
+  }
+}
+
+/** One 4-row block over one K-long segment: sums[0..4]. */
+@inline function blockDot(pa: usize, x: usize, K: i32, sums: usize): void {
+  const K4 = K & ~3;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let k = 0; k < K4; k += 4) {
+    const xv = v128.load(x + <usize>k * 4);
+    a0 = madd(v128.load(pa), xv, a0); a1 = madd(v128.load(pa, 16), xv, a1);
+    a2 = madd(v128.load(pa, 32), xv, a2); a3 = madd(v128.load(pa, 48), xv, a3);
+    pa += 64;
+  }
+  let s0 = lanesSum(a0), s1 = lanesSum(a1), s2 = lanesSum(a2), s3 = lanesSum(a3);
+  for (let k = K4; k < K; k++) {
+    const xk = load<f32>(x + <usize>k * 4);
+    s0 += load<f32>(pa) * xk; s1 += load<f32>(pa, 4) * xk; s2 += load<f32>(pa, 8) * xk; s3 += load<f32>(pa, 12) * xk;
+    pa += 16;
+  }
+  store<f32>(sums, s0); store<f32>(sums, s1, 4); store<f32>(sums, s2, 8); store<f32>(sums, s3, 12);
+}
+
+/** One row past the last whole block, multiply then add as gemvRows does there: Σ_k r[k]·x[k]. */
+@inline function rowDot(r: usize, x: usize, K: i32): f32 {
+  const K4 = K & ~3;
+  let s = f32x4.splat(0);
+  for (let k = 0; k < K4; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(r + <usize>k * 4), v128.load(x + <usize>k * 4)));
+  let t = lanesSum(s);
+  for (let k = K4; k < K; k++) t += load<f32>(r + <usize>k * 4) * load<f32>(x + <usize>k * 4);
+  return t;
+}
+
+/**
+ * Rows [j0, j1) (j0 a multiple of 4) of a stepPack'ed [A | B] with N rows: sumsA[j] = A_j·x
+ * (when K1 > 0) and sumsB[j] = B_j·y.
+ */
+function stepRows(packed: usize, K1: i32, x: usize, K2: i32, y: usize, N: i32, j0: i32, j1: i32, sumsA: usize, sumsB: usize): void {
+  const N4 = N & ~3;
+  const rowFloats = K1 + K2;
+  const blockBytes = <usize>rowFloats * 16;
+  const ySegment = <usize>K1 * 16;
+  const blockEnd = min(j1, N4);
+  // One block at a time: four sums in flight. Eight (two blocks) would cover the FMA latency
+  // better, but V8 then loads all eight weight vectors ahead, runs out of registers and spills
+  // a sum to the stack inside the loop, which measured slower.
+  let j = j0;
+  for (; j < blockEnd; j += 4) {
+    const pa = packed + <usize>(j >> 2) * blockBytes;
+    if (K1 > 0) blockDot(pa, x, K1, sumsA + <usize>j * 4);
+    blockDot(pa + ySegment, y, K2, sumsB + <usize>j * 4);
+  }
+  for (j = max(j, N4); j < j1; j++) {
+    const r = packed + <usize>N4 * rowFloats * 4 + <usize>(j - N4) * rowFloats * 4;
+    if (K1 > 0) store<f32>(sumsA + <usize>j * 4, rowDot(r, x, K1));
+    store<f32>(sumsB + <usize>j * 4, rowDot(r + <usize>K1 * 4, y, K2));
+  }
+}
+
+/**
+ * out[j] = sumsH[j] + in[j] for j in [j0, j1), where in[j] is table[j] when there is a table,
+ * else (sumsX[j] + bIh[j]) + bHh[j] (bHh 0: no second bias): the recurrent sum added last, as
+ * the time loops add it into the input projection. out may be sumsH.
+ */
+function stepCombine(sumsH: usize, sumsX: usize, table: usize, bIh: usize, bHh: usize, out: usize, j0: i32, j1: i32): void {
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const o = <usize>j * 4;
+    let input: v128;
+    if (table != 0) input = v128.load(table + o);
+    else {
+      input = f32x4.add(v128.load(sumsX + o), v128.load(bIh + o));
+      if (bHh != 0) input = f32x4.add(input, v128.load(bHh + o));
+    }
+    v128.store(out + o, f32x4.add(v128.load(sumsH + o), input));
+  }
+  for (; j < j1; j++) {
+    const o = <usize>j * 4;
+    let input: f32;
+    if (table != 0) input = load<f32>(table + o);
+    else {
+      input = load<f32>(sumsX + o) + load<f32>(bIh + o);
+      if (bHh != 0) input += load<f32>(bHh + o);
+    }
+    store<f32>(out + o, load<f32>(sumsH + o) + input);
+  }
+}
+
+/** out[j] = a[j] + b[j] for j in [j0, j1) (a bias added as addBias adds it). */
+function addRange(a: usize, b: usize, out: usize, j0: i32, j1: i32): void {
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) v128.store(out + <usize>j * 4, f32x4.add(v128.load(a + <usize>j * 4), v128.load(b + <usize>j * 4)));
+  for (; j < j1; j++) store<f32>(out + <usize>j * 4, load<f32>(a + <usize>j * 4) + load<f32>(b + <usize>j * 4));
+}
+
+/**
+ * Waits until `target` parts have arrived at the counter (this one included). Spins first (the
+ * parts of a step are about equal, so the others come within microseconds); one that keeps
+ * waiting sleeps in short naps, so a part that lost its core gets one back.
+ */
+function stepBarrier(counter: usize, target: i32): void {
+  atomic.add<i32>(counter, 1);
+  let spins = 0;
+  for (let seen = atomic.load<i32>(counter); seen < target; seen = atomic.load<i32>(counter)) {
+    if (++spins > 20000) memory.atomic.wait32(counter, seen, 20000);
+  }
+}
+
+/**
+ * One batch-1 step of the plan at `plan` for `token`: every layer, then the decoder's logits.
+ * A part computes the hidden units [u0, u1) of every layer (all of their gates) and a range of
+ * the logits; the parts meet after each layer, since the next one reads all of its h. Split
+ * calls need H a multiple of 4 (the caller checks), so every part's rows are whole blocks.
+ */
+export function step(plan: usize, token: i32, part: i32, parts: i32): void {
+  const cell = load<i32>(plan, PLAN_CELL), relu = load<i32>(plan, PLAN_RELU) != 0;
+  const L = load<i32>(plan, PLAN_LAYERS), H = load<i32>(plan, PLAN_HIDDEN);
+  const V = load<i32>(plan, PLAN_VOCAB), E = load<i32>(plan, PLAN_EMBED);
+  const gates = cell == STEP_LSTM ? 4 : cell == STEP_GRU ? 3 : 1;
+  const G = gates * H;
+  let u0 = 0, u1 = H;
+  if (parts > 1) {
+    u0 = splitStart(H >> 2, part, parts) * 4;
+    u1 = splitStart(H >> 2, part + 1, parts) * 4;
+  }
+  let below: usize = 0;
+  for (let l = 0; l < L; l++) {
+    const layer = plan + PLAN_HEADER_BYTES + <usize>l * LAYER_BYTES;
+    const packed = <usize>load<i32>(layer, LAYER_PACKED);
+    const h = <usize>load<i32>(layer, LAYER_H), hNew = <usize>load<i32>(layer, LAYER_H_NEW);
+    const sumsX = <usize>load<i32>(layer, LAYER_SUMS_X), sumsH = <usize>load<i32>(layer, LAYER_SUMS_H);
+    const bIh = <usize>load<i32>(layer, LAYER_BIH), bHh = <usize>load<i32>(layer, LAYER_BHH);
+    let table: usize = 0, x: usize = below, K1 = H;
+    if (l == 0) {
+      if (E > 0) { x = <usize>load<i32>(plan, PLAN_EMBEDDING) + <usize>token * E * 4; K1 = E; }
+      else { table = <usize>load<i32>(layer, LAYER_TABLE) + <usize>token * G * 4; K1 = 0; x = 0; }
+    }
+    if (u1 > u0) {
+      // The gate rows of units [u0, u1): all G rows in one range on one part, so that a hidden
+      // size that is not a multiple of 4 keeps gemvRows's blocks.
+      const ranges = parts > 1 ? gates : 1;
+      for (let q = 0; q < ranges; q++) {
+        const j0 = parts > 1 ? q * H + u0 : 0, j1 = parts > 1 ? q * H + u1 : G;
+        stepRows(packed, K1, x, H, h, G, j0, j1, sumsX, sumsH);
+        if (cell == STEP_GRU) {
+          // xProj = W_ih·x + b_ih (into sumsX), hProj = W_hh·h + b_hh (into sumsH), as the GRU keeps them apart.
+          if (table != 0) memory.copy(sumsX + <usize>j0 * 4, table + <usize>j0 * 4, <usize>(j1 - j0) * 4);
+          else addRange(sumsX, bIh, sumsX, j0, j1);
+          addRange(sumsH, bHh, sumsH, j0, j1);
+        } else {
+          stepCombine(sumsH, sumsX, table, bIh, bHh, cell == STEP_LSTM ? sumsH : hNew, j0, j1);
+        }
+      }
+      if (cell == STEP_LSTM) {
+        const c = <usize>load<i32>(layer, LAYER_C);
+        lstmForwardUnits(sumsH, c, c, <usize>load<i32>(layer, LAYER_TANH_C), hNew, 1, H, u0, u1);
+      } else if (cell == STEP_GRU) {
+        gruForwardUnits(sumsX, sumsH, h, sumsX, hNew, 1, H, u0, u1);
+      } else {
+        rnnForward(hNew + <usize>u0 * 4, u1 - u0, relu);
+      }
+    }
+    if (parts > 1) stepBarrier(plan + PLAN_BARRIER, (l + 1) * parts);
+    // Every part is past this layer's products, so the old h is no longer read.
+    if (u1 > u0) memory.copy(h + <usize>u0 * 4, hNew + <usize>u0 * 4, <usize>(u1 - u0) * 4);
+    below = hNew;
+  }
+  // The logits: rows in whole blocks of 4 per part, the last part taking the ragged end.
+  const V4 = V & ~3;
+  const v0 = parts > 1 ? splitStart(V4 >> 2, part, parts) * 4 : 0;
+  const v1 = parts > 1 && part < parts - 1 ? splitStart(V4 >> 2, part + 1, parts) * 4 : V;
+  if (v1 > v0) {
+    const logits = <usize>load<i32>(plan, PLAN_LOGITS);
+    stepRows(<usize>load<i32>(plan, PLAN_DECODER), 0, 0, H, below, V, v0, v1, 0, logits);
+    addRange(logits, <usize>load<i32>(plan, PLAN_DECODER_BIAS), logits, v0, v1);
   }
 }

@@ -105,7 +105,7 @@ export async function measureWorkload(spec: MeasureSpec, log: (line: string) => 
 }
 
 async function measurePrepared(prepared: PreparedWorkload, spec: MeasureSpec, say: (line: string) => void): Promise<CharnnRun> {
-  const { workload, kernels, vocabulary, validation, trainer } = prepared;
+  const { workload, trainer } = prepared;
 
   // Training: warm-up, then windows sized from the last warm-up step, as the peers time theirs.
   let stepMs = 0;
@@ -126,7 +126,27 @@ async function measurePrepared(prepared: PreparedWorkload, spec: MeasureSpec, sa
   const checkpoint = await measureCheckpoint(state, spec.windows);
   say(`checkpoint ${(checkpoint.bytes / 1e6).toFixed(2)} MB: save ${checkpoint.saveMs.toFixed(1)} ms, load ${checkpoint.loadMs.toFixed(1)} ms`);
 
-  // Sampling and eval run on the model loaded back from the checkpoint, as the commands do.
+  // Sampling and eval run on the model loaded back from the checkpoint into a kernel set of their
+  // own, as the commands do: not one whose threads a training run has just left waiting, or
+  // (on a busy machine) running alone for a while.
+  const inferenceKernels = kernelsFor(spec);
+  try {
+    return await measureInference(prepared, spec, say, inferenceKernels, { trainRates, iterations, checkpoint, state });
+  } finally {
+    releaseKernels(inferenceKernels);
+  }
+}
+
+interface TrainingMeasured {
+  trainRates: number[];
+  iterations: number;
+  checkpoint: CharnnRun["checkpoint"];
+  state: CheckpointState;
+}
+
+async function measureInference(prepared: PreparedWorkload, spec: MeasureSpec, say: (line: string) => void, kernels: Kernels,
+  { trainRates, iterations, checkpoint, state }: TrainingMeasured): Promise<CharnnRun> {
+  const { workload, vocabulary, validation, trainer } = prepared;
   const loaded = modelFromCheckpoint(validateCheckpoint(state, "bench"), kernels);
   const sampler = new Sampler(loaded.model, kernels);
   const prime = [Math.max(0, vocabulary.indexOf(0x0a))];
@@ -154,15 +174,15 @@ async function measurePrepared(prepared: PreparedWorkload, spec: MeasureSpec, sa
   }
 
   const mix = productMix(workload, vocabulary.size);
-  const kernelGflops = productRate(kernels, mix, Math.min(0.5, spec.windowSeconds / 4));
+  const kernelGflops = productRate(prepared.kernels, mix, Math.min(0.5, spec.windowSeconds / 4));
   const stepFlops = mix.reduce((sum, shape) => sum + productFlops(shape), 0);
   const trainGflops = (median(trainRates) * stepFlops) / trainer.charsPerStep / 1e9;
   say(`matrix products alone: ${kernelGflops.toFixed(2)} GFLOP/s; training sustains ${trainGflops.toFixed(2)}`);
 
   return {
     workload: workload.id,
-    backend: kernels.name,
-    threads: kernelThreads(kernels),
+    backend: prepared.kernels.name,
+    threads: kernelThreads(prepared.kernels),
     vocabularySize: vocabulary.size,
     train: { charsPerSecond: median(trainRates), windows: trainRates, itersPerWindow: iterations, finalLoss: trainer.lastLoss },
     sample: { charsPerSecond: median(sampleRates), runs: sampleRates, length: spec.sampleLength },

@@ -5,10 +5,14 @@
 // command on the same checkpoint and text, and a TypeScript file type-checked against the
 // shipped .d.ts. The tarball must hold no benchmark and no tests.
 // The package's dependencies resolve from the repository's node_modules (no network); that
-// each import of the shipped code is a declared dependency is checked here instead.
+// each import of the shipped code is a declared dependency is checked here instead. The
+// README's two routes from the tarball (`npm install -g` and `npx --package`) are run as written
+// at the end: they fetch the dependencies from the npm registry, so they skip, saying so, when
+// the registry cannot be reached.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +24,7 @@ let work: string;
 let project: string;
 let packed: string[];
 let installed: string;
+let tarball: string;
 
 function run(command: string, args: string[], cwd: string, timeout = 120_000) {
   const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout, env: { ...process.env, NO_COLOR: "1" } });
@@ -43,6 +48,7 @@ beforeAll(() => {
   if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
   const [report] = JSON.parse(pack.stdout) as [{ filename: string; files: Array<{ path: string }> }];
   packed = report.files.map((file) => file.path);
+  tarball = path.join(work, report.filename);
   project = path.join(work, "project");
   installed = path.join(project, "node_modules", "charnn");
   mkdirSync(installed, { recursive: true });
@@ -193,5 +199,53 @@ modelFrom(result.checkpoint!).sample({ temp: "hot" });
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toMatch(/hiden/);
     expect(bad.stdout).toMatch(/"hot"|string/);
+  });
+});
+
+describe("the README's install routes from the tarball", () => {
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const name = `charnn-${packageJson.version}.tgz`;
+
+  it("the README names this version's tarball for both", () => {
+    expect(readme).toContain(`npm install -g ./${name}`);
+    expect(readme).toContain(`npx --package=./${name} charnn ...`);
+    expect(path.basename(tarball)).toBe(name);
+  });
+
+  it("npm install -g ./TARBALL and npx --package=./TARBALL charnn run charnn", { timeout: 600_000 }, (context) => {
+    // A user's folder outside the repository, with its own npm cache and global prefix, so
+    // nothing resolves from the repository and nothing is left behind in the user's npm folders.
+    const user = mkdtempSync(path.join(os.tmpdir(), "charnn-user-"));
+    try {
+      writeFileSync(path.join(user, name), readFileSync(tarball));
+      writeFileSync(path.join(user, "small.txt"), "one two three four five six seven eight nine ten\n".repeat(20));
+      const env = { ...process.env, NO_COLOR: "1", npm_config_cache: path.join(user, "npm-cache"), npm_config_prefix: path.join(user, "global"), npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
+      const npm = (args: string[], timeout = 240_000, command = "npm") => {
+        const result = spawnSync(command, args, { cwd: user, encoding: "utf8", timeout, env });
+        return { code: result.status, stdout: result.stdout ?? "", stderr: (result.stderr ?? "") + (result.error ? String(result.error) : "") };
+      };
+      if (npm(["ping"], 30_000).code !== 0) context.skip("the npm registry cannot be reached: the install routes were not run");
+
+      const installedGlobally = npm(["install", "-g", `./${name}`]);
+      expect(installedGlobally.stderr).not.toMatch(/ERR!/);
+      expect(installedGlobally.code).toBe(0);
+      const bin = path.join(user, "global", "bin", "charnn");
+      const version = spawnSync(bin, ["--version"], { cwd: user, encoding: "utf8", env });
+      expect(version.stdout.trim()).toBe(packageJson.version);
+      const trained = spawnSync(bin, ["train", "small.txt", "--out", "run", "--steps", "3", "--hidden", "8", "--layers", "1", "--batch", "2", "--seq-len", "8", "-q"], { cwd: user, encoding: "utf8", env });
+      expect(trained.stderr).toBe("");
+      expect(trained.status).toBe(0);
+
+      // As the README writes it, with --yes for the question npx asks before installing.
+      const npx = (args: string[]) => npm(["--yes", `--package=./${name}`, "charnn", ...args], 240_000, "npx");
+      const sampled = npx(["sample", "-c", "run", "--length", "30", "--seed", "1", "-q"]);
+      expect(sampled.stderr).toBe("");
+      expect(sampled.code).toBe(0);
+      const again = spawnSync(bin, ["sample", "-c", "run", "--length", "30", "--seed", "1", "-q"], { cwd: user, encoding: "utf8", env });
+      expect(sampled.stdout).toBe(again.stdout);
+      expect(sampled.stdout.length).toBeGreaterThanOrEqual(30);
+    } finally {
+      rmSync(user, { recursive: true, force: true });
+    }
   });
 });

@@ -27,7 +27,7 @@ import { createColor } from "./color.js";
 import { addCompletionCommand } from "./completion.js";
 import { addExamples } from "./examples.js";
 import { fittedHelp } from "./help.js";
-import { OutputClosed, processIO, type CliIO } from "./io.js";
+import { OutputClosed, processIO, quietIO, type CliIO } from "./io.js";
 import { addEvalOptions, addInfoOptions, addSampleOptions, addServeOptions, addTrainOptions, typedOptions } from "./options.js";
 import { addPlotOptions, addVizOptions, plotOptionsOf, vizOptionsOf, type PlotOptions, type VizOptions } from "./viz-options.js";
 import type { ExportOptions } from "./export.js";
@@ -88,6 +88,12 @@ async function readConfigFile(file: string, io: CliIO): Promise<unknown> {
     throw usageError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/** -q/--quiet on the commands whose bodies only report on stderr (info, viz, export, import, serve). */
+const QUIET_FLAGS = "-q, --quiet";
+const QUIET_HELP = "print nothing on stderr but errors";
+/** The io a command body gets: with --quiet, stderr goes nowhere (errors are reported by main, on `io`). */
+const ioFor = (io: CliIO, quiet: boolean | undefined): CliIO => (quiet === true ? quietIO(io) : io);
 
 function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: number) => void): Command {
   const program = new Command("charnn");
@@ -162,7 +168,8 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
   info.action(async (positional: string | undefined, _options: unknown, command: Command) => {
     const flags = typedOptions<InfoOptions>(command, keysOf(SETTINGS.info));
     const checkpoint = checkpointOfArguments(positional, flags.checkpoint, retryCommand("info", [], true));
-    setExitCode(await handlers.info({ ...resolveInfoOptions({ ...flags, checkpoint }), ...plotOptionsOf(command) }, io));
+    const options = resolveInfoOptions({ ...flags, checkpoint });
+    setExitCode(await handlers.info({ ...options, ...plotOptionsOf(command) }, ioFor(io, options.quiet)));
   });
 
   const viz = program
@@ -172,7 +179,8 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .argument("[FILE...]", "text to show; - for stdin (or --text)");
   addVizOptions(viz);
   viz.action(async (files: string[], _options: unknown, command: Command) => {
-    setExitCode(await handlers.viz(vizOptionsOf(command, files), io));
+    const options = vizOptionsOf(command, files);
+    setExitCode(await handlers.viz(options, ioFor(io, options.quiet)));
   });
 
   program
@@ -184,8 +192,9 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .option("-c, --checkpoint <file|dir>", "checkpoint file, or a run folder (its latest.json)")
     .option("--best", "the run's best.json (lowest validation loss) instead")
     .option("--format <format>", "safetensors or html (default: from OUT's extension)")
-    .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string }) => {
-      setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, io));
+    .option(QUIET_FLAGS, `${QUIET_HELP} (no "wrote OUT" line)`)
+    .action(async (paths: string[], options: { checkpoint?: string; best?: boolean; format?: string; quiet?: boolean }) => {
+      setExitCode(await handlers.export({ paths, checkpoint: options.checkpoint, best: options.best === true, format: options.format }, ioFor(io, options.quiet)));
     });
 
   program
@@ -197,11 +206,12 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .option("--vocabulary <file>", "for a file without one: a .json array of code points, or text whose characters are the vocabulary, in row order")
     .option("--prefix <prefix>", "strip this prefix from tensor names (repeatable, e.g. module. rnn.)", (value: string, list: string[] | undefined) => [...(list ?? []), value])
     .option("--activation <tanh|relu>", "an rnn's non-linearity, for a file without a config")
-    .action(async (file: string, options: { out: string; vocabulary?: string; prefix?: string[]; activation?: string }) => {
+    .option(QUIET_FLAGS, `${QUIET_HELP} (no "wrote DIR/latest.json" line)`)
+    .action(async (file: string, { quiet, ...options }: { out: string; vocabulary?: string; prefix?: string[]; activation?: string; quiet?: boolean }) => {
       if (options.activation !== undefined && options.activation !== "tanh" && options.activation !== "relu") {
         throw usageError(`--activation must be tanh or relu (got ${options.activation})`);
       }
-      setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, io));
+      setExitCode(await handlers.import({ file, ...options, prefix: options.prefix ?? [], activation: options.activation as ImportOptions["activation"] }, ioFor(io, quiet)));
     });
 
   const serve = program
@@ -210,9 +220,10 @@ function buildProgram(io: CliIO, handlers: CommandHandlers, setExitCode: (code: 
     .description("Serve a page for a run folder: loss curves that follow the run live, sampling from its checkpoints and the activation view, computed in the browser. Prints the URL first; Ctrl-C stops.")
     .argument("[DIR]", "the run folder", "checkpoints");
   addServeOptions(serve);
-  serve.action(async (dir: string, _options: unknown, command: Command) => {
+  serve.option(QUIET_FLAGS, `${QUIET_HELP} (the URL still goes to stdout)`);
+  serve.action(async (dir: string, options: { quiet?: boolean }, command: Command) => {
     const flags = typedOptions<ServeSettings>(command, keysOf(SETTINGS.serve));
-    setExitCode(await handlers.serve({ dir, ...resolveServeSettings(flags) }, io));
+    setExitCode(await handlers.serve({ dir, ...resolveServeSettings(flags) }, ioFor(io, options.quiet)));
   });
 
   addCompletionCommand(program, io);

@@ -17,6 +17,7 @@ export const VIZ_DEFAULTS = Object.freeze({
   html: null as string | null,
   find: null as string | null,
   top: 10,
+  quiet: false,
 });
 
 export interface VizOptions {
@@ -32,6 +33,8 @@ export interface VizOptions {
   html: string | null;
   find: string | null;
   top: number;
+  /** Nothing on stderr but errors (main hands the body an io whose stderr goes nowhere). */
+  quiet: boolean;
 }
 
 export interface PlotOptions {
@@ -61,6 +64,7 @@ export function addVizOptions(command: Command): void {
   command.addOption(new Option("--html <file>", "write a standalone HTML view instead (hover shows values and predictions)"));
   command.addOption(new Option("--find <feature>", "rank units by correlation with quotes, brackets, line-position, indent or /REGEX/"));
   command.addOption(new Option("--top <n>", "units --find shows").argParser(wholeNumber("--top", 1)).default(d.top));
+  command.addOption(new Option("-q, --quiet", "print nothing on stderr but errors (no notes or \"wrote FILE\" line)"));
   addHelpNotes(
     command,
     `
@@ -86,6 +90,7 @@ export function vizOptionsOf(command: Command, files: string[]): VizOptions {
     html: (o.html as string | undefined) ?? null,
     find: (o.find as string | undefined) ?? null,
     top: o.top as number,
+    quiet: o.quiet === true,
   };
 }
 

@@ -208,6 +208,7 @@ export const SETTINGS = {
     checkpoint,
     best,
     json: setting(boolean, { default: false, help: "the checkpoint's metadata as JSON on stdout", resume: "invocation" }),
+    quiet: setting(boolean, { default: false, help: "print nothing on stderr but errors (no \"wrote FILE\" line for --plot)", short: "q", resume: "invocation" }),
   },
   // The run folder is serve's argument, not a setting.
   serve: {

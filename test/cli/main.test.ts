@@ -245,11 +245,13 @@ describe("dispatch", () => {
   it("info defaults to checkpoints/latest.json and takes a positional checkpoint", async () => {
     const { handlers, calls } = recordingHandlers();
     await run(["info"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false, plot: null, logScale: false });
+    expect(calls.info).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false, plot: null, logScale: false, quiet: false });
     await run(["info", "run/best.json", "--json"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "run/best.json", best: false, json: true, plot: null, logScale: false });
+    expect(calls.info).toEqual({ checkpoint: "run/best.json", best: false, json: true, plot: null, logScale: false, quiet: false });
     await run(["info", "-c", "run", "--best"], handlers);
-    expect(calls.info).toEqual({ checkpoint: "run", best: true, json: false, plot: null, logScale: false });
+    expect(calls.info).toEqual({ checkpoint: "run", best: true, json: false, plot: null, logScale: false, quiet: false });
+    await run(["info", "-q"], handlers);
+    expect(calls.info).toMatchObject({ quiet: true });
   });
 });
 

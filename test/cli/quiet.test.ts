@@ -1,8 +1,9 @@
-// In-process tests of -q/--quiet on `charnn sample` and `charnn eval`: on success stderr is
-// empty (no seed line, no notes about left-out characters), stdout is unchanged, and an error
-// is still printed. Without the switch the same commands do write to stderr, so the test can fail.
+// In-process tests of -q/--quiet on every command that reports on stderr (sample, eval, info,
+// viz, export, import, serve; train's is in train.test.ts): on success stderr is empty (no seed
+// line, notes or "wrote FILE" line), stdout and the files written are unchanged, and an error is
+// still printed. Without the switch the same commands do write to stderr, so the test can fail.
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,6 +56,52 @@ describe("--quiet", () => {
     expect(perLine.stderr).toBe("");
   });
 
+  it("info --plot: no \"wrote\" line, the same report and the same image", async () => {
+    const loud = await run(["info", "run", "--plot", "loud.svg"]);
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toMatch(/^wrote loud\.svg /m);
+    for (const flag of ["--quiet", "-q"]) {
+      const quiet = await run(["info", "run", "--plot", "quiet.svg", flag]);
+      expect(quiet).toEqual({ code: 0, stdout: loud.stdout, stderr: "" });
+      expect(await readFile(join(cwd, "quiet.svg"), "utf8")).toBe(await readFile(join(cwd, "loud.svg"), "utf8"));
+    }
+  });
+
+  it("viz: no note about left-out characters, no \"wrote\" line for --html, the same output", async () => {
+    const loud = await run(["viz", "-c", "run", "other.txt"]);
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toMatch(/^note: left out 2 character\(s\)/m);
+    const quiet = await run(["viz", "-c", "run", "other.txt", "-q"]);
+    expect(quiet).toEqual({ code: 0, stdout: loud.stdout, stderr: "" });
+    const page = await run(["viz", "-c", "run", "--text", "the cat", "--html", "view.html", "--quiet"]);
+    expect(page).toMatchObject({ code: 0, stderr: "" });
+    expect(await readFile(join(cwd, "view.html"), "utf8")).toContain("<html");
+    expect((await run(["viz", "-c", "run", "--text", "the cat", "--html", "view.html"])).stderr).toMatch(/^wrote view\.html /m);
+  });
+
+  it("export and import: no \"wrote\" line, the same files", async () => {
+    const loud = await run(["export", "run", "loud.safetensors"]);
+    expect(loud).toEqual({ code: 0, stdout: "", stderr: "wrote loud.safetensors\n" });
+    const quiet = await run(["export", "run", "quiet.safetensors", "-q"]);
+    expect(quiet).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await readFile(join(cwd, "quiet.safetensors"))).toEqual(await readFile(join(cwd, "loud.safetensors")));
+    const imported = await run(["import", "quiet.safetensors", "--out", "imported", "--quiet"]);
+    expect(imported).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect((await run(["import", "loud.safetensors", "--out", "imported-loud"])).stderr).toMatch(/^wrote imported-loud\/latest\.json /);
+  });
+
+  it("serve: the URL on stdout, nothing on stderr", async () => {
+    for (const [flags, stderr] of [[[], /^serving run \(Ctrl-C stops\)\n$/], [["-q"], /^$/]] as const) {
+      const captured = createTestIO({ cwd, env: {} });
+      const exit = main(["serve", "run", "--port", "0", ...flags], captured.io);
+      for (let i = 0; i < 500 && !captured.stdout().includes("\n"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(captured.stdout()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\n$/);
+      captured.signals.emit("SIGINT");
+      expect(await exit).toBe(0);
+      expect(captured.stderr()).toMatch(stderr);
+    }
+  });
+
   it("errors are still printed", async () => {
     const sample = await run(["sample", "-c", "nosuch.json", "-q"]);
     expect(sample.code).not.toBe(0);
@@ -62,5 +109,10 @@ describe("--quiet", () => {
     const evaluated = await run(["eval", "-c", "run", "missing.txt", "-q"]);
     expect(evaluated.code).not.toBe(0);
     expect(evaluated.stderr).toMatch(/missing\.txt/);
+    for (const args of [["info", "nosuch.json", "-q"], ["viz", "-c", "nosuch.json", "--text", "a", "-q"], ["export", "nosuch.json", "x.safetensors", "-q"], ["import", "nosuch.safetensors", "--out", "x", "-q"]]) {
+      const failed = await run(args);
+      expect(failed.code).not.toBe(0);
+      expect(failed.stderr).toMatch(/nosuch/);
+    }
   });
 });

@@ -125,6 +125,46 @@ export interface Kernels {
   /** Elman steps T−1..0: writes dGates (T,B,H) of the pre-activations; dh ends as ∂L/∂h_0. */
   rnnSequenceBackward(T: number, B: number, H: number, hs: FloatArray, relu: boolean, dOut: FloatArray, dGates: FloatArray,
     dh: FloatArray, wHh: FloatArray, wHhP: FloatArray): void;
+
+  /**
+   * Batch-1 steps for one model (sampling), where this kernel set has its own: the weights laid
+   * out for them once, and each step every layer and the decoder in one call. A stepper gives
+   * the same logits, bit for bit, as a Workspace forward of one step on the same kernels.
+   * Absent: the caller steps a Workspace of one step.
+   */
+  stepper?(model: StepModel): Stepper;
+}
+
+/** A model as a batch-1 stepper reads it: its shape, and its weights in PyTorch's layout (src/core/nn/params.ts). */
+export interface StepModel {
+  cell: "rnn" | "lstm" | "gru";
+  /** Elman cell only: ReLU instead of tanh. */
+  relu: boolean;
+  hidden: number;
+  vocabSize: number;
+  /** 0: one-hot input; otherwise the embedding width E. */
+  embed: number;
+  /** (V, E) when embed > 0, else null. */
+  embedding: FloatArray | null;
+  /** Per layer, bottom first: W_ih (G, I), W_hh (G, H), b_ih (G), b_hh (G). */
+  layers: ReadonlyArray<{ wIh: FloatArray; wHh: FloatArray; bIh: FloatArray; bHh: FloatArray }>;
+  /** (V, H) and (V). */
+  decoderWeight: FloatArray;
+  decoderBias: FloatArray;
+}
+
+/** Batch-1 steps over weights laid out for them (Kernels.stepper). */
+export interface Stepper {
+  /** (L, H) the hidden state a step reads and replaces; the caller may write it between steps. */
+  readonly h: FloatArray;
+  /** (L, H) the LSTM's cell state, likewise; null for the other cells. */
+  readonly c: FloatArray | null;
+  /** (V) the logits after the last step. */
+  readonly logits: FloatArray;
+  /** Lays the weights out again from the model's parameters: after they changed. */
+  repack(): void;
+  /** Feeds one token: every layer, then the logits; the state advances in place. */
+  step(token: number): void;
 }
 
 /** The kernels a TypeScript set writes itself; the rest (packing, time loops) come from withTimeLoops. */

@@ -7,7 +7,7 @@
 
 import { CharnnError, ExitCode } from "../errors.js";
 import { Arena, type DType, type FloatArray } from "../tensor/arena.js";
-import type { Kernels } from "../tensor/kernels.js";
+import type { Kernels, StepModel, Stepper } from "../tensor/kernels.js";
 import { VARIANT_BACKEND, wasmSimdSupported, type KernelExports, type KernelVariant } from "./module.js";
 import type { ThreadedKernel } from "./protocol.js";
 
@@ -26,6 +26,13 @@ const MIN_THREADED_MACS = 1 << 18;
  * (1 MiB): below it the whole product takes a few microseconds, no more than the hand-off.
  */
 const MIN_THREADED_GEMV = 1 << 18;
+/**
+ * A batch-1 step is split between threads only from this many bytes of weights per step up: one
+ * core's L2 here. Below it (C2's LSTM 2x128 streams 0.8 MB) the step runs from that L2 in
+ * 20-25 us and measured no faster on two threads, which pay a hand-off and a meeting after every
+ * layer; above it each core streams half the weights (2x256: 146 -> 76 us on the relaxed build).
+ */
+const MIN_THREADED_STEP_BYTES = 2 << 20;
 
 /** Worker threads that run parts 1..n−1 of a split call while this thread runs part 0 (Node: threads.ts). */
 export interface KernelThreads {
@@ -301,6 +308,85 @@ class WasmBackend implements WasmKernels {
     let total = 0;
     for (let r = 0; r < rows; r++) total += losses[r]!;
     return total;
+  }
+
+  /**
+   * Batch-1 steps over weights this kernel set lays out once (assembly/kernels.ts, "Batch-1
+   * steps"): one call per token for every layer and the decoder, on this thread alone unless the
+   * weights are big enough for the threads to be worth meeting after every layer.
+   */
+  stepper(model: StepModel): Stepper {
+    const L = model.layers.length, H = model.hidden, V = model.vocabSize, E = model.embed;
+    const gates = model.cell === "lstm" ? 4 : model.cell === "gru" ? 3 : 1;
+    const G = gates * H;
+    const x = this.x;
+    const floats = (n: number): number => this.allocate(Math.max(1, n) * 4);
+    const plan = this.allocate(x.stepPlanBytes!(L) as number);
+    const header = (): Int32Array => new Int32Array(this.currentBuffer(), plan, (x.stepPlanBytes!(L) as number) / 4);
+    const stateH = floats(L * H), stateC = model.cell === "lstm" ? floats(L * H) : 0;
+    const layers = model.layers.map((_, l) => {
+      const inputs = l > 0 ? H : E; // 0: one-hot, a table lookup instead of a product
+      return {
+        inputs,
+        packed: floats(G * (inputs + H)),
+        table: l === 0 && E === 0 ? floats(V * G) : 0,
+        bIh: floats(G), bHh: floats(G),
+        hNew: floats(H), sumsX: floats(G), sumsH: floats(G), tanhC: floats(H),
+      };
+    });
+    const embedding = E > 0 ? floats(V * E) : 0;
+    const decoder = floats(V * H), decoderBias = floats(V), logits = floats(V);
+    const fields = header();
+    fields.set([model.cell === "lstm" ? 0 : model.cell === "gru" ? 1 : 2, model.relu ? 1 : 0, L, H, V, E, 0, decoder, decoderBias, logits, embedding]);
+    layers.forEach((layer, l) => {
+      fields.set([layer.packed, layer.table, layer.bIh, layer.bHh, stateH + l * H * 4, stateC === 0 ? 0 : stateC + l * H * 4,
+        layer.hNew, layer.sumsX, layer.sumsH, layer.tanhC], 16 + l * 16);
+    });
+    const buffer = this.currentBuffer();
+    const view = (address: number, n: number): Float32Array => new Float32Array(buffer, address, n);
+    const copyIn = (to: number, from: FloatArray, n: number): void => {
+      if (from.length !== n) throw new Error(`stepper: expected ${n} weights, got ${from.length}`);
+      view(to, n).set(from);
+    };
+
+    const repack = (): void => {
+      // Copies first, so the packing reads only this memory (the weights may live elsewhere).
+      model.layers.forEach((weights, l) => {
+        const layer = layers[l]!;
+        copyIn(layer.bIh, weights.bIh, G);
+        copyIn(layer.bHh, weights.bHh, G);
+        const wIh = this.address(weights.wIh, 0), wHh = this.address(weights.wHh, 0);
+        if (layer.table !== 0) {
+          // The Elman and LSTM cells fold b_hh into the input term; the GRU keeps it for r ⊙ (W_hn h + b_hn).
+          x.stepTable!(wIh, layer.bIh, model.cell === "gru" ? 0 : layer.bHh, G, V, layer.table);
+        }
+        x.stepPack!(wIh, layer.inputs, layer.inputs, wHh, H, H, G, layer.packed);
+        this.unstage();
+      });
+      if (embedding !== 0) copyIn(embedding, model.embedding!, V * E);
+      copyIn(decoderBias, model.decoderBias, V);
+      x.stepPack!(0, 0, 0, this.address(model.decoderWeight, 0), H, H, V, decoder);
+      this.unstage();
+    };
+    repack();
+
+    const weightBytes = 4 * (layers.reduce((sum, layer) => sum + G * (layer.inputs + H), 0) + V * H);
+    const split = this.threads > 1 && H % 4 === 0 && weightBytes >= MIN_THREADED_STEP_BYTES;
+    const step = x.step!;
+    const args = [plan, 0];
+    return {
+      h: view(stateH, L * H),
+      c: stateC === 0 ? null : view(stateC, L * H),
+      logits: view(logits, V),
+      repack,
+      step: split
+        ? (token: number) => {
+          fields[6] = 0; // the barrier count (the workers read it only after the hand-off)
+          args[1] = token;
+          this.run("step", true, args);
+        }
+        : (token: number) => void step(plan, token, 0, 1),
+    };
   }
 
   // The time loops split the batch: every thread runs all T steps for its own streams, when the
