@@ -354,8 +354,8 @@ describe("resolveEvalOptions and resolveInfoOptions", () => {
   it("fill defaults and keep typed values", () => {
     expect(resolveEvalOptions({})).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false, perLine: false, quiet: false });
     expect(resolveEvalOptions({ best: true, perLine: true }).perLine).toBe(true);
-    expect(resolveInfoOptions({})).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false });
-    expect(resolveInfoOptions({ checkpoint: "run/best.json", json: true })).toEqual({ checkpoint: "run/best.json", best: false, json: true });
+    expect(resolveInfoOptions({})).toEqual({ checkpoint: "checkpoints/latest.json", best: false, json: false, quiet: false });
+    expect(resolveInfoOptions({ checkpoint: "run/best.json", json: true })).toEqual({ checkpoint: "run/best.json", best: false, json: true, quiet: false });
   });
 
   it("rejects an empty checkpoint path", () => {
