@@ -84,7 +84,7 @@ function describeStart(e: StartEvent): string {
 
 /** Two lines: what the time-budget chooser picked and why, and the flags that pick it again. */
 export function describeRetime(e: Extract<TrainEvent, { type: "retime" }>): string {
-  return `timed the first ${formatCount(e.step)} steps at ${formatCount(Math.round(e.charsPerSecond))} chars/s: the schedule now ends at step ${formatCount(e.totalSteps)}`;
+  return `re-timed at step ${formatCount(e.step)}: ${formatCount(Math.round(e.charsPerSecond))} chars/s, so the schedule now ends at step ${formatCount(e.totalSteps)}`;
 }
 
 export function describeChoice(choice: NonNullable<StartEvent["choice"]>): string {

@@ -284,7 +284,7 @@ describe("a budget run that re-times itself", () => {
     const reporter = createReporter(io, { json: false, logEvery: 10 });
     for (const e of [...before, retime]) reporter.event(e);
     reporter.close();
-    expect(stderr()).toContain("timed the first 40 steps at 10,480 chars/s: the schedule now ends at step 2,812\n");
+    expect(stderr()).toContain("re-timed at step 40: 10,480 chars/s, so the schedule now ends at step 2,812\n");
   });
 
   it("moves the progress bar's end to the new step count", () => {

@@ -34,7 +34,7 @@ export type TrainEventBody =
   | { type: "checkpoint"; step: number; path: string }
   | { type: "sample"; step: number; text: string }
   | { type: "warning"; message: string }
-  /** A time-budget run timed its own first steps and moved the end of its schedule to totalSteps. */
+  /** A time-budget run timed its recent steps (charsPerSecond) and moved the end of its schedule to totalSteps. */
   | { type: "retime"; step: number; totalSteps: number; charsPerSecond: number }
   | {
       type: "end";
