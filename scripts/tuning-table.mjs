@@ -13,5 +13,5 @@ console.log("| run | settings | steps | held-out nats/char | chars/s | wall s | 
 console.log("|---|---|---:|---:|---:|---:|---|---|");
 for (const r of rows) {
   const flags = r.flags.replace(/ --threads 1 --eval-every 0 --checkpoint-every 0( --log-every \d+)?/, "");
-  console.log(`| ${r.name} | \`${flags}\` | ${r.steps ?? "–"} | ${fixed(r.heldOut, 3)} | ${Math.round(r.charsPerSecond ?? 0).toLocaleString("en-US")} | ${fixed(r.trainSeconds, 0)} | ${r.load.join(" / ")} | ${r.commit} |`);
+  console.log(`| ${r.name} | \`${flags}\` | ${r.steps ?? "–"} | ${fixed(r.heldOut, 3)} | ${r.charsPerSecond == null ? "–" : Math.round(r.charsPerSecond).toLocaleString("en-US")} | ${fixed(r.trainSeconds, 0)} | ${r.load.join(" / ")} | ${r.commit} |`);
 }
