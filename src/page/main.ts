@@ -18,6 +18,8 @@ import { emptyRunState, foldEvents } from "./run-state.js";
 
 const element = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const numberIn = (id: string): number => Number(element<HTMLInputElement>(id).value);
+/** The most characters the sampler makes before it shows them. */
+const STREAM_CHUNK = 400;
 
 /** The bytes inlined as base64 in the element `id`, or null when there is no such element or it is empty. */
 function inlinedBytes(id: string): Uint8Array<ArrayBuffer> | null {
@@ -192,8 +194,9 @@ async function sample(): Promise<void> {
     for (const character of stream) {
       if (generation !== sampleGeneration) return;
       pending += character;
-      // Hand the browser a frame now and then so the text appears as it is made.
-      if (performance.now() - last > 30) {
+      // Hand the browser a frame now and then so the text appears as it is made: every 30 ms,
+      // and every few hundred characters, since a small model makes thousands in that time.
+      if (pending.length >= STREAM_CHUNK || performance.now() - last > 30) {
         out.textContent += pending;
         pending = "";
         await new Promise((resolve) => setTimeout(resolve, 0));

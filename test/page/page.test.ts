@@ -165,7 +165,7 @@ describe.skipIf(!available)("the page in a browser", () => {
     const kernels = await pageKernels(page);
     await page.selectOption("#checkpoint", "fixed.json");
     const inPage = await sampleInPage(page, SETTINGS);
-    expect(inPage.grew).toBeGreaterThan(1);
+    expect(inPage.grew).toBeGreaterThan(5);
     expect(await page.locator("#sample-prime").textContent()).toBe("She said");
     expect(await page.locator("#sample-status").textContent()).toBe(`done · seed 7 · ${kernels} kernels`);
     const fromCli = await cliSample("run/fixed.json", kernels, SETTINGS_ARGS);
