@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  BASE_LR, CHARS_PER_PARAMETER, LARGE_VOCABULARY, PLANNED_SHARE, USEFUL_EPOCHS,
+  BASE_LR, CHARS_PER_PARAMETER, LARGE_VOCABULARY, LARGE_VOCABULARY_LR, MIN_LR, PLANNED_SHARE, USEFUL_EPOCHS,
   calibrationCandidates, chooseForBudget, learningRateFor, warmupFor, dropoutFor, fitsBudget, recurrentParameters, retimedSteps, retimeSteps, stepsThatFit,
   type BudgetFacts, type CandidateShape, type Measurement,
 } from "../../../src/core/train/chooser.js";
@@ -119,7 +119,7 @@ describe("chooseForBudget", () => {
     const ms = measured(widths, 40_000);
     const choice = chooseForBudget(f, ms);
     const chosen = ms.find((m) => m.shape.hidden === choice.settings.hidden)!;
-    expect(choice.settings).toMatchObject({ lrSchedule: "cosine", lr: learningRateFor(chosen.shape.hidden), warmup: warmupFor(choice.settings.steps), steps: stepsThatFit(f, chosen) });
+    expect(choice.settings).toMatchObject({ lrSchedule: "cosine", lr: learningRateFor(chosen.shape.hidden, f.vocabularySize), warmup: warmupFor(choice.settings.steps), steps: stepsThatFit(f, chosen) });
     expect(choice.measured.steps).toBe(choice.settings.steps);
   });
 
@@ -146,6 +146,8 @@ describe("chooseForBudget", () => {
   it("keeps the embedding of a large-vocabulary candidate", () => {
     const choice = chooseForBudget(facts({ vocabularySize: 3000 }), measured([96, 128], 8_000, 64));
     expect(choice.settings.embed).toBe(64);
+    expect(choice.settings.lr).toBe(LARGE_VOCABULARY_LR);
+    expect(choice.reason).toContain(`lr ${LARGE_VOCABULARY_LR} cosine`);
   });
 
   it("records every measured speed and names the chosen shape in its reason", () => {
@@ -205,6 +207,14 @@ describe("learning rate and warm-up", () => {
   ])("a GRU %i wide peaks at %f", (hidden, lr) => {
     expect(learningRateFor(hidden)).toBeCloseTo(lr, 10);
     expect(learningRateFor(hidden)).toBeLessThanOrEqual(BASE_LR);
+  });
+
+  it("peaks at the large-vocabulary rate above 1,000 distinct characters, at any width", () => {
+    for (const hidden of [96, 192, 512]) {
+      expect(learningRateFor(hidden, LARGE_VOCABULARY)).toBe(learningRateFor(hidden));
+      expect(learningRateFor(hidden, LARGE_VOCABULARY + 1)).toBe(LARGE_VOCABULARY_LR);
+    }
+    expect(LARGE_VOCABULARY_LR).toBeLessThan(MIN_LR);
   });
 
   it.each([
