@@ -105,7 +105,7 @@ export const WARMUP_SHARE = 0.03;
  * text a GRU 2x192 with a 64-wide embedding reached 2.577 nats/char after 1,000 steps at 0.002
  * against 2.765 at its width's 0.0107 (and 3.551 one-hot at 0.0107); ten minutes at 0.0107 ended
  * at 2.684, behind an LSTM 2x128 at a constant 0.002 (2.218): the wide softmax and the rare
- * characters' rows do not take the rate a 65-character text does (docs/TUNING.md, section 5).
+ * characters' rows do not take the rate a 65-character text does (docs/TUNING.md, section 4).
  */
 export const LARGE_VOCABULARY_LR = 0.002;
 

@@ -229,10 +229,19 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
     // (2) per-line: lines from the second on, with something to score
     const counted = splitLines(Uint32Array.from(heldOut)).filter((line) => line.start >= 1 && line.end > line.start);
     let alone = 0, warmUp = 0, inContext = 0;
+    // And a mixture, for comparison: the line's probability averaged over 33 contexts (the
+    // initial state and the states 96 characters leave before 32 line starts of the training
+    // text), a sequential predictor that weighs each context by how well it has predicted the
+    // line so far.
+    const contexts: (RecurrentState | null)[] = [null, ...lineStarts(train, newline, 32, 96, 32).breaks.map((at) => stateAfter(model, kernels, train.slice(at - 96, at)))];
+    let mixture = 0;
     for (const { start: from, end } of counted) {
       const lineTokens = Int32Array.from([newline, ...heldOut.slice(from, end)]);
       alone += scorer.score(lineTokens, start).lossSum;
       warmUp += scorer.score(lineTokens).lossSum;
+      const logLikelihoods = contexts.map((context) => -scorer.score(lineTokens, context).lossSum);
+      const top = Math.max(...logLikelihoods);
+      mixture -= top + Math.log(logLikelihoods.reduce((sum, x) => sum + Math.exp(x - top), 0) / contexts.length);
     }
     // In context: the held-out text in one pass, span by span; a span's predictions are of
     // tokens a..b-1 given everything before them ("carried": the state has read all but the
@@ -253,7 +262,8 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
       `start state (${CHECKPOINT}, recorded in ${recordMs.toFixed(0)} ms): unprimed samples, first 50 chars / rest: ` +
         `${fromStart.ratio.toFixed(3)} ± ${fromStart.error.toFixed(3)} (own log-loss ${fromStart.own.toFixed(3)}); ` +
         `from the initial state ${fromZero.ratio.toFixed(3)} ± ${fromZero.error.toFixed(3)} (own ${fromZero.own.toFixed(3)}); ` +
-        `per-line / in context: newline warm-up ${(warmUp / inContext).toFixed(3)}, start state ${(alone / inContext).toFixed(3)}`,
+        `per-line / in context: newline warm-up ${(warmUp / inContext).toFixed(3)}, start state ${(alone / inContext).toFixed(3)}, ` +
+        `mixture of ${contexts.length} contexts ${(mixture / inContext).toFixed(3)} (${counted.length} lines)`,
     );
     // Samples: the 10% target, within two standard errors of this 20-seed measurement (0.91 ±
     // 0.13 and 1.12 ± 0.21 were measured on two training runs of harbour, so a plain 1.1 would
