@@ -59,8 +59,9 @@ export interface Choice {
   measured: Record<string, number>;
 }
 
-/** Above this many distinct characters the input is embedded rather than one-hot (see below). */
+/** Above this many distinct characters the input is embedded rather than one-hot, and the rate is lower (see below). */
 export const LARGE_VOCABULARY = 1000;
+const isLargeVocabulary = (vocabularySize: number): boolean => vocabularySize > LARGE_VOCABULARY;
 /** The embedding width for a large vocabulary. */
 export const LARGE_VOCABULARY_EMBED = 64;
 
@@ -109,9 +110,9 @@ export const WARMUP_SHARE = 0.03;
  */
 export const LARGE_VOCABULARY_LR = 0.002;
 
-/** The peak rate for a width (never above the swept rate, for the narrower large-vocabulary shapes). */
+/** The peak rate for a width and vocabulary: scaled with width but never above the swept rate; LARGE_VOCABULARY_LR above LARGE_VOCABULARY. */
 export function learningRateFor(hidden: number, vocabularySize = 0): number {
-  if (vocabularySize > LARGE_VOCABULARY) return LARGE_VOCABULARY_LR;
+  if (isLargeVocabulary(vocabularySize)) return LARGE_VOCABULARY_LR;
   const scaled = (BASE_LR * BASE_LR_WIDTH) / hidden;
   return Math.round(Math.min(BASE_LR, Math.max(MIN_LR, scaled)) * 10_000) / 10_000;
 }
@@ -128,7 +129,7 @@ export function warmupFor(steps: number): number {
  * rare character has fewer numbers to learn from its few occurrences.
  */
 export function calibrationCandidates(vocabularySize: number): CandidateShape[] {
-  const large = vocabularySize > LARGE_VOCABULARY;
+  const large = isLargeVocabulary(vocabularySize);
   const widths = large ? [96, 128, 192, 256, 384] : [128, 192, 256, 384, 512];
   return widths.map((hidden) => ({ model: "gru", layers: 2, hidden, embed: large ? LARGE_VOCABULARY_EMBED : 0 }));
 }

@@ -230,16 +230,16 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
     const counted = splitLines(Uint32Array.from(heldOut)).filter((line) => line.start >= 1 && line.end > line.start);
     let alone = 0, warmUp = 0, inContext = 0;
     // And a mixture, for comparison: the line's probability averaged over 33 contexts (the
-    // initial state and the states 96 characters leave before 32 line starts of the training
-    // text), a sequential predictor that weighs each context by how well it has predicted the
-    // line so far.
+    // initial state, first, whose score is the newline warm-up's, and the states 96 characters
+    // leave before 32 line starts of the training text), a sequential predictor that weighs each
+    // context by how well it has predicted the line so far.
     const contexts: (RecurrentState | null)[] = [null, ...lineStarts(train, newline, 32, 96, 32).breaks.map((at) => stateAfter(model, kernels, train.slice(at - 96, at)))];
     let mixture = 0;
     for (const { start: from, end } of counted) {
       const lineTokens = Int32Array.from([newline, ...heldOut.slice(from, end)]);
       alone += scorer.score(lineTokens, start).lossSum;
-      warmUp += scorer.score(lineTokens).lossSum;
       const logLikelihoods = contexts.map((context) => -scorer.score(lineTokens, context).lossSum);
+      warmUp -= logLikelihoods[0]!;
       const top = Math.max(...logLikelihoods);
       mixture -= top + Math.log(logLikelihoods.reduce((sum, x) => sum + Math.exp(x - top), 0) / contexts.length);
     }
