@@ -272,9 +272,11 @@ describe("saveCheckpoint and loadCheckpointFile", () => {
   });
 
   it("says there is no checkpoint, with a hint, when the file is missing", async () => {
-    const error = await rejection(loadCheckpointFile("checkpoints/latest.json"));
+    // A fresh folder: checkpoints/latest.json exists once the README's first command has run.
+    const missing = join(await freshFolder(), "latest.json");
+    const error = await rejection(loadCheckpointFile(missing));
     expect(error.exitCode).toBe(ExitCode.badInput);
-    expect(error.message).toBe("no checkpoint at checkpoints/latest.json");
+    expect(error.message).toBe(`no checkpoint at ${missing}`);
     expect(error.hint).toBe("train one first: charnn train FILE");
   });
 
