@@ -11,6 +11,8 @@ import type { Vocabulary } from "../core/data/vocab.js";
 import { ExitCode, badInput } from "../core/errors.js";
 import { splitLines, textOf } from "../core/eval/lines.js";
 import { TextScorer, scoreSummary, type Score } from "../core/eval/score.js";
+import type { RecurrentState } from "../core/nn/model.js";
+import { lineStartStateOf } from "../core/sample/start-state.js";
 import type { Kernels } from "../core/tensor/kernels.js";
 import { selectKernels } from "../node/backend.js";
 import { quietIO, writeOut, type CliIO } from "./io.js";
@@ -40,11 +42,11 @@ export async function runEval(options: EvalOptions, inputs: string[], given: Cli
 }
 
 async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[], io: CliIO): Promise<number> {
-  const { model, vocabulary, file } = await loadModelFor(options, io, retryCommand("eval", inputs), kernels);
+  const { model, vocabulary, file, state } = await loadModelFor(options, io, retryCommand("eval", inputs), kernels);
   const scorer = new TextScorer(model, kernels);
   const corpus = await readCorpus(inputs, { stdin: io.stdin, cwd: io.cwd });
   for (const note of corpusNotes(corpus)) io.stderr.write(`note: ${note}\n`);
-  if (options.perLine) return evalPerLine(scorer, vocabulary, corpus.codePoints, options, io);
+  if (options.perLine) return evalPerLine(scorer, vocabulary, lineStartStateOf(model, state.startState), corpus.codePoints, options, io);
 
   const { indices, unknown } = vocabulary.encode(corpus.codePoints);
   warnUnknown(io, unknown);
@@ -76,11 +78,19 @@ async function evalWith(kernels: Kernels, options: EvalOptions, inputs: string[]
 }
 
 /**
- * Every line on its own from the initial state. The model first reads a newline (when the
- * vocabulary has one), the context any line start has in training text, so every character of
- * the line is predicted; without one, a line of n known characters gives n−1 predictions.
+ * Every line on its own: from the checkpoint's line state (start-state.ts) when it has one,
+ * else from the initial state. The model first reads a newline (when the vocabulary has one),
+ * the context any line start has in training text, so every character of the line is predicted;
+ * without one, a line of n known characters gives n−1 predictions.
  */
-async function evalPerLine(scorer: TextScorer, vocabulary: Vocabulary, codePoints: Uint32Array, options: EvalOptions, io: CliIO): Promise<number> {
+async function evalPerLine(
+  scorer: TextScorer,
+  vocabulary: Vocabulary,
+  startState: RecurrentState | null,
+  codePoints: Uint32Array,
+  options: EvalOptions,
+  io: CliIO,
+): Promise<number> {
   const newline = vocabulary.indexOf(NEWLINE);
   const lead = newline >= 0 ? 1 : 0;
   const lines = splitLines(codePoints);
@@ -103,7 +113,7 @@ async function evalPerLine(scorer: TextScorer, vocabulary: Vocabulary, codePoint
         lineUnknown++;
       }
     }
-    const score: Score = length > 1 ? scorer.score(tokens.subarray(0, length)) : { lossSum: 0, predictions: 0 };
+    const score: Score = length > 1 ? scorer.score(tokens.subarray(0, length), lead ? startState : null) : { lossSum: 0, predictions: 0 };
     const { nats, bits } = scoreSummary(score);
     const text = textOf(codePoints, start, end);
     if (options.json) {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modelFromCheckpoint } from "../../src/core/checkpoint/load.js";
+import { lineStartStateOf } from "../../src/core/sample/start-state.js";
 import { loadCheckpointFile } from "../../src/node/store.js";
 import { selectKernels } from "../../src/node/backend.js";
 import { main } from "../../src/cli/main.js";
@@ -47,12 +48,18 @@ async function evaluate(args: string[], stdin?: string) {
  * Σ −ln p(next | before) over `text`, one character at a time from the initial state, with the
  * log-softmax computed here in float64. Characters outside the vocabulary must already be gone.
  */
-async function referenceLossSum(text: string): Promise<{ lossSum: number; predictions: number }> {
+async function referenceLossSum(text: string, from: "initial" | "line state" = "initial"): Promise<{ lossSum: number; predictions: number }> {
   const checkpoint = await loadCheckpointFile(join(dir, "run", "latest.json"));
   const kernels = selectKernels("auto");
   const { model, vocabulary } = modelFromCheckpoint(checkpoint, kernels);
   const workspace = new Workspace(model, 1, 1, kernels.newArena("float32", Workspace.arenaFloats(model.config, 1, 1, "float32")), kernels);
   const state = model.newState(1);
+  const lineState = from === "line state" ? lineStartStateOf(model, checkpoint.startState) : null;
+  if (from === "line state" && lineState === null) throw new Error("the checkpoint has no line state");
+  if (lineState !== null) {
+    state.h.set(lineState.h);
+    if (state.c !== null) state.c.set(lineState.c!);
+  }
   const tokens = [...text].map((c) => vocabulary.indexOf(c.codePointAt(0)!));
   if (tokens.includes(-1)) throw new Error("the reference takes known characters only");
   const input = new Int32Array(1);
@@ -60,7 +67,7 @@ async function referenceLossSum(text: string): Promise<{ lossSum: number; predic
   let lossSum = 0;
   for (let i = 0; i + 1 < tokens.length; i++) {
     input[0] = tokens[i]!;
-    workspace.forward(input, null, state, { fromInit: i === 0 });
+    workspace.forward(input, null, state, { fromInit: i === 0 && lineState === null });
     const logits = workspace.logits;
     let max = -Infinity;
     for (let v = 0; v < V; v++) max = Math.max(max, logits[v]!);
@@ -151,7 +158,7 @@ describe("charnn eval: the score", () => {
 describe("charnn eval --per-line", () => {
   const lines = ["the lazy dog", "", "ZZZ", "dog runs far", "x"];
 
-  it("scores each line on its own after a newline, in input order, with - for nothing to score", async () => {
+  it("scores each line on its own after a newline from the line state, in input order, with - for nothing to score", async () => {
     await writeFile(join(dir, "lines.txt"), lines.join("\n") + "\n");
     const { code, stdout, stderr } = await evaluate(["lines.txt", "--per-line"]);
     expect(code).toBe(0);
@@ -164,9 +171,12 @@ describe("charnn eval --per-line", () => {
         expect(bits).toBe("-");
         continue;
       }
-      const reference = await referenceLossSum("\n" + line);
+      const reference = await referenceLossSum("\n" + line, "line state");
       expect(reference.predictions).toBe([...line].length);
       expect(Number(bits)).toBeCloseTo(reference.lossSum / reference.predictions / Math.LN2, 3);
+      // Not the newline read from the initial state, which scores differently.
+      const fromInitial = await referenceLossSum("\n" + line);
+      expect(Math.abs(fromInitial.lossSum - reference.lossSum)).toBeGreaterThan(1e-3);
     }
     expect(stderr).toContain('left out 3 character(s) the model never saw (not fed, not scored): "Z" (U+005A) x3');
   });

@@ -46,7 +46,11 @@ export function validateCheckpoint(state: CheckpointState, sourceName: string): 
   const config = checkedSettings(state.config, sourceName);
   const vocabularySize = state.vocabulary.length;
   checkTensors(state.params, new Map(parameterShapes(modelConfigOf(config, vocabularySize))), vocabularySize, sourceName, "parameter");
-  if (state.startState !== null) checkTensors(state.startState, startStateShapes(config), vocabularySize, sourceName, "start state");
+  if (state.startState !== null) {
+    const lineShapes = lineStateShapes(config);
+    const present = [...lineShapes.keys()].some((name) => state.startState![name] !== undefined);
+    checkTensors(state.startState, new Map([...startStateShapes(config), ...(present ? lineShapes : [])]), vocabularySize, sourceName, "start state");
+  }
   const settingSources = completedSources(state, config);
   return { ...state, config, settingSources };
 }
@@ -90,6 +94,11 @@ export function startStateShapes(config: Pick<RunSettings, "model" | "layers" | 
   const shapes = new Map<string, number[]>([["h", [config.layers, config.hidden]]]);
   if (config.model === "lstm") shapes.set("c", [config.layers, config.hidden]);
   return shapes;
+}
+
+/** The line state beside it (start-state.ts), the same shapes; absent from checkpoints saved before it. */
+function lineStateShapes(config: Pick<RunSettings, "model" | "layers" | "hidden">): Map<string, number[]> {
+  return new Map([...startStateShapes(config)].map(([name, shape]) => [name === "h" ? "lineH" : "lineC", shape]));
 }
 
 function checkTensors(

@@ -503,8 +503,8 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
     const startStates = new StartStateRecorder(trainer.model, kernels);
     const newline = vocabulary.indexOf(0x0a);
     const startState = () => {
-      const state = newline < 0 ? null : startStates.record(plan.train, newline);
-      return state === null ? null : startStateRecord(state, config.layers, config.hidden);
+      const states = newline < 0 ? null : startStates.record(plan.train, newline);
+      return states === null ? null : startStateRecord(states, config.layers, config.hidden);
     };
     const buildState = (): CheckpointState =>
       trainingCheckpoint(trainer, {

@@ -393,6 +393,22 @@ describe("settings and shapes, held to each other inside the load", () => {
     );
   });
 
+  it("takes a line state beside it, whole (lineH, and lineC for an lstm) or not at all", () => {
+    const start = { h: { shape: [1, 4], data: base64Floats([0.1, 0.2, 0.3, 0.4]) }, c: { shape: [1, 4], data: base64Floats([0, 0, 0, -0.5]) } };
+    const line = { lineH: { shape: [1, 4], data: base64Floats([1, 2, 3, 4]) }, lineC: { shape: [1, 4], data: base64Floats([0, 0, 0, 7]) } };
+    const state = decodeCheckpoint(resealed(text, (d) => (d.startState = { ...start, ...line })), "x.json");
+    expect(state.startState!.lineC!.data[3]).toBe(7);
+    expect(decodeError(resealed(text, (d) => (d.startState = { ...start, lineH: line.lineH }))).message).toBe(
+      "x.json: start state lineC is missing (the config does not match the weights)",
+    );
+    expect(decodeError(resealed(text, (d) => (d.startState = { ...start, ...line, lineH: { shape: [2, 4], data: base64Floats(new Array(8).fill(0)) } }))).message).toBe(
+      "x.json: start state lineH has shape [2,4], expected [1,4] (the config does not match the weights)",
+    );
+    expect(decodeError(resealed(text, (d) => (d.startState = { ...start, ...line, lineX: line.lineH }))).message).toBe(
+      "x.json: unexpected start state lineX (the config does not match the weights)",
+    );
+  });
+
   it("keeps saved setting sources and fills the missing ones from the command lines and the defaults", () => {
     const state = decodeCheckpoint(resealed(text, (d) => {
       d.settingSources = { seed: "chosen" };

@@ -116,11 +116,13 @@ describe("StartStateRecorder", () => {
     expect(rowMeans.indexOf(Math.min(...rowMeans))).not.toBe(choice.chosen);
     // Recorded again, the same bits.
     const recorder = new StartStateRecorder(model, jsKernels, options);
-    expect(Array.from(recorder.record(tokens, NL)!.h)).toEqual(Array.from(recorder.record(tokens, NL)!.h));
-    // A short text: the state before its last line break, without judging.
+    expect(Array.from(recorder.record(tokens, NL)!.state.h)).toEqual(Array.from(recorder.record(tokens, NL)!.state.h));
+    // A short text: the state before its last line break, without judging or refining.
     const short = [1, 2, 3, 4, NL, 5];
     const alone = runAlone(model, short.slice(0, 4));
-    expect(Array.from(recordStartState(model, jsKernels, short, NL, options)!.h)).toEqual(Array.from(alone.h));
+    const shortStates = recordStartState(model, jsKernels, short, NL, options)!;
+    expect(Array.from(shortStates.state.h)).toEqual(Array.from(alone.h));
+    expect(Array.from(shortStates.lineState.h)).toEqual(Array.from(alone.h));
     expect(recordStartState(model, jsKernels, [1, 2, 3], NL, options)).toBeNull();
   });
 
@@ -146,6 +148,34 @@ describe("StartStateRecorder", () => {
     const scored = scorer.score(Int32Array.from(line), start);
     const inContext = scorer.score(Int32Array.from([...stretch, ...line])).lossSum - scorer.score(Int32Array.from([...stretch, NL])).lossSum;
     expect(scored.lossSum).toBeCloseTo(inContext, 3);
+  });
+
+  it("refines the line state from the chosen one by descent on line openings: their loss falls, the same bits twice", () => {
+    const model = randomModel();
+    const tokens = text(3000);
+    const refining = { ...options, refineSteps: 30, refineLines: 8, refineLength: 10, refineRate: 0.05 };
+    const choice = new StartStateRecorder(model, jsKernels, refining).choose(tokens, NL)!;
+    const plain = new StartStateRecorder(model, jsKernels, { ...options, refineSteps: 0 }).choose(tokens, NL)!;
+    // Refining starts from the state the judging chose and leaves that one as it was.
+    expect(choice.chosen).toBe(plain.chosen);
+    expect(Array.from(choice.state.h)).toEqual(Array.from(plain.state.h));
+    expect(Array.from(plain.lineState.h)).toEqual(Array.from(plain.state.h));
+    expect(plain.refineLoss).toEqual([]);
+    expect(Array.from(choice.lineState.h)).not.toEqual(Array.from(choice.state.h));
+    // The first step's loss is the scorer's for its openings (line break first) from the chosen state.
+    expect(choice.refineLoss.length).toBe(30);
+    const openings = lineStarts(tokens, NL, 30 * 8, 0, 10).breaks;
+    const scorer = new TextScorer(model, jsKernels, undefined, 16);
+    const meanLoss = (state: RecurrentState, at: number[]) =>
+      at.reduce((sum, a) => sum + scorer.score(Int32Array.from(tokens.slice(a, a + 11)), state).lossSum, 0) / (at.length * 10);
+    expect(choice.refineLoss[0]).toBeCloseTo(meanLoss(choice.state, openings.slice(0, 8)), 4);
+    // Over every opening, the line state scores better than the state it started from.
+    expect(meanLoss(choice.lineState, openings)).toBeLessThan(meanLoss(choice.state, openings) - 0.003);
+    // The result depends only on the weights and the text, and the weights' gradients are left at zero.
+    const again = new StartStateRecorder(model, jsKernels, refining).choose(tokens, NL)!;
+    expect(Array.from(again.lineState.h)).toEqual(Array.from(choice.lineState.h));
+    expect(Array.from(again.lineState.c!)).toEqual(Array.from(choice.lineState.c!));
+    expect(model.params.grads.every((g) => g === 0)).toBe(true);
   });
 });
 
@@ -184,7 +214,8 @@ function stateAfter(model: CharModel, kernels: ReturnType<typeof selectKernels>,
  * (2) Per-line: each held-out line (from the second on: the held-out text may start mid-line)
  * scored on its own after a line break, against the same characters scored in context (the
  * held-out text in one pass from the initial state); the ratio of the character-weighted sums,
- * for the newline warm-up from the initial state (what eval --per-line does) and for the start state.
+ * from the line state (what eval --per-line does), from the start state for samples, and for the
+ * newline warm-up from the initial state (what eval --per-line did before the line state).
  * Measured on harbour.txt after `charnn train corpora/harbour.txt --steps 1000 --lr 0.005` (see
  * the README's "charnn sample" for the numbers).
  */
@@ -197,7 +228,7 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
     const train = tokens.slice(0, split), heldOut = tokens.slice(split);
     const newline = vocabulary.indexOf(0x0a);
     const started = performance.now();
-    const start = recordStartState(model, kernels, train, newline)!;
+    const { state: start, lineState } = recordStartState(model, kernels, train, newline)!;
     const recordMs = performance.now() - started;
     const scorer = new TextScorer(model, kernels, undefined, 256);
 
@@ -227,8 +258,10 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
     const fromZero = ratioOfSamples(null);
 
     // (2) per-line: lines from the second on, with something to score
-    const counted = splitLines(Uint32Array.from(heldOut)).filter((line) => line.start >= 1 && line.end > line.start);
-    let alone = 0, warmUp = 0, inContext = 0;
+    // splitLines cuts at code point 10: give it the held-out indices with the newline's index as 10.
+    const asText = Uint32Array.from(heldOut, (t) => (t === newline ? 0x0a : t === 0x0a ? newline : t));
+    const counted = splitLines(asText).filter((line) => line.start >= 1 && line.end > line.start);
+    let alone = 0, fromLineState = 0, warmUp = 0, inContext = 0;
     // And a mixture, for comparison: the line's probability averaged over 33 contexts (the
     // initial state, first, whose score is the newline warm-up's, and the states 96 characters
     // leave before 32 line starts of the training text), a sequential predictor that weighs each
@@ -238,6 +271,7 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
     for (const { start: from, end } of counted) {
       const lineTokens = Int32Array.from([newline, ...heldOut.slice(from, end)]);
       alone += scorer.score(lineTokens, start).lossSum;
+      fromLineState += scorer.score(lineTokens, lineState).lossSum;
       const logLikelihoods = contexts.map((context) => -scorer.score(lineTokens, context).lossSum);
       warmUp -= logLikelihoods[0]!;
       const top = Math.max(...logLikelihoods);
@@ -263,6 +297,7 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
         `${fromStart.ratio.toFixed(3)} ± ${fromStart.error.toFixed(3)} (own log-loss ${fromStart.own.toFixed(3)}); ` +
         `from the initial state ${fromZero.ratio.toFixed(3)} ± ${fromZero.error.toFixed(3)} (own ${fromZero.own.toFixed(3)}); ` +
         `per-line / in context: newline warm-up ${(warmUp / inContext).toFixed(3)}, start state ${(alone / inContext).toFixed(3)}, ` +
+        `line state ${(fromLineState / inContext).toFixed(3)}, ` +
         `mixture of ${contexts.length} contexts ${(mixture / inContext).toFixed(3)} (${counted.length} lines)`,
     );
     // Samples: the 10% target, within two standard errors of this 20-seed measurement (0.91 ±
@@ -271,10 +306,12 @@ describe.skipIf(CHECKPOINT === undefined || CORPUS === undefined)("start-state t
     // 2.90 on the same runs).
     expect(fromStart.ratio).toBeLessThan(1.1 + 2 * fromStart.error);
     expect(fromStart.ratio).toBeLessThan(fromZero.ratio / 2);
-    // Per-line: eval --per-line keeps the newline warm-up, which scores better here than any
-    // single recorded state; 1.12 was measured on two training runs of harbour (1.09 on an
-    // earlier build), so the 10% target is not met there, and the bound is 15%.
-    expect(warmUp / inContext).toBeLessThan(1.15);
-    expect(warmUp).toBeLessThan(alone);
+    // Per-line: eval --per-line starts each line from the line state. On harbour (1,000 steps)
+    // it scored 1.25 times the in-context nats, against 2.74 for the newline warm-up from the
+    // initial state and 1.80 from the start state for samples: the 10% target is not met (on this
+    // text the context says which kind of line comes next), and the bound is 1.35.
+    expect(fromLineState / inContext).toBeLessThan(1.35);
+    expect(fromLineState).toBeLessThan(alone);
+    expect(fromLineState).toBeLessThan(warmUp * 0.6);
   }, 600_000);
 });
