@@ -18,7 +18,7 @@ import { decodeCheckpoint, modelFromCheckpoint, validateCheckpoint } from "../di
 import { modelConfigOf, settingSourcesFor, trainingCheckpoint } from "../dist/core/checkpoint/model.js";
 import { hostFacts } from "../dist/node/host.js";
 import { loadCheckpointFile, saveCheckpoint } from "../dist/node/store.js";
-import { Workspace } from "../dist/core/nn/model.js";
+import { TextScorer } from "../dist/core/eval/score.js";
 import { optimizerDefaults } from "../dist/core/optim/optimizers.js";
 import { Sampler } from "../dist/core/sample/sampler.js";
 import { generateText } from "../dist/core/sample/text.js";
@@ -159,16 +159,16 @@ async function measureInference(prepared: PreparedWorkload, spec: MeasureSpec, s
     say(`sample run ${r + 1}/${spec.windows}: ${Math.round(sampleRates[r]!)} chars/s`);
   }
 
-  const evalWorkspace = new Workspace(loaded.model, 1, EVAL_WINDOW, kernels.newArena("float32", Workspace.arenaFloats(loaded.model.config, 1, EVAL_WINDOW, "float32")), kernels);
+  const evalScorer = new TextScorer(loaded.model, kernels, undefined, EVAL_WINDOW);
   const availableWindows = Math.floor((validation.length - 1) / EVAL_WINDOW);
   if (availableWindows < 1) throw new CharnnError(`the held-out text is too short for one eval window of ${EVAL_WINDOW}`, ExitCode.badInput);
-  const oneWindowMs = timeMs(() => evalLoss(evalWorkspace, validation.subarray(0, EVAL_WINDOW + 1)));
+  const oneWindowMs = timeMs(() => evalLoss(evalScorer, validation.subarray(0, EVAL_WINDOW + 1)));
   const evalWindows = iterationsToFill(spec.windowSeconds, oneWindowMs / 1000, availableWindows);
   const evalText = validation.subarray(0, evalWindows * EVAL_WINDOW + 1);
   const evalRates: number[] = [];
   let evalResult = { chars: 0, lossSum: 0 };
   for (let r = 0; r < spec.windows; r++) {
-    const ms = timeMs(() => { evalResult = evalLoss(evalWorkspace, evalText); });
+    const ms = timeMs(() => { evalResult = evalLoss(evalScorer, evalText); });
     evalRates.push(evalResult.chars / (ms / 1000));
     say(`eval run ${r + 1}/${spec.windows}: ${Math.round(evalRates[r]!)} chars/s over ${evalResult.chars} chars`);
   }
@@ -194,27 +194,14 @@ async function measureInference(prepared: PreparedWorkload, spec: MeasureSpec, s
 }
 
 /**
- * The eval pass: batch 1, windows of the workspace's length over `tokens`, the state carried
- * from window to window (the first starts from the initial state), every character but the
- * first predicted once. Returns the characters predicted and their summed loss (nats).
+ * The eval pass as `charnn eval` runs it: a TextScorer over `tokens` (batch 1, one exact pass from
+ * the initial state, every character but the first predicted once). Returns the characters
+ * predicted and their summed loss (nats).
  */
-export function evalLoss(workspace: Workspace, tokens: Uint32Array): { chars: number; lossSum: number } {
-  if (workspace.batch !== 1) throw new Error("the eval pass runs at batch 1");
-  const window = workspace.maxSteps;
-  const state = workspace.model.newState(1);
-  const inputs = new Int32Array(window), targets = new Int32Array(window);
-  let chars = 0, lossSum = 0;
-  for (let start = 0; start + 1 < tokens.length; start += window) {
-    const steps = Math.min(window, tokens.length - 1 - start);
-    for (let t = 0; t < steps; t++) {
-      inputs[t] = tokens[start + t]!;
-      targets[t] = tokens[start + t + 1]!;
-    }
-    workspace.forward(inputs.subarray(0, steps), targets.subarray(0, steps), state, { steps, fromInit: start === 0 });
-    lossSum += workspace.lastLossSum;
-    chars += steps;
-  }
-  return { chars, lossSum };
+export function evalLoss(scorer: TextScorer, tokens: Uint32Array): { chars: number; lossSum: number } {
+  // The indices are below 2^31, so the same bytes read as Int32 are the same numbers.
+  const { lossSum, predictions } = scorer.score(new Int32Array(tokens.buffer, tokens.byteOffset, tokens.length));
+  return { chars: predictions, lossSum };
 }
 
 /** What `charnn train` would save for this workload's trainer now. */

@@ -1,21 +1,23 @@
-// The eval pass the bench times: batch 1, windows carrying the state, so the window length
-// changes the speed but never the loss. A small random model; no clock is read.
+// The eval pass the bench times, a TextScorer as charnn eval runs it: batch 1, windows carrying
+// the state, so the window length changes the speed but never the loss. A small random model;
+// no clock is read.
 
 import { describe, expect, it } from "vitest";
 import { evalLoss, trainConfigFor } from "../../bench/measure.js";
 import { WORKLOADS } from "../../bench/workloads.js";
-import { CharModel, Workspace } from "../../dist/core/nn/model.js";
+import { TextScorer } from "../../dist/core/eval/score.js";
+import { CharModel } from "../../dist/core/nn/model.js";
 import type { ModelConfig } from "../../dist/core/nn/params.js";
 import { jsKernels } from "../../dist/core/tensor/kernels.js";
 import { createRng } from "../../dist/core/tensor/rng.js";
 
-function modelAndWorkspaces(cell: ModelConfig["cell"], windows: number[]) {
+function modelAndScorers(cell: ModelConfig["cell"], windows: number[]) {
   const config: ModelConfig = { cell, activation: "tanh", layers: 2, hidden: 12, vocabSize: 9, embed: 0, dropout: 0, learnInit: false };
-  const floats = CharModel.arenaFloats(config, "float32") + windows.reduce((sum, T) => sum + Workspace.arenaFloats(config, 1, T, "float32"), 0);
+  const floats = CharModel.arenaFloats(config, "float32") + windows.reduce((sum, T) => sum + TextScorer.arenaFloats(config, T, "float32"), 0);
   const arena = jsKernels.newArena("float32", floats);
   const model = new CharModel(config, arena);
   model.initialize(createRng(3));
-  return windows.map((T) => new Workspace(model, 1, T, arena, jsKernels));
+  return windows.map((T) => new TextScorer(model, jsKernels, arena, T));
 }
 
 const text = (length: number) => {
@@ -26,7 +28,7 @@ const text = (length: number) => {
 describe("evalLoss", () => {
   it.each(["lstm", "gru", "rnn"] as const)("%s: windows of 7, 256 and the whole text give the same loss over every prediction", (cell) => {
     const tokens = text(600);
-    const [short, standard, whole] = modelAndWorkspaces(cell, [7, 256, 599]);
+    const [short, standard, whole] = modelAndScorers(cell, [7, 256, 599]);
     const a = evalLoss(short!, tokens), b = evalLoss(standard!, tokens), c = evalLoss(whole!, tokens);
     expect(a.chars).toBe(599);
     expect(b.chars).toBe(599);
@@ -39,15 +41,15 @@ describe("evalLoss", () => {
   });
 
   it("starts every pass from the initial state, so passes repeat exactly", () => {
-    const [workspace] = modelAndWorkspaces("lstm", [16]);
+    const [scorer] = modelAndScorers("lstm", [16]);
     const tokens = text(100);
-    expect(evalLoss(workspace!, tokens)).toEqual(evalLoss(workspace!, tokens));
+    expect(evalLoss(scorer!, tokens)).toEqual(evalLoss(scorer!, tokens));
   });
 
   it("carries the state across windows rather than restarting each one", () => {
-    const [workspace, restarted] = modelAndWorkspaces("lstm", [10, 10]);
+    const [carrying, restarted] = modelAndScorers("lstm", [10, 10]);
     const tokens = text(21);
-    const carried = evalLoss(workspace!, tokens);
+    const carried = evalLoss(carrying!, tokens);
     const fresh = evalLoss(restarted!, tokens.subarray(0, 11)).lossSum + evalLoss(restarted!, tokens.subarray(10)).lossSum;
     expect(carried.chars).toBe(20);
     expect(carried.lossSum).not.toBeCloseTo(fresh, 6);

@@ -1,10 +1,12 @@
 // Scoring text under a trained model: the summed cross-entropy (nats) of predicting each
 // character from the ones before it, in one exact pass that carries the hidden state from the
-// initial state through the whole text, T steps at a time (batch 1).
+// initial state through the whole text, T steps at a time (batch 1), or one step at a time on
+// the kernels' batch-1 stepper where they run on several threads (see TextScorer).
 // Not here: reading files, unknown-character policy, formatting — the eval command does those.
 
 import type { Arena, DType } from "../tensor/arena.js";
-import type { Kernels } from "../tensor/kernels.js";
+import type { Kernels, Stepper } from "../tensor/kernels.js";
+import { stepModelOf } from "../sample/sampler.js";
 import { Workspace, type CharModel, type RecurrentState } from "../nn/model.js";
 import type { ModelConfig } from "../nn/params.js";
 import { natsToBits } from "../util/units.js";
@@ -25,8 +27,20 @@ export function scoreSummary(score: Score): { nats: number; bits: number; perple
   return { nats, bits: natsToBits(nats), perplexity: Math.exp(nats) };
 }
 
+/**
+ * Scores text for a model whose weights no longer change (they are read once, when the scorer is
+ * made). Two paths, the same numbers to float rounding: windows of T steps on a Workspace, whose
+ * input and decoder products are matrix products over the window; or, where the kernels have a
+ * batch-1 stepper and more than one thread, one stepper call per character (every layer and the
+ * decoder, the rows split across the threads), since a batch of one cannot be split by stream.
+ * Measured on two threads (LSTM 2 layers, relaxed SIMD): the stepper scored 1.10x the windows'
+ * characters per second at 128 units and 1.41x at 512; on one thread, 1.04x and 0.86x.
+ */
 export class TextScorer {
   readonly windowSteps: number;
+  /** The batch-1 stepper this scorer steps, or null: then it runs windows on its workspace. */
+  readonly stepper: Stepper | null;
+  private readonly model: CharModel;
   private readonly workspace: Workspace;
   private readonly state: RecurrentState;
   /** (T) this window's inputs and targets, in memory the kernels read in place. */
@@ -44,7 +58,9 @@ export class TextScorer {
     this.windowSteps = windowSteps;
     const memory = arena ?? kernels.newArena(model.dtype, TextScorer.arenaFloats(model.config, windowSteps, model.dtype));
     this.workspace = new Workspace(model, 1, windowSteps, memory, kernels);
-    this.state = model.newState(1);
+    this.model = model;
+    this.stepper = model.dtype === "float32" && kernels.stepper && kernels.threads > 1 ? kernels.stepper(stepModelOf(model)) : null;
+    this.state = this.stepper ? { h: this.stepper.h, c: this.stepper.c } : model.newState(1);
     this.inputs = kernels.newIndexBuffer(windowSteps);
     this.targets = kernels.newIndexBuffer(windowSteps);
   }
@@ -64,6 +80,7 @@ export class TextScorer {
       this.state.h.set(from.h);
       if (this.state.c !== null && from.c !== null) this.state.c.set(from.c);
     }
+    if (this.stepper) return { lossSum: this.stepThrough(tokens, from === null), predictions };
     for (let start = 0; start < predictions; start += this.windowSteps) {
       const steps = Math.min(this.windowSteps, predictions - start);
       // With B = 1 the time-major layout (T·B) is just the run of tokens itself. Copied, because
@@ -78,5 +95,23 @@ export class TextScorer {
       lossSum += this.workspace.lastLossSum;
     }
     return { lossSum, predictions };
+  }
+
+  /** Σ −ln p over tokens[1..], one stepper call per input token; the log-softmax in float64. */
+  private stepThrough(tokens: Int32Array, fromInit: boolean): number {
+    const stepper = this.stepper!;
+    const V = this.model.config.vocabSize;
+    if (fromInit && tokens.length > 1) this.model.writeInitialState(this.state);
+    const logits = stepper.logits;
+    let lossSum = 0;
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      stepper.step(tokens[i]!);
+      let max = -Infinity;
+      for (let v = 0; v < V; v++) if (logits[v]! > max) max = logits[v]!;
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp(logits[v]! - max);
+      lossSum += max + Math.log(sum) - logits[tokens[i + 1]!]!;
+    }
+    return lossSum;
   }
 }

@@ -71,6 +71,20 @@ export class CharModel {
     const make = (): FloatArray => (dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
     return { h: make(), c: this.config.cell === "lstm" ? make() : null };
   }
+
+  /** Writes the initial state (learned, or zeros) into `state`, shape (L, 1, H), as a forward's fromInit reads it. */
+  writeInitialState(state: RecurrentState): void {
+    const { layers: L, hidden: H, learnInit, cell } = this.config;
+    if (!learnInit) {
+      state.h.fill(0);
+      state.c?.fill(0);
+      return;
+    }
+    for (let l = 0; l < L; l++) {
+      state.h.set(this.params.get(`h0_l${l}`).value, l * H);
+      if (cell === "lstm") state.c!.set(this.params.get(`c0_l${l}`).value, l * H);
+    }
+  }
 }
 
 interface Layer {

@@ -91,7 +91,7 @@ export class Sampler {
   feed(token: number): void {
     if (this.stepper) {
       if (this.stale) this.stepper.repack();
-      if (!this.started) this.loadInitialState();
+      if (!this.started) this.model.writeInitialState(this.state);
       this.stepper.step(token);
     } else {
       this.input[0] = token;
@@ -100,22 +100,6 @@ export class Sampler {
     }
     this.stale = false;
     this.started = true;
-  }
-
-  /** The initial state into the stepper's: the learned one, or zeros (as Workspace.forward's fromInit). */
-  private loadInitialState(): void {
-    const { layers: L, hidden: H, learnInit, cell } = this.model.config;
-    const { h, c } = this.state;
-    if (!learnInit) {
-      h.fill(0);
-      c?.fill(0);
-      return;
-    }
-    const p = this.model.params;
-    for (let l = 0; l < L; l++) {
-      h.set(p.get(`h0_l${l}`).value, l * H);
-      if (cell === "lstm") c!.set(p.get(`c0_l${l}`).value, l * H);
-    }
   }
 
   /** Draws the next token after the ones fed so far (without feeding it). */

@@ -67,12 +67,33 @@ describe("TextScorer", () => {
         const { model, arena } = randomModel(config, kernels, windows.reduce((sum, T) => sum + TextScorer.arenaFloats(config, T, "float32"), 0));
         const reference = referenceLossSum(model, kernels, tokens);
         for (const T of windows) {
-          const score = new TextScorer(model, kernels, arena, T).score(tokens);
+          const scorer = new TextScorer(model, kernels, arena, T);
+          // On several threads the scorer steps the kernels' batch-1 stepper instead of windows.
+          expect(scorer.stepper !== null).toBe(kernels.threads > 1);
+          const score = scorer.score(tokens);
           expect(score.predictions).toBe(299);
           expect(Math.abs(score.lossSum - reference)).toBeLessThanOrEqual(tolerance * reference);
         }
       });
     }
+
+    it(`${backendName}: from a given state, and carried from piece to piece, the one-pass totals`, () => {
+      const config = configs[0]![1];
+      const tokens = randomTokens(200, 5);
+      const { model, arena } = randomModel(config, kernels, TextScorer.arenaFloats(config, 32, "float32"));
+      const scorer = new TextScorer(model, kernels, arena, 32);
+      const whole = scorer.score(tokens).lossSum;
+      // Pieces [0, 90] and [90, 199]: the second goes on from the state the first left.
+      const pieces = scorer.score(tokens.subarray(0, 91)).lossSum + scorer.score(tokens.subarray(90), "carried").lossSum;
+      expect(Math.abs(pieces - whole)).toBeLessThanOrEqual(tolerance * whole);
+      // From the state the first 90 tokens leave: the rest of the whole pass.
+      const prefix = scorer.score(tokens.subarray(0, 91)).lossSum;
+      const after = model.newState(1);
+      const workspace = new Workspace(model, 1, 90, kernels.newArena("float32", Workspace.arenaFloats(config, 1, 90, "float32")), kernels);
+      workspace.forward(tokens.subarray(0, 90), null, after, { fromInit: true });
+      const rest = scorer.score(tokens.subarray(90), after).lossSum;
+      expect(Math.abs(prefix + rest - whole)).toBeLessThanOrEqual(tolerance * whole);
+    });
   }
 
   it("starts every score from the initial state, so scoring twice gives the same total", () => {
