@@ -771,6 +771,60 @@ export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, V:
 }
 
 // ---------------------------------------------------------------------------------------------
+// The optimiser
+// ---------------------------------------------------------------------------------------------
+// Adam (PyTorch 1.13's update, weight decay decoupled) in float64, exactly as the TypeScript loop
+// in src/core/optim/optimizers.ts computes it: the same operations in the same order, each stored
+// value rounded to float32 and read back before it is used again, no fused multiply-add. IEEE
+// arithmetic rounds each of them one way, so the two give the same bits. Two lanes at a time.
+
+/** f32 pair at p as two f64 lanes. */
+@inline function loadPair(p: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p));
+}
+
+/** Two f64 lanes rounded to f32 and stored at p; the rounded values, as f64 again. */
+@inline function storePair(p: usize, x: v128): v128 {
+  const rounded = f32x4.demote_f64x2_zero(x);
+  v128.store64_lane(p, rounded, 0);
+  return f64x2.promote_low_f32x4(rounded);
+}
+
+/**
+ * One Adam update of elements [i0, i1) of this part (pairs split between parts): values, m, v in
+ * place; grads read. `decayed` with `decay` = 1 − lr·wd first scales each value (AdamW).
+ */
+export function adamStep(values: usize, grads: usize, m: usize, v: usize, n: i32,
+  beta1: f64, oneMinusBeta1: f64, beta2: f64, oneMinusBeta2: f64, stepSize: f64, correction2: f64, eps: f64,
+  decay: f64, decayed: bool, part: i32, parts: i32): void {
+  const pairs = n >> 1;
+  const i0 = splitStart(pairs, part, parts) * 2;
+  const i1 = part == parts - 1 ? n : splitStart(pairs, part + 1, parts) * 2;
+  const b1 = f64x2.splat(beta1), c1 = f64x2.splat(oneMinusBeta1), b2 = f64x2.splat(beta2), c2 = f64x2.splat(oneMinusBeta2);
+  const size = f64x2.splat(stepSize), corr = f64x2.splat(correction2), epsilon = f64x2.splat(eps), dec = f64x2.splat(decay);
+  let i = i0;
+  for (; i + 2 <= i1; i += 2) {
+    const o = <usize>i * 4;
+    const g = loadPair(grads + o);
+    let x = loadPair(values + o);
+    if (decayed) x = storePair(values + o, f64x2.mul(x, dec));
+    const mi = storePair(m + o, f64x2.add(f64x2.mul(b1, loadPair(m + o)), f64x2.mul(c1, g)));
+    const vi = storePair(v + o, f64x2.add(f64x2.mul(b2, loadPair(v + o)), f64x2.mul(f64x2.mul(c2, g), g)));
+    storePair(values + o, f64x2.sub(x, f64x2.div(f64x2.mul(size, mi), f64x2.add(f64x2.div(f64x2.sqrt(vi), corr), epsilon))));
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i * 4;
+    const g = <f64>load<f32>(grads + o);
+    if (decayed) store<f32>(values + o, <f32>(<f64>load<f32>(values + o) * decay));
+    const x = <f64>load<f32>(values + o);
+    store<f32>(m + o, <f32>(beta1 * <f64>load<f32>(m + o) + oneMinusBeta1 * g));
+    store<f32>(v + o, <f32>(beta2 * <f64>load<f32>(v + o) + oneMinusBeta2 * g * g));
+    const mi = <f64>load<f32>(m + o), vi = <f64>load<f32>(v + o);
+    store<f32>(values + o, <f32>(x - (stepSize * mi) / (Math.sqrt(vi) / correction2 + eps)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Whole time loops, one part of the batch each
 // ---------------------------------------------------------------------------------------------
 // Streams never mix within a window: row b of h_t depends only on row b of h_{t-1}. So each

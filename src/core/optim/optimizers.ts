@@ -5,6 +5,7 @@
 // Adagrad it is PyTorch's `weight_decay`, an L2 term added to the gradient.
 
 import { Arena, arenaFloatsFor, floatArray, type DType, type FloatArray } from "../tensor/arena.js";
+import type { Kernels } from "../tensor/kernels.js";
 
 export type OptimizerType = "sgd" | "rmsprop" | "adagrad" | "adam";
 
@@ -75,8 +76,11 @@ export class Optimizer {
     this.stepCount = state.step;
   }
 
-  /** One update of values from grads with learning rate lr. */
-  step(values: FloatArray, grads: FloatArray, lr: number): void {
+  /**
+   * One update of values from grads with learning rate lr; on `kernels`' own Adam loop where they
+   * have one (float32 only), which gives the same bits as the loop here.
+   */
+  step(values: FloatArray, grads: FloatArray, lr: number, kernels?: Pick<Kernels, "adamStep">): void {
     this.stepCount++;
     const s = this.settings;
     const n = values.length;
@@ -121,6 +125,13 @@ export class Optimizer {
         const stepSize = lr / (1 - Math.pow(s.beta1, this.stepCount));
         const correction2 = Math.sqrt(1 - Math.pow(s.beta2, this.stepCount));
         const decay = 1 - lr * wd;
+        if (kernels?.adamStep && values instanceof Float32Array) {
+          kernels.adamStep(values, grads, m, v, n, {
+            beta1: s.beta1, oneMinusBeta1: 1 - s.beta1, beta2: s.beta2, oneMinusBeta2: 1 - s.beta2,
+            stepSize, correction2, eps: s.eps, decay, decayed: wd !== 0,
+          });
+          return;
+        }
         for (let i = 0; i < n; i++) {
           const g = grads[i]!;
           if (wd !== 0) values[i] = values[i]! * decay;

@@ -133,6 +133,29 @@ export interface Kernels {
    * Absent: the caller steps a Workspace of one step.
    */
   stepper?(model: StepModel): Stepper;
+
+  /**
+   * One Adam update over n float32 parameters, where this kernel set has its own: the same bits as
+   * the TypeScript loop in src/core/optim/optimizers.ts (float64 arithmetic, each stored value
+   * rounded to float32), split across the threads. Absent: the optimiser runs its own loop.
+   */
+  adamStep?(values: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, rule: AdamRule): void;
+}
+
+/** The constants of one Adam step, as the optimiser computes them in float64. */
+export interface AdamRule {
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  /** lr / (1 − β1^t) */
+  stepSize: number;
+  /** √(1 − β2^t) */
+  correction2: number;
+  eps: number;
+  /** 1 − lr·wd, applied to each value first when wd ≠ 0 (decoupled weight decay). */
+  decay: number;
+  decayed: boolean;
 }
 
 /** A model as a batch-1 stepper reads it: its shape, and its weights in PyTorch's layout (src/core/nn/params.ts). */

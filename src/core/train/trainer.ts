@@ -139,7 +139,7 @@ export class Trainer {
     const gradNorm = clipGradients(params.grads, this.options.clip.mode, this.options.clip.limit);
     const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
     this.lastLoss = loss;
-    if (finite) this.optimizer.step(params.values, params.grads, lr);
+    if (finite) this.optimizer.step(params.values, params.grads, lr, this.options.kernels);
     this.step++;
     return { loss, gradNorm, lr, finite };
   }

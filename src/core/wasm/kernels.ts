@@ -7,7 +7,7 @@
 
 import { CharnnError, ExitCode } from "../errors.js";
 import { Arena, type DType, type FloatArray } from "../tensor/arena.js";
-import type { Kernels, StepModel, Stepper } from "../tensor/kernels.js";
+import type { AdamRule, Kernels, StepModel, Stepper } from "../tensor/kernels.js";
 import { VARIANT_BACKEND, wasmSimdSupported, type KernelExports, type KernelVariant } from "./module.js";
 import type { ThreadedKernel } from "./protocol.js";
 
@@ -249,6 +249,14 @@ class WasmBackend implements WasmKernels {
   sumRows(dBias: FloatArray, dC: FloatArray, rows: number, cols: number): void {
     const args = [this.address(dBias, 0), this.address(dC, 0), rows, cols];
     this.run("sumRows", rows * cols >= MIN_THREADED_MACS && cols >= 16, args);
+    this.unstage();
+  }
+
+  adamStep(values: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, rule: AdamRule): void {
+    const args = [this.address(values, 0), this.address(grads, 0), this.address(m, 0), this.address(v, 0), n,
+      rule.beta1, rule.oneMinusBeta1, rule.beta2, rule.oneMinusBeta2, rule.stepSize, rule.correction2, rule.eps, rule.decay, flag(rule.decayed)];
+    // About 20 floating-point operations an element, two of them divisions and one a square root.
+    this.run("adamStep", n * 16 >= MIN_THREADED_MACS, args);
     this.unstage();
   }
 

@@ -8,7 +8,7 @@
 export const THREADED_KERNELS = [
   "simdPeak", "clockProbe", "readStream", "gemm", "pack", "oneHotProject", "oneHotAccumulate", "sumRows", "softmaxCrossEntropy",
   "lstmSequenceForward", "lstmSequenceBackward", "gruSequenceForward", "gruSequenceBackward",
-  "rnnSequenceForward", "rnnSequenceBackward", "step",
+  "rnnSequenceForward", "rnnSequenceBackward", "step", "adamStep",
 ] as const;
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number];
 
