@@ -1,7 +1,7 @@
 // Scoring text under a trained model: the summed cross-entropy (nats) of predicting each
 // character from the ones before it, in one exact pass that carries the hidden state from the
 // initial state through the whole text, T steps at a time (batch 1), or one step at a time on
-// the kernels' batch-1 stepper where they run on several threads (see TextScorer).
+// the kernels' batch-1 stepper for a large model on several threads (see TextScorer).
 // Not here: reading files, unknown-character policy, formatting — the eval command does those.
 
 import type { Arena, DType } from "../tensor/arena.js";
@@ -27,14 +27,20 @@ export function scoreSummary(score: Score): { nats: number; bits: number; perple
   return { nats, bits: natsToBits(nats), perplexity: Math.exp(nats) };
 }
 
+/** Parameters from which a scorer on several threads steps the kernels' stepper (see TextScorer). */
+export const STEPPER_MIN_PARAMETERS = 1_000_000;
+
 /**
  * Scores text for a model whose weights no longer change (they are read once, when the scorer is
  * made). Two paths, the same numbers to float rounding: windows of T steps on a Workspace, whose
- * input and decoder products are matrix products over the window; or, where the kernels have a
- * batch-1 stepper and more than one thread, one stepper call per character (every layer and the
- * decoder, the rows split across the threads), since a batch of one cannot be split by stream.
- * Measured on two threads (LSTM 2 layers, relaxed SIMD): the stepper scored 1.10x the windows'
- * characters per second at 128 units and 1.41x at 512; on one thread, 1.04x and 0.86x.
+ * input and decoder products are matrix products over the window; or one stepper call per
+ * character (every layer and the decoder, its rows split across the threads), where the kernels
+ * have a batch-1 stepper and more than one thread and the model has STEPPER_MIN_PARAMETERS or
+ * more: a batch of one cannot be split by stream, so windows leave the second core idle, while a
+ * small model's step is too short to pay for a hand-off between threads every character.
+ * Measured on two threads (LSTM 2 layers, relaxed SIMD): the stepper scored 1.41x the windows'
+ * characters per second at 512 units (3.3M parameters); at 128 units (244K) anywhere from 0.6x
+ * to 1.1x from run to run.
  */
 export class TextScorer {
   readonly windowSteps: number;
@@ -59,7 +65,8 @@ export class TextScorer {
     const memory = arena ?? kernels.newArena(model.dtype, TextScorer.arenaFloats(model.config, windowSteps, model.dtype));
     this.workspace = new Workspace(model, 1, windowSteps, memory, kernels);
     this.model = model;
-    this.stepper = model.dtype === "float32" && kernels.stepper && kernels.threads > 1 ? kernels.stepper(stepModelOf(model)) : null;
+    const stepped = model.dtype === "float32" && kernels.threads > 1 && model.params.size >= STEPPER_MIN_PARAMETERS;
+    this.stepper = stepped && kernels.stepper ? kernels.stepper(stepModelOf(model)) : null;
     this.state = this.stepper ? { h: this.stepper.h, c: this.stepper.c } : model.newState(1);
     this.inputs = kernels.newIndexBuffer(windowSteps);
     this.targets = kernels.newIndexBuffer(windowSteps);

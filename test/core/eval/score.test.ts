@@ -3,7 +3,7 @@
 // length, for every cell type, with a learned initial state, and on every backend.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_WINDOW_STEPS, TextScorer, scoreSummary } from "../../../src/core/eval/score.js";
+import { DEFAULT_WINDOW_STEPS, STEPPER_MIN_PARAMETERS, TextScorer, scoreSummary } from "../../../src/core/eval/score.js";
 import { CharModel, Workspace } from "../../../src/core/nn/model.js";
 import type { ModelConfig } from "../../../src/core/nn/params.js";
 import type { Kernels } from "../../../src/core/tensor/kernels.js";
@@ -68,8 +68,8 @@ describe("TextScorer", () => {
         const reference = referenceLossSum(model, kernels, tokens);
         for (const T of windows) {
           const scorer = new TextScorer(model, kernels, arena, T);
-          // On several threads the scorer steps the kernels' batch-1 stepper instead of windows.
-          expect(scorer.stepper !== null).toBe(kernels.threads > 1);
+          // Small models run windows on every backend.
+          expect(scorer.stepper).toBeNull();
           const score = scorer.score(tokens);
           expect(score.predictions).toBe(299);
           expect(Math.abs(score.lossSum - reference)).toBeLessThanOrEqual(tolerance * reference);
@@ -77,8 +77,19 @@ describe("TextScorer", () => {
       });
     }
 
-    it(`${backendName}: from a given state, and carried from piece to piece, the one-pass totals`, () => {
-      const config = configs[0]![1];
+    // A model past STEPPER_MIN_PARAMETERS: on several threads the scorer steps the kernels' stepper.
+    const large: ModelConfig = { cell: "lstm", activation: "tanh", layers: 1, hidden: 512, vocabSize: V, embed: 0, dropout: 0, learnInit: true };
+    it(`${backendName}, a model of over ${STEPPER_MIN_PARAMETERS} parameters: the one-step total, on the stepper where there are threads`, () => {
+      const tokens = randomTokens(120, 4);
+      const { model, arena } = randomModel(large, kernels, TextScorer.arenaFloats(large, 32, "float32"));
+      expect(model.params.size).toBeGreaterThanOrEqual(STEPPER_MIN_PARAMETERS);
+      const scorer = new TextScorer(model, kernels, arena, 32);
+      expect(scorer.stepper !== null).toBe(kernels.threads > 1);
+      const reference = referenceLossSum(model, kernels, tokens);
+      expect(Math.abs(scorer.score(tokens).lossSum - reference)).toBeLessThanOrEqual(tolerance * reference);
+    });
+
+    for (const [configName, config] of [["small", configs[0]![1]], ["large", large]] as const) it(`${backendName}, ${configName}: from a given state, and carried from piece to piece, the one-pass totals`, () => {
       const tokens = randomTokens(200, 5);
       const { model, arena } = randomModel(config, kernels, TextScorer.arenaFloats(config, 32, "float32"));
       const scorer = new TextScorer(model, kernels, arena, 32);
