@@ -53,14 +53,27 @@ export const START_STATE_DEFAULTS: Required<Omit<StartStateOptions, "refineSteps
   refineLines: 32, refineLength: 32, refineRate: 0.1,
 };
 
+/** How often a run saves: every N steps (0: only when it stops), or every so many milliseconds. */
+export type SaveCadence = { steps: number } | { ms: number };
+
 /**
  * Refining steps for a model of `parameters` weights: 40 up to 250,000 (a 2×128 LSTM), fewer
  * above it so the work stays near that model's (each step costs about in proportion to the
- * weights), never below 12. Measured on harbour at 2×128: 40 steps score held-out lines 1.235
- * times their in-context nats, 16 steps 1.27, 8 steps 1.33; at 2×512 the 12 steps take about 3 s.
+ * weights), never below 12 for size alone. Measured on harbour at 2×128: 40 steps score held-out
+ * lines 1.235 times their in-context nats, 16 steps 1.27, 8 steps 1.33; at 2×512 the 12 steps
+ * take about 3 s.
+ * With a run's save cadence and characters per training step, also no more than a tenth of the
+ * characters trained between two saves (each refining step reads R·P characters forward and
+ * back, as a training step does): none for a run that saves every few tiny steps. A cadence in
+ * time counts a minute or more as room for all of them, less in proportion.
  */
-export function refineStepsFor(parameters: number): number {
-  return Math.max(12, Math.min(40, Math.round((40 * 250_000) / parameters)));
+export function refineStepsFor(parameters: number, cadence?: SaveCadence, charsPerStep = 0): number {
+  const bySize = Math.max(12, Math.min(40, Math.round((40 * 250_000) / parameters)));
+  if (cadence === undefined) return bySize;
+  if ("ms" in cadence) return Math.min(bySize, Math.floor((40 * cadence.ms) / 60_000));
+  if (cadence.steps === 0) return bySize;
+  const { refineLines: R, refineLength: P } = START_STATE_DEFAULTS;
+  return Math.min(bySize, Math.floor((0.1 * cadence.steps * charsPerStep) / (R * P)));
 }
 
 /** Where the candidates lie: line breaks, and the stretch and probe lengths they leave room for. */

@@ -5,7 +5,7 @@
 // and prints nothing: the caller passes the text and any checkpoint it loaded, and hooks (emit,
 // save, now, interrupted or an AbortSignal). src/node/train.ts is that caller for files on disk.
 
-import { StartStateRecorder, startStateRecord } from "../sample/start-state.js";
+import { StartStateRecorder, refineStepsFor, startStateRecord } from "../sample/start-state.js";
 import { modelConfigOf, settingSourcesFor, trainingCheckpoint, type HostFacts } from "../checkpoint/model.js";
 import type { CheckpointState, SettingSource } from "../checkpoint/format.js";
 import type { Checkpoint, TrainingCheckpoint } from "../checkpoint/load.js";
@@ -500,7 +500,9 @@ export async function train(plan: RunPlan, kernels: Kernels, hooks: RunHooks, na
     const invocation = { argv: hooks.command, startedAt: hooks.isoNow(), fromStep: start.kind === "resume" ? start.checkpoint.step : 0 };
     const invocations = [...(start.kind === "resume" ? start.checkpoint.invocations : []), invocation];
     // A start state for unprimed samples, recorded from the training text at every save (start-state.ts).
-    const startStates = new StartStateRecorder(trainer.model, kernels);
+    const startStates = new StartStateRecorder(trainer.model, kernels, {
+      refineSteps: refineStepsFor(trainer.model.params.size, config.checkpointEvery, trainer.charsPerStep),
+    });
     const newline = vocabulary.indexOf(0x0a);
     const startState = () => {
       const states = newline < 0 ? null : startStates.record(plan.train, newline);

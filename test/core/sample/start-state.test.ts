@@ -12,7 +12,7 @@ import { splitLines } from "../../../src/core/eval/lines.js";
 import { CharModel, Workspace, type RecurrentState } from "../../../src/core/nn/model.js";
 import type { ModelConfig } from "../../../src/core/nn/params.js";
 import { Sampler } from "../../../src/core/sample/sampler.js";
-import { StartStateRecorder, lineStarts, recordStartState } from "../../../src/core/sample/start-state.js";
+import { StartStateRecorder, lineStarts, recordStartState, refineStepsFor } from "../../../src/core/sample/start-state.js";
 import { generateCharacters } from "../../../src/core/sample/text.js";
 import { jsKernels } from "../../../src/core/tensor/kernels.js";
 import { createRng } from "../../../src/core/tensor/rng.js";
@@ -72,6 +72,28 @@ describe("lineStarts", () => {
   it("falls back to the last line break of a short text, and to none without one", () => {
     expect(lineStarts([1, 2, 3, NL, 4], NL, 8, 40, 10)).toEqual({ breaks: [3], stretchLength: 3, probeLength: 0 });
     expect(lineStarts([1, 2, 3], NL, 8, 40, 10)).toEqual({ breaks: [], stretchLength: 0, probeLength: 0 });
+  });
+});
+
+describe("refineStepsFor", () => {
+  it("gives 40 steps to a small model, fewer to a large one but never below 12 for size alone", () => {
+    expect(refineStepsFor(244_167)).toBe(40);
+    expect(refineStepsFor(1_000_000)).toBe(12); // 40·250k/1M = 10, raised to 12
+    expect(refineStepsFor(500_000)).toBe(20);
+    expect(refineStepsFor(3_320_385)).toBe(12);
+  });
+
+  it("keeps the refining under a tenth of the training between two saves", () => {
+    // 1,000 steps of 2,048 characters: room for 200 steps of 32×32, so size decides.
+    expect(refineStepsFor(244_167, { steps: 1000 }, 2048)).toBe(40);
+    // 100 steps: 20,480 characters of refining at most, 20 steps.
+    expect(refineStepsFor(244_167, { steps: 100 }, 2048)).toBe(20);
+    // A save every step of 16 characters: none, so the line state is the start state.
+    expect(refineStepsFor(2_000, { steps: 1 }, 16)).toBe(0);
+    // Only at the end; by time: a minute or more is room for all, less in proportion.
+    expect(refineStepsFor(244_167, { steps: 0 }, 16)).toBe(40);
+    expect(refineStepsFor(244_167, { ms: 300_000 }, 2048)).toBe(40);
+    expect(refineStepsFor(244_167, { ms: 15_000 }, 2048)).toBe(10);
   });
 });
 
