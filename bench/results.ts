@@ -17,7 +17,7 @@ export interface CharnnRun {
   train: { charsPerSecond: number; windows: number[]; itersPerWindow: number; finalLoss: number };
   /** Batch 1, one character at a time, as `charnn sample` does. */
   sample: { charsPerSecond: number; runs: number[]; length: number };
-  /** Batch 1 forward passes over held-out text in windows of 256, carrying the state. */
+  /** Batch-1 passes over held-out text through TextScorer, as charnn eval scores it. */
   eval: { charsPerSecond: number; runs: number[]; charsPerRun: number; loss: number };
   /** Medians, ms; bytes is the file's size. save/load go through the store (atomic write, checksum). */
   checkpoint: { saveMs: number; loadMs: number; encodeMs: number; decodeMs: number; bytes: number };
