@@ -215,8 +215,11 @@ from the initial state; each character is predicted from all the ones before it,
 give N-1 predictions. Prints nats/char, bits/char (nats / ln 2) and perplexity (e^nats).
 Characters outside the model's vocabulary are dropped before scoring (neither fed nor
 predicted); how many, and which, is reported on stderr and in --json.
---per-line scores each line on its own from the initial state, after a newline as context (so
-every character of the line is predicted), and prints "bits-per-char<TAB>line" in input order,
+--per-line scores each line on its own from the checkpoint's line state (a state recorded
+from the training text for lines without context; for an older checkpoint, its start state or
+the initial state), after a newline as context (so every character of the line is predicted),
+and prints
+"bits-per-char<TAB>line" in input order,
 "-" for a line with nothing to score (sort them with the last example below).`,
   );
 }

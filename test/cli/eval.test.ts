@@ -214,6 +214,7 @@ describe("charnn eval --help", () => {
     expect(await main(["eval", "--help"], captured.io)).toBe(0);
     const help = captured.stdout().replace(/\s+/g, " ");
     expect(help).toContain("Characters outside the model's vocabulary are dropped before scoring (neither fed nor predicted)");
+    expect(help).toContain("from the checkpoint's line state");
     expect(help).toContain("after a newline as context");
   });
 });

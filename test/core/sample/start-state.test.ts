@@ -12,7 +12,7 @@ import { splitLines } from "../../../src/core/eval/lines.js";
 import { CharModel, Workspace, type RecurrentState } from "../../../src/core/nn/model.js";
 import type { ModelConfig } from "../../../src/core/nn/params.js";
 import { Sampler } from "../../../src/core/sample/sampler.js";
-import { StartStateRecorder, lineStarts, recordStartState, refineStepsFor } from "../../../src/core/sample/start-state.js";
+import { StartStateRecorder, lineStartStateOf, lineStarts, recordStartState, refineStepsFor, startStateOf } from "../../../src/core/sample/start-state.js";
 import { generateCharacters } from "../../../src/core/sample/text.js";
 import { jsKernels } from "../../../src/core/tensor/kernels.js";
 import { createRng } from "../../../src/core/tensor/rng.js";
@@ -94,6 +94,22 @@ describe("refineStepsFor", () => {
     expect(refineStepsFor(244_167, { steps: 0 }, 16)).toBe(40);
     expect(refineStepsFor(244_167, { ms: 300_000 }, 2048)).toBe(40);
     expect(refineStepsFor(244_167, { ms: 15_000 }, 2048)).toBe(10);
+  });
+});
+
+describe("startStateOf and lineStartStateOf", () => {
+  it("read the two states of a checkpoint's field; an older field's start state stands in for its line state", () => {
+    const model = randomModel();
+    const { layers: L, hidden: H } = model.config;
+    const filled = (value: number) => ({ shape: [L, H], data: new Float32Array(L * H).fill(value) });
+    const both = { h: filled(1), c: filled(2), lineH: filled(3), lineC: filled(4) };
+    expect(Array.from(startStateOf(model, both)!.h)).toEqual(new Array(L * H).fill(1));
+    const line = lineStartStateOf(model, both)!;
+    expect([line.h[0], line.c![0]]).toEqual([3, 4]);
+    const older = { h: filled(1), c: filled(2) };
+    const fallback = lineStartStateOf(model, older)!;
+    expect([fallback.h[0], fallback.c![0]]).toEqual([1, 2]);
+    expect(lineStartStateOf(model, null)).toBeNull();
   });
 });
 
