@@ -27,6 +27,15 @@ export function scoreSummary(score: Score): { nats: number; bits: number; perple
   return { nats, bits: natsToBits(nats), perplexity: Math.exp(nats) };
 }
 
+/** −ln softmax(logits[offset, offset + V))[target], in float64: the nats of one prediction. */
+export function crossEntropyAt(logits: ArrayLike<number>, offset: number, V: number, target: number): number {
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) if (logits[offset + v]! > max) max = logits[offset + v]!;
+  let sum = 0;
+  for (let v = 0; v < V; v++) sum += Math.exp(logits[offset + v]! - max);
+  return max + Math.log(sum) - logits[offset + target]!;
+}
+
 /** Parameters from which a scorer on several threads steps the kernels' stepper (see TextScorer). */
 export const STEPPER_MIN_PARAMETERS = 1_000_000;
 
@@ -113,11 +122,7 @@ export class TextScorer {
     let lossSum = 0;
     for (let i = 0; i + 1 < tokens.length; i++) {
       stepper.step(tokens[i]!);
-      let max = -Infinity;
-      for (let v = 0; v < V; v++) if (logits[v]! > max) max = logits[v]!;
-      let sum = 0;
-      for (let v = 0; v < V; v++) sum += Math.exp(logits[v]! - max);
-      lossSum += max + Math.log(sum) - logits[tokens[i + 1]!]!;
+      lossSum += crossEntropyAt(logits, 0, V, tokens[i + 1]!);
     }
     return lossSum;
   }

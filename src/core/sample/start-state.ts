@@ -14,8 +14,8 @@
 // The consumer then feeds the line break itself, as the text after a line break starts.
 //
 // For a line scored on its own (eval --per-line) a second state, the line state, is the chosen
-// one refined by gradient descent: h (and c) of every layer are free
-// variables, and Adam lowers the loss of the first P characters of R line openings of the
+// one refined by gradient descent: h (and c) of every layer are free variables, and Adam (the
+// training optimiser's, with PyTorch's defaults) lowers the loss of the first P characters of R line openings of the
 // training text read from them (its line break first), the gradient with respect to the initial
 // state summed over the R streams; S steps, each on the next R line openings in a fixed,
 // evenly spread order, so the result depends only on the weights and the text. The chosen state
@@ -28,8 +28,11 @@
 // predicts the others best (lowest row mean) is the most uncertain one, and a sample drawn at
 // temperature 1 from an uncertain state opens with unlikely characters; the zero state is both.
 
+import { crossEntropyAt } from "../eval/score.js";
 import { Workspace, type CharModel, type RecurrentState } from "../nn/model.js";
+import { floatArray } from "../tensor/arena.js";
 import type { Kernels } from "../tensor/kernels.js";
+import { Optimizer, optimizerDefaults } from "../optim/optimizers.js";
 
 export interface StartStateOptions {
   /** Line starts tried (K). */
@@ -205,14 +208,7 @@ export class StartStateRecorder {
       const logits = workspace.logits; // (T·B, V)
       for (let t = 0; t < judged; t++) {
         const target = tokens[at + t + 1]!;
-        for (let j = 0; j < used; j++) {
-          const row = (t * K + j) * V;
-          let max = -Infinity;
-          for (let v = 0; v < V; v++) if (logits[row + v]! > max) max = logits[row + v]!;
-          let sum = 0;
-          for (let v = 0; v < V; v++) sum += Math.exp(logits[row + v]! - max);
-          loss[j]![k]! += (max + Math.log(sum) - logits[row + target]!) / judged;
-        }
+        for (let j = 0; j < used; j++) loss[j]![k]! += crossEntropyAt(logits, (t * K + j) * V, V, target) / judged;
       }
     }
 
@@ -236,7 +232,11 @@ export class StartStateRecorder {
 
   /** The refined copy of `from` (see the top of this file); `from` itself is left as it is. */
   private refine(from: RecurrentState, tokens: ArrayLike<number>, newline: number): { state: RecurrentState; refineLoss: number[] } {
-    const state = this.model.newState(1);
+    const { layers: L, hidden: H } = this.model.config;
+    const n = L * H;
+    // The free variables, h then c, each (L, H), in one buffer for the optimiser.
+    const variables = floatArray(this.model.dtype, from.c === null ? n : 2 * n);
+    const state: RecurrentState = { h: variables.subarray(0, n), c: from.c === null ? null : variables.subarray(n) };
     state.h.set(from.h);
     if (state.c !== null && from.c !== null) state.c.set(from.c);
     const refiner = this.refiner;
@@ -245,12 +245,9 @@ export class StartStateRecorder {
     // (A text whose line breaks all lie too near its end gives a fallback with nothing to score.)
     const openings = refiner === null || spread.probeLength !== P ? [] : spread.breaks;
     if (refiner === null || openings.length === 0 || P < 1) return { state, refineLoss: [] };
-    const { layers: L, hidden: H } = this.model.config;
     const { workspace, inputs, targets } = refiner;
-    // The free variables, h then c, each (L, H), with Adam's moments (β 0.9, 0.999; ε 1e-8).
-    const variables = state.c === null ? [state.h] : [state.h, state.c];
-    const first = variables.map((v) => new Float64Array(v.length));
-    const second = variables.map((v) => new Float64Array(v.length));
+    const gradient = floatArray(this.model.dtype, variables.length);
+    const adam = new Optimizer(optimizerDefaults("adam"), variables.length, this.model.dtype);
     const refineLoss: number[] = [];
     for (let step = 0; step < S; step++) {
       // The next R openings, in text order, wrapping around when there are fewer than S·R.
@@ -269,21 +266,19 @@ export class StartStateRecorder {
       }
       refineLoss.push(workspace.forward(inputs, targets, refiner.state, { steps: P }));
       workspace.backward();
-      const correction1 = 1 - 0.9 ** (step + 1), correction2 = 1 - 0.999 ** (step + 1);
-      variables.forEach((variable, v) => {
-        const m = first[v]!, s = second[v]!;
-        for (let l = 0; l < L; l++) {
-          const gradient = v === 0 ? workspace.initialHGrad(l) : workspace.initialCGrad(l);
-          for (let j = 0; j < H; j++) {
-            let g = 0;
-            for (let b = 0; b < R; b++) g += gradient[b * H + j]!;
-            const i = l * H + j;
-            m[i] = 0.9 * m[i]! + 0.1 * g;
-            s[i] = 0.999 * s[i]! + 0.001 * g * g;
-            variable[i] = variable[i]! - (rate * (m[i]! / correction1)) / (Math.sqrt(s[i]! / correction2) + 1e-8);
-          }
+      // ∂loss/∂variable: the initial-state gradients of the R streams (R, H) summed, per layer.
+      const sumStreams = (streams: ArrayLike<number>, at: number): void => {
+        for (let j = 0; j < H; j++) {
+          let g = 0;
+          for (let b = 0; b < R; b++) g += streams[b * H + j]!;
+          gradient[at + j] = g;
         }
-      });
+      };
+      for (let l = 0; l < L; l++) {
+        sumStreams(workspace.initialHGrad(l), l * H);
+        if (state.c !== null) sumStreams(workspace.initialCGrad(l), n + l * H);
+      }
+      adam.step(variables, gradient, rate);
     }
     // backward() added into the weights' gradients too: leave them as zero as a step leaves them.
     this.model.params.zeroGrads();
