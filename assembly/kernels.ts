@@ -9,12 +9,15 @@
 // ---------------------------------------------------------------------------------------------
 
 // Blocking after Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication" (2008):
-// a KC-deep slice of op(B) packed into 8-column panels stays in L2 while 4-row slivers of op(A),
-// packed 4-interleaved, stream past it; the 4×8 register tile holds 8 accumulators of 4 lanes.
-const MR: i32 = 4;
+// a KC-deep slice of op(B) packed into 8-column panels stays in L2 while 6-row slivers of op(A),
+// packed 6-interleaved, stream past it; the 6×8 register tile holds 12 accumulators of 4 lanes,
+// enough independent chains to cover a 4-to-5-cycle multiply-add latency on two ports, and with
+// the two B vectors and one broadcast that is 15 vector registers, what V8 leaves free on x64.
+// A sliver of 4 rows or fewer (the last one of a 16-row batch part) runs a 4×8 tile instead.
+const MR: i32 = 6;
 const NR: i32 = 8;
 const KC: i32 = 256;
-const MC: i32 = 64;
+const MC: i32 = 72;
 const NC: i32 = 512;
 const A_PACK_FLOATS: i32 = MC * KC;
 const B_PACK_FLOATS: i32 = KC * NC;
@@ -41,37 +44,42 @@ export function packedFloats(K: i32, N: i32): i32 {
   return <i32>((<i64>count * part) / parts);
 }
 
-/** Packs rows i0..i0+mc and columns p0..p0+kc of op(A) as 4-row slivers: dst[s][k][r]. */
+/** Packs rows i0..i0+mc and columns p0..p0+kc of op(A) as 6-row slivers: dst[s][k][r], rows past mc zero. */
 function packA(transA: bool, a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  const sliverRow = <usize>MR * 4;
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
     let d = dst + <usize>(ir * kc) * 4;
     if (transA) {
-      // op(A)(i, k) = a[k·lda + i]: four neighbouring rows are four neighbouring floats.
+      // op(A)(i, k) = a[k·lda + i]: neighbouring rows are neighbouring floats.
       let src = a + (<usize>p0 * lda + i0 + ir) * 4;
       if (rows == MR) {
-        for (let k = 0; k < kc; k++) { v128.store(d, v128.load(src)); d += 16; src += <usize>lda * 4; }
+        for (let k = 0; k < kc; k++) {
+          v128.store(d, v128.load(src)); v128.store64_lane(d + 16, v128.load64_zero(src + 16), 0);
+          d += sliverRow; src += <usize>lda * 4;
+        }
       } else {
         for (let k = 0; k < kc; k++) {
           for (let r = 0; r < MR; r++) store<f32>(d + <usize>r * 4, r < rows ? load<f32>(src + <usize>r * 4) : 0);
-          d += 16; src += <usize>lda * 4;
+          d += sliverRow; src += <usize>lda * 4;
         }
       }
     } else {
       const r0 = a + (<usize>(i0 + ir) * lda + p0) * 4;
       const stride = <usize>lda * 4;
       if (rows == MR) {
-        const r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        const r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride, r4 = r3 + stride, r5 = r4 + stride;
         for (let k = 0; k < kc; k++) {
           const o = <usize>k * 4;
           store<f32>(d, load<f32>(r0 + o)); store<f32>(d, load<f32>(r1 + o), 4);
           store<f32>(d, load<f32>(r2 + o), 8); store<f32>(d, load<f32>(r3 + o), 12);
-          d += 16;
+          store<f32>(d, load<f32>(r4 + o), 16); store<f32>(d, load<f32>(r5 + o), 20);
+          d += sliverRow;
         }
       } else {
         for (let k = 0; k < kc; k++) {
           for (let r = 0; r < MR; r++) store<f32>(d + <usize>r * 4, r < rows ? load<f32>(r0 + <usize>r * stride + <usize>k * 4) : 0);
-          d += 16;
+          d += sliverRow;
         }
       }
     }
@@ -142,10 +150,52 @@ function packB(transB: bool, b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: 
 }
 
 /**
- * The 4×8 register tile: C[0..rows, 0..cols] (+)= Σ_k a[k][0..4] ⊗ b[k][0..8] over kc steps.
+ * The 6×8 register tile: C[0..rows, 0..cols] (+)= Σ_k a[k][0..6] ⊗ b[k][0..8] over kc steps, each
+ * element one multiply-add chain over k in order (so the 4×8 tile below gives a row the same bits).
  * A ragged tile is computed whole into `tile` and only its valid part is written.
  */
 function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, accumulate: bool, rows: i32, cols: i32, tile: usize): void {
+  if (rows <= 4) {
+    microKernel4(ap, bp, kc, c, ldc, accumulate, rows, cols, tile);
+    return;
+  }
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(ap, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(ap, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    ap += 24; bp += 32;
+  }
+  const rowBytes = <usize>ldc * 4;
+  if (rows == MR && cols == NR) {
+    storeRow(c, c00, c01, accumulate);
+    storeRow(c + rowBytes, c10, c11, accumulate);
+    storeRow(c + 2 * rowBytes, c20, c21, accumulate);
+    storeRow(c + 3 * rowBytes, c30, c31, accumulate);
+    storeRow(c + 4 * rowBytes, c40, c41, accumulate);
+    storeRow(c + 5 * rowBytes, c50, c51, accumulate);
+    return;
+  }
+  v128.store(tile, c00); v128.store(tile, c01, 16); v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80); v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128); v128.store(tile, c41, 144); v128.store(tile, c50, 160); v128.store(tile, c51, 176);
+  storeTile(tile, c, rowBytes, accumulate, rows, cols);
+}
+
+/** The first four rows of a 6-row sliver against one panel: the tile for slivers of 1 to 4 rows. */
+function microKernel4(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, accumulate: bool, rows: i32, cols: i32, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
@@ -156,10 +206,10 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, accumula
     const a2 = v128.load32_splat(ap, 8), a3 = v128.load32_splat(ap, 12);
     c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-    ap += 16; bp += 32;
+    ap += 24; bp += 32;
   }
   const rowBytes = <usize>ldc * 4;
-  if (rows == MR && cols == NR) {
+  if (rows == 4 && cols == NR) {
     storeRow(c, c00, c01, accumulate);
     storeRow(c + rowBytes, c10, c11, accumulate);
     storeRow(c + 2 * rowBytes, c20, c21, accumulate);
@@ -168,6 +218,11 @@ function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, accumula
   }
   v128.store(tile, c00); v128.store(tile, c01, 16); v128.store(tile, c10, 32); v128.store(tile, c11, 48);
   v128.store(tile, c20, 64); v128.store(tile, c21, 80); v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  storeTile(tile, c, rowBytes, accumulate, rows, cols);
+}
+
+/** Writes (or adds) the valid rows × cols of a tile computed whole. */
+function storeTile(tile: usize, c: usize, rowBytes: usize, accumulate: bool, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) {
       const p = c + <usize>r * rowBytes + <usize>j * 4;
@@ -333,13 +388,30 @@ function gemmCore(
   return min(N, splitStart((N + NR - 1) / NR, part, parts) * NR);
 }
 
-/** C (+)= op(A)·op(B), columns split between parts (see src/core/tensor/kernels.ts for the contract). */
+/** This part's row range [m0, m1) of an M-row product: whole 6-row slivers each. */
+@inline function sliverStart(M: i32, part: i32, parts: i32): i32 {
+  return min(M, splitStart((M + MR - 1) / MR, part, parts) * MR);
+}
+
+/**
+ * C (+)= op(A)·op(B) (see src/core/tensor/kernels.ts for the contract), split between parts by
+ * whichever side packs less: each part packs all of the operand the split does not cut, so rows
+ * are split when op(A) is the taller one (M > N), columns otherwise. Every element is one chain
+ * over k either way, so the split never changes a bit.
+ */
 export function gemm(
   transA: bool, transB: bool, M: i32, N: i32, K: i32,
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
   scratch: usize, part: i32, parts: i32,
 ): void {
-  gemmCore(transA, transB, M, panelStart(N, part, parts), panelStart(N, part + 1, parts), K, a, lda, b, ldb, 0, c, ldc, accumulate, scratchOf(scratch, part));
+  const own = scratchOf(scratch, part);
+  if (M > N && parts > 1) {
+    const m0 = sliverStart(M, part, parts), m1 = sliverStart(M, part + 1, parts);
+    const aRows = a + <usize>m0 * (transA ? 1 : <usize>lda) * 4;
+    gemmCore(transA, transB, m1 - m0, 0, N, K, aRows, lda, b, ldb, 0, c + <usize>m0 * ldc * 4, ldc, accumulate, own);
+    return;
+  }
+  gemmCore(transA, transB, M, panelStart(N, part, parts), panelStart(N, part + 1, parts), K, a, lda, b, ldb, 0, c, ldc, accumulate, own);
 }
 
 /** Packs all of op(B) (K,N) into 8-column panels of K rows (packedFloats(K, N) floats). */

@@ -203,7 +203,7 @@ class WasmBackend implements WasmKernels {
     A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number,
     C: FloatArray, cOff: number, ldc: number, accumulate: boolean): void {
     const a = this.address(A, aOff), b = this.address(B, bOff), c = this.address(C, cOff);
-    this.run("gemm", (M === 1 ? N * K >= MIN_THREADED_GEMV : M * N * K >= MIN_THREADED_MACS) && N > 8,
+    this.run("gemm", (M === 1 ? N * K >= MIN_THREADED_GEMV : M * N * K >= MIN_THREADED_MACS) && (N > 8 || M > N),
       [flag(transA), flag(transB), M, N, K, a, lda, b, ldb, c, ldc, flag(accumulate), this.scratch]);
     this.unstage();
   }

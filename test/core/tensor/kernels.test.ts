@@ -45,9 +45,10 @@ describe.each(cases)("%s kernels match the naive ones (%s)", (_name, dtype, kern
   it.each([
     [false, false], [false, true], [true, false], [true, true],
   ])("gemm transA=%s transB=%s on ragged shapes, with offsets and accumulation", (transA, transB) => {
-    // The last shape crosses every blocking boundary of the wasm product (K > 256, M > 64, N > 512).
-    const shapes = [[1, 1, 1], [3, 5, 7], [4, 4, 4], [9, 13, 6], [32, 20, 17], [1, 37, 19], [2, 9, 33]];
-    if (dtype === "float32") shapes.push([67, 523, 263]);
+    // The last two shapes cross every blocking boundary of the wasm product (K > 256, M > 72,
+    // N > 512), one split by columns between threads and one, taller than wide, by rows.
+    const shapes = [[1, 1, 1], [3, 5, 7], [4, 4, 4], [9, 13, 6], [32, 20, 17], [1, 37, 19], [2, 9, 33], [11, 5, 9]];
+    if (dtype === "float32") shapes.push([67, 523, 263], [151, 30, 263]);
     for (const [M, N, K] of shapes as Array<[number, number, number]>) {
       const lda = (transA ? M : K) + 2, ldb = (transB ? K : N) + 1, ldc = N + 3;
       const aOff = 5, bOff = 3, cOff = 7;
