@@ -324,12 +324,13 @@ function gemvColumns(x: usize, K: i32, b: usize, ldb: i32, y: usize, n0: i32, n1
 /**
  * C[M, n0..n1) (+)= op(A)[M,K] · op(B)[K, n0..n1), the one product every entry point uses.
  * `packed` (0 if none) is op(B) fully packed by pack(); n0 is then a multiple of 8. A single row
- * (M = 1, batch-1 sampling) is matrix-vector work and reads b as it is, packed or not.
+ * (M = 1, batch-1 sampling) is matrix-vector work and reads b as it is, packed or not, unless it
+ * is one part's share of a taller product (wholeProduct false), which must keep the tiles' bits.
  */
 function gemmCore(
   transA: bool, transB: bool, M: i32, n0: i32, n1: i32, K: i32,
   a: usize, lda: i32, b: usize, ldb: i32, packed: usize,
-  c: usize, ldc: i32, accumulate: bool, scratch: usize,
+  c: usize, ldc: i32, accumulate: bool, scratch: usize, wholeProduct: bool = true,
 ): void {
   if (M <= 0 || n1 <= n0) return;
   if (K <= 0) {
@@ -341,7 +342,7 @@ function gemmCore(
   const xCopy = bPack + <usize>B_PACK_FLOATS * 4;
   const tile = xCopy + <usize>X_FLOATS * 4;
 
-  if (M == 1 && b != 0 && (!transA || K <= X_FLOATS)) {
+  if (M == 1 && wholeProduct && b != 0 && (!transA || K <= X_FLOATS)) {
     // A row vector is contiguous unless A is stored transposed; then gather it once.
     let x = a;
     if (transA) {
@@ -408,7 +409,7 @@ export function gemm(
   if (M > N && parts > 1) {
     const m0 = sliverStart(M, part, parts), m1 = sliverStart(M, part + 1, parts);
     const aRows = a + <usize>m0 * (transA ? 1 : <usize>lda) * 4;
-    gemmCore(transA, transB, m1 - m0, 0, N, K, aRows, lda, b, ldb, 0, c + <usize>m0 * ldc * 4, ldc, accumulate, own);
+    gemmCore(transA, transB, m1 - m0, 0, N, K, aRows, lda, b, ldb, 0, c + <usize>m0 * ldc * 4, ldc, accumulate, own, false);
     return;
   }
   gemmCore(transA, transB, M, panelStart(N, part, parts), panelStart(N, part + 1, parts), K, a, lda, b, ldb, 0, c, ldc, accumulate, own);

@@ -23,8 +23,9 @@ function filled(kernels: typeof one, n: number, seed: number): Float32Array {
 }
 
 describe("wasm kernel threads", () => {
-  it.each([[37, 300, 129], [301, 37, 129]])("split products (%i×%i, K %i) are bit-identical to one thread's, for every layout", (M, N, K) => {
-    // Wider than tall is split by columns, taller than wide by rows (ragged 6-row slivers).
+  it.each([[37, 300, 129], [301, 37, 129], [7, 3, 20000]])("split products (%i×%i, K %i) are bit-identical to one thread's, for every layout", (M, N, K) => {
+    // Wider than tall is split by columns, taller than wide by rows (ragged 6-row slivers; in the
+    // last shape the second thread's share is one row, which must not take the matrix-vector path).
     for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
       const results = [one, two].map((k) => {
         const A = filled(k, M * K, 1), B = filled(k, K * N, 2), C = filled(k, M * N, 3);
