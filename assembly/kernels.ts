@@ -405,7 +405,15 @@ export function gemm(
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
   scratch: usize, part: i32, parts: i32,
 ): void {
-  const own = scratchOf(scratch, part);
+  gemmPart(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate, scratchOf(scratch, part), part, parts);
+}
+
+/** gemm's work for one part, `own` its scratch: the split every product entry point shares. */
+function gemmPart(
+  transA: bool, transB: bool, M: i32, N: i32, K: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
+  own: usize, part: i32, parts: i32,
+): void {
   if (M > N && parts > 1) {
     const m0 = sliverStart(M, part, parts), m1 = sliverStart(M, part + 1, parts);
     const aRows = a + <usize>m0 * (transA ? 1 : <usize>lda) * 4;
@@ -813,7 +821,11 @@ export function rnnBackward(h: usize, dh: usize, dPre: usize, n: i32, relu: bool
  * each row's loss (nats, float64) into rowLoss, for the caller to sum in row order whatever the split.
  */
 export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, V: i32, dLogits: usize, gradScale: f32, rowLoss: usize, part: i32, parts: i32): void {
-  const r0 = splitStart(rows, part, parts), r1 = splitStart(rows, part + 1, parts);
+  softmaxRows(logits, targets, splitStart(rows, part, parts), splitStart(rows, part + 1, parts), V, dLogits, gradScale, rowLoss);
+}
+
+/** softmaxCrossEntropy's work for rows [r0, r1): each row's loss at rowLoss + 8·r. */
+function softmaxRows(logits: usize, targets: usize, r0: i32, r1: i32, V: i32, dLogits: usize, gradScale: f32, rowLoss: usize): void {
   const V4 = V & ~3;
   for (let r = r0; r < r1; r++) {
     const l = logits + <usize>r * V * 4, d = dLogits + <usize>r * V * 4;
@@ -841,6 +853,37 @@ export function softmaxCrossEntropy(logits: usize, targets: usize, rows: i32, V:
     const t = d + <usize>target * 4;
     store<f32>(t, load<f32>(t) - gradScale);
   }
+}
+
+/**
+ * The decoder and its loss in one call: logits (rows, V) = y (rows, H) · Wᵀ + bias, then, with
+ * targets (0: none), softmaxCrossEntropy of them. Rows are split in 6-row slivers, so a part
+ * needs no other part's logits and the three steps need no hand-off between them. Each step is
+ * the arithmetic of its own kernel (gemm, addBias, softmaxCrossEntropy), so the bits are theirs.
+ */
+export function decoderForward(rows: i32, V: i32, H: i32, y: usize, w: usize, bias: usize, logits: usize,
+  targets: usize, dLogits: usize, gradScale: f32, rowLoss: usize, scratch: usize, part: i32, parts: i32): void {
+  const m0 = sliverStart(rows, part, parts), m1 = sliverStart(rows, part + 1, parts);
+  if (m1 <= m0) return;
+  const own = scratchOf(scratch, part);
+  const out = logits + <usize>m0 * V * 4;
+  // One row is matrix-vector work only when it is the whole product, as in gemm.
+  gemmCore(false, true, m1 - m0, 0, V, H, y + <usize>m0 * H * 4, H, w, H, 0, out, V, false, own, rows == 1);
+  addBias(out, m1 - m0, V, bias);
+  if (targets != 0) softmaxRows(logits, targets, m0, m1, V, dLogits, gradScale, rowLoss);
+}
+
+/**
+ * The decoder's gradient in one call: dW (V, H) += dLogitsᵀ · y, dBias += Σ_r dLogits[r], and
+ * dY (rows, H) = dLogits · W. The three write apart and read only dLogits, y and W, so each part
+ * does its share of each, split as gemm and sumRows split them, with no hand-off between.
+ */
+export function decoderBackward(rows: i32, V: i32, H: i32, dLogits: usize, y: usize, w: usize, dW: usize, dBias: usize,
+  dY: usize, scratch: usize, part: i32, parts: i32): void {
+  const own = scratchOf(scratch, part);
+  gemmPart(true, false, V, H, rows, dLogits, V, y, H, dW, H, true, own, part, parts);
+  sumRows(dBias, dLogits, rows, V, part, parts);
+  gemmPart(false, false, rows, H, V, dLogits, V, w, H, dY, H, false, own, part, parts);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -295,12 +295,10 @@ export class Workspace {
     // Decoder: logits (T·B, V) = y (T·B, H) · W_dᵀ + b_d, from the top layer's outputs.
     const top = this.layers[config.layers - 1]!.buf;
     const wD = p.get("decoder.weight").value;
-    k.gemm(false, true, rows, V, H, top.hs, B * H, H, wD, 0, H, this.logits, 0, V, false);
-    k.addBias(this.logits, 0, rows, V, p.get("decoder.bias").value);
-
+    // With targets, the mean loss over the T·B predictions, as torch.nn.CrossEntropyLoss does by default.
+    const lossSum = k.decoderForward(top.hs, B * H, rows, H, wD, p.get("decoder.bias").value, V, this.logits, targets ?? null, this.dLogits, 1 / rows);
     if (!targets) return NaN;
-    // Mean over the T·B predictions, as torch.nn.CrossEntropyLoss does by default.
-    this.lastLossSum = k.softmaxCrossEntropy(this.logits, targets, rows, V, this.dLogits, 1 / rows);
+    this.lastLossSum = lossSum;
     return this.lastLossSum / rows;
   }
 
@@ -315,9 +313,7 @@ export class Workspace {
     const top = this.layers[config.layers - 1]!;
     const decoder = p.get("decoder.weight");
     // dW_d (V,H) += dLogitsᵀ (V, T·B) · y (T·B, H); db_d += Σ dLogits; dy = dLogits · W_d.
-    k.gemm(true, false, V, H, rows, this.dLogits, 0, V, top.buf.hs, B * H, H, decoder.grad, 0, H, true);
-    k.sumRows(p.get("decoder.bias").grad, this.dLogits, rows, V);
-    k.gemm(false, false, rows, H, V, this.dLogits, 0, V, decoder.value, 0, H, top.buf.dOut, 0, H, false);
+    k.decoderBackward(this.dLogits, rows, V, top.buf.hs, B * H, H, decoder.value, decoder.grad, p.get("decoder.bias").grad, top.buf.dOut);
 
     for (let l = config.layers - 1; l >= 0; l--) {
       const layer = this.layers[l]!;

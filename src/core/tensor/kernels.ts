@@ -104,6 +104,19 @@ export interface Kernels {
   softmaxCrossEntropy(logits: FloatArray, targets: Int32Array, rows: number, V: number, dLogits: FloatArray, gradScale: number): number;
   /** out[i] = x[i]·mask[i] (inverted dropout: mask holds 0 or 1/(1−p)). */
   multiply(out: FloatArray, x: FloatArray, mask: FloatArray, n: number): void;
+  /**
+   * The decoder and its loss: logits (rows,V) = y (rows,H, from yOff) · Wᵀ + bias, then, given
+   * targets, softmaxCrossEntropy of them (its loss sum returned; NaN without targets). The same
+   * bits as gemm, addBias and softmaxCrossEntropy called in turn, which a set may do.
+   */
+  decoderForward(y: FloatArray, yOff: number, rows: number, H: number, W: FloatArray, bias: FloatArray, V: number,
+    logits: FloatArray, targets: Int32Array | null, dLogits: FloatArray, gradScale: number): number;
+  /**
+   * The decoder's gradient: dW (V,H) += dLogitsᵀ · y; dBias += Σ_r dLogits[r]; dY (rows,H) =
+   * dLogits · W. The same bits as the two gemm calls and sumRows.
+   */
+  decoderBackward(dLogits: FloatArray, rows: number, V: number, y: FloatArray, yOff: number, H: number, W: FloatArray,
+    dW: FloatArray, dBias: FloatArray, dY: FloatArray): void;
 
   // Whole time loops of one layer, in the buffer layouts of src/nn/cell.ts: hs (T+1, B, H) with
   // the initial state in block 0; per-step rows (T, B, ·). wHh is W_hh (G,H) as stored; wHhT is
@@ -191,14 +204,33 @@ export interface Stepper {
 }
 
 /** The kernels a TypeScript set writes itself; the rest (packing, time loops) come from withTimeLoops. */
-export type StepKernels = Omit<Kernels, "threads" | "newIndexBuffer" | "dispose" | "pack" |
+export type StepKernels = Omit<Kernels, "threads" | "newIndexBuffer" | "dispose" | "pack" | "decoderForward" | "decoderBackward" |
   "lstmSequenceForward" | "lstmSequenceBackward" | "gruSequenceForward" | "gruSequenceBackward" |
   "rnnSequenceForward" | "rnnSequenceBackward">;
 
+type DecoderParts = Pick<Kernels, "gemm" | "addBias" | "softmaxCrossEntropy" | "sumRows">;
+
+/** Kernels.decoderForward as gemm, addBias and softmaxCrossEntropy in turn (any set's own). */
+export function decodeInTurn(k: DecoderParts, y: FloatArray, yOff: number, rows: number, H: number, W: FloatArray, bias: FloatArray,
+  V: number, logits: FloatArray, targets: Int32Array | null, dLogits: FloatArray, gradScale: number): number {
+  k.gemm(false, true, rows, V, H, y, yOff, H, W, 0, H, logits, 0, V, false);
+  k.addBias(logits, 0, rows, V, bias);
+  return targets ? k.softmaxCrossEntropy(logits, targets, rows, V, dLogits, gradScale) : NaN;
+}
+
+/** Kernels.decoderBackward as gemm, sumRows and gemm in turn. */
+export function decodeBackwardInTurn(k: DecoderParts, dLogits: FloatArray, rows: number, V: number, y: FloatArray, yOff: number,
+  H: number, W: FloatArray, dW: FloatArray, dBias: FloatArray, dY: FloatArray): void {
+  k.gemm(true, false, V, H, rows, dLogits, 0, V, y, yOff, H, dW, 0, H, true);
+  k.sumRows(dBias, dLogits, rows, V);
+  k.gemm(false, false, rows, H, V, dLogits, 0, V, W, 0, H, dY, 0, H, false);
+}
+
 /**
  * Completes a TypeScript kernel set: packing is a plain copy of op(B) as (K, ⌈N/8⌉·8) row-major,
- * and each time loop is one product plus one step kernel per step, in the order the model always
- * used, so results are bit-identical to calling the step kernels by hand.
+ * each time loop is one product plus one step kernel per step, in the order the model always
+ * used, so results are bit-identical to calling the step kernels by hand, and the decoder is its
+ * products, bias and loss in turn.
  */
 export function withTimeLoops(k: StepKernels): Kernels {
   const ld = (N: number): number => Math.ceil(N / 8) * 8;
@@ -207,6 +239,8 @@ export function withTimeLoops(k: StepKernels): Kernels {
     threads: 1,
     newIndexBuffer: (length) => new Int32Array(length),
     dispose() {},
+    decoderForward: (y, yOff, rows, H, W, bias, V, logits, targets, dLogits, gradScale) => decodeInTurn(k, y, yOff, rows, H, W, bias, V, logits, targets, dLogits, gradScale),
+    decoderBackward: (dLogits, rows, V, y, yOff, H, W, dW, dBias, dY) => decodeBackwardInTurn(k, dLogits, rows, V, y, yOff, H, W, dW, dBias, dY),
 
     pack(transB, K, N, B, bOff, ldb, packed) {
       const width = ld(N);

@@ -304,14 +304,42 @@ class WasmBackend implements WasmKernels {
   }
 
   softmaxCrossEntropy(logits: FloatArray, targets: Int32Array, rows: number, V: number, dLogits: FloatArray, gradScale: number): number {
+    const rowLoss = this.rowLossFor(rows);
+    const args = [this.address(logits, 0), this.address(targets, 0), rows, V, this.address(dLogits, 0), gradScale, rowLoss];
+    this.run("softmaxCrossEntropy", rows * V >= MIN_THREADED_MACS / 4, args);
+    this.unstage();
+    return this.rowLossSum(rows);
+  }
+
+  decoderForward(y: FloatArray, yOff: number, rows: number, H: number, W: FloatArray, bias: FloatArray, V: number,
+    logits: FloatArray, targets: Int32Array | null, dLogits: FloatArray, gradScale: number): number {
+    const rowLoss = targets ? this.rowLossFor(rows) : 0;
+    const args = [rows, V, H, this.address(y, yOff), this.address(W, 0), this.address(bias, 0), this.address(logits, 0),
+      targets ? this.address(targets, 0) : 0, targets ? this.address(dLogits, 0) : 0, gradScale, rowLoss, this.scratch];
+    this.run("decoderForward", rows > 1 && rows * V * H >= MIN_THREADED_MACS, args);
+    this.unstage();
+    return targets ? this.rowLossSum(rows) : NaN;
+  }
+
+  decoderBackward(dLogits: FloatArray, rows: number, V: number, y: FloatArray, yOff: number, H: number, W: FloatArray,
+    dW: FloatArray, dBias: FloatArray, dY: FloatArray): void {
+    const args = [rows, V, H, this.address(dLogits, 0), this.address(y, yOff), this.address(W, 0), this.address(dW, 0),
+      this.address(dBias, 0), this.address(dY, 0), this.scratch];
+    this.run("decoderBackward", rows * V * H >= MIN_THREADED_MACS, args);
+    this.unstage();
+  }
+
+  /** The address of `rows` float64 per-row losses, grown as needed. */
+  private rowLossFor(rows: number): number {
     if (rows > this.rowLossRows) {
       this.rowLossAddress = this.allocate(rows * 8);
       this.rowLossRows = rows;
     }
-    const args = [this.address(logits, 0), this.address(targets, 0), rows, V, this.address(dLogits, 0), gradScale, this.rowLossAddress];
-    this.run("softmaxCrossEntropy", rows * V >= MIN_THREADED_MACS / 4, args);
-    this.unstage();
-    // Summed here in row order, so the loss does not depend on how the rows were split.
+    return this.rowLossAddress;
+  }
+
+  /** The per-row losses summed here in row order, so the loss does not depend on how the rows were split. */
+  private rowLossSum(rows: number): number {
     const losses = new Float64Array(this.memory.buffer, this.rowLossAddress, rows);
     let total = 0;
     for (let r = 0; r < rows; r++) total += losses[r]!;

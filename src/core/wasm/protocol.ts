@@ -8,7 +8,7 @@
 export const THREADED_KERNELS = [
   "simdPeak", "clockProbe", "readStream", "gemm", "pack", "oneHotProject", "oneHotAccumulate", "sumRows", "softmaxCrossEntropy",
   "lstmSequenceForward", "lstmSequenceBackward", "gruSequenceForward", "gruSequenceBackward",
-  "rnnSequenceForward", "rnnSequenceBackward", "step", "adamStep",
+  "rnnSequenceForward", "rnnSequenceBackward", "step", "adamStep", "decoderForward", "decoderBackward",
 ] as const;
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number];
 

@@ -6,7 +6,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { floatArray, type DType, type FloatArray } from "../../../src/core/tensor/arena.js";
-import { jsKernels, packedFloats, type Kernels } from "../../../src/core/tensor/kernels.js";
+import { decodeBackwardInTurn, decodeInTurn, jsKernels, packedFloats, type Kernels } from "../../../src/core/tensor/kernels.js";
 import { naiveKernels } from "../../../src/core/tensor/kernels-naive.js";
 import { createRng } from "../../../src/core/tensor/rng.js";
 import { float32Backends } from "../../helpers/backends.js";
@@ -260,4 +260,48 @@ describe.each(backends.list)("%s whole-layer time loops equal the step kernels c
     expectClose(hs, r.hs, tol);
     expectClose(cs, r.cs, tol);
   });
+});
+
+describe.each(backends.list.filter(([name]) => name !== "js"))("%s decoder calls equal its products, bias and loss in turn", (_name, kernels) => {
+  // The js set's decoder calls are that composition itself; a wasm set fuses them into one call
+  // each, split by rows (forward) or as gemm and sumRows split (backward), and must keep the bits
+  // (7 rows split 6 + 1 over two threads: a one-row share must not take the matrix-vector path).
+  const bits = (a: FloatArray): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
+  it.each([[37, 11, 20, true], [300, 65, 128, true], [1, 65, 128, true], [7, 65, 600, true], [13, 7, 9, false], [300, 65, 128, false]] as const)(
+    "rows %i, V %i, H %i, targets %s", (rows, V, H, withTargets) => {
+      const arena = kernels.newArena("float32", 4 * (rows * H + V * H + V + 2 * rows * V + rows * H) + 1000);
+      const take = (n: number, scale: number): Float32Array => {
+        const a = arena.take(n) as Float32Array;
+        for (let i = 0; i < n; i++) a[i] = scale === 0 ? 0 : (rng.next() * 2 - 1) * scale;
+        return a;
+      };
+      const yOff = 3 * H;
+      const y = take(yOff + rows * H, 1), W = take(V * H, 0.5), bias = take(V, 0.5);
+      const targets = withTargets ? Int32Array.from(tokens(rows, V)) : null;
+      const dW0 = take(V * H, 0.1), dBias0 = take(V, 0.1), dY0 = take(rows * H, 3);
+      const runs = [0, 1].map((fused) => {
+        const logits = take(rows * V, 0), dLogits = take(rows * V, 0);
+        const dW = arena.take(V * H) as Float32Array, dBias = arena.take(V) as Float32Array, dY = arena.take(rows * H) as Float32Array;
+        dW.set(dW0); dBias.set(dBias0); dY.set(dY0);
+        const loss = fused
+          ? kernels.decoderForward(y, yOff, rows, H, W, bias, V, logits, targets, dLogits, 1 / rows)
+          : decodeInTurn(kernels, y, yOff, rows, H, W, bias, V, logits, targets, dLogits, 1 / rows);
+        if (withTargets) {
+          if (fused) kernels.decoderBackward(dLogits, rows, V, y, yOff, H, W, dW, dBias, dY);
+          else decodeBackwardInTurn(kernels, dLogits, rows, V, y, yOff, H, W, dW, dBias, dY);
+        }
+        return { loss, logits, out: [logits, dLogits, dW, dBias, dY].map(bits) };
+      });
+      expect(runs[1]!.loss).toBe(runs[0]!.loss);
+      expect(withTargets ? Number.isFinite(runs[1]!.loss) : Number.isNaN(runs[1]!.loss)).toBe(true);
+      runs[1]!.out.forEach((b, i) => expect(b, `output ${i}`).toBe(runs[0]!.out[i]));
+      // Not vacuous: the logits are the naive product plus the bias, within float32 rounding.
+      const naive = new Float64Array(rows * V);
+      for (let r = 0; r < rows; r++) for (let v = 0; v < V; v++) {
+        let sum = 0;
+        for (let h = 0; h < H; h++) sum += y[yOff + r * H + h]! * W[v * H + h]!;
+        naive[r * V + v] = sum + bias[v]!;
+      }
+      expectClose(runs[1]!.logits, naive, 1e-5 * Math.max(1, H / 64));
+    });
 });
