@@ -27,12 +27,20 @@ const MIN_THREADED_MACS = 1 << 18;
  */
 const MIN_THREADED_GEMV = 1 << 18;
 /**
- * A batch-1 step is split between threads only from this many bytes of weights per step up: one
- * core's L2 here. Below it (C2's LSTM 2x128 streams 0.8 MB) the step runs from that L2 in
- * 20-25 us and measured no faster on two threads, which pay a hand-off and a meeting after every
- * layer; above it each core streams half the weights (2x256: 146 -> 76 us on the relaxed build).
+ * A batch-1 step is split between threads only from this many bytes of weights per step up.
+ * Each core then streams half of them, for a hand-off and a meeting after every layer. On the
+ * 2-core AMD EPYC of the README's tables, C2's LSTM 2x128 (0.8 MB) steps 1.3-1.6x as fast split
+ * (best of 5: 86K -> 128K chars/s) and an LSTM 1x128 (0.3 MB) about 1.1x, so the line sits
+ * between them; on an Intel machine before, 0.8 MB measured no faster split.
  */
-const MIN_THREADED_STEP_BYTES = 2 << 20;
+const MIN_THREADED_STEP_BYTES = 1 << 19;
+/**
+ * The steps a stepper that would split runs on this thread alone first, unless the threads are
+ * already up (its default aloneSteps): starting them costs 60-100 ms (C2: `charnn sample --length 1` 140 -> 220 ms), which
+ * the split's 4 us a character at C2 pays back only after about this many characters. The split
+ * gives the same bits, so a sample may change over in the middle.
+ */
+const STEPS_BEFORE_THREADS = 20_000;
 
 /** Worker threads that run parts 1..n−1 of a split call while this thread runs part 0 (Node: threads.ts). */
 export interface KernelThreads {
@@ -351,7 +359,7 @@ class WasmBackend implements WasmKernels {
    * steps"): one call per token for every layer and the decoder, on this thread alone unless the
    * weights are big enough for the threads to be worth meeting after every layer.
    */
-  stepper(model: StepModel): Stepper {
+  stepper(model: StepModel, options: { aloneSteps?: number } = {}): Stepper {
     const L = model.layers.length, H = model.hidden, V = model.vocabSize, E = model.embed;
     const gates = model.cell === "lstm" ? 4 : model.cell === "gru" ? 3 : 1;
     const G = gates * H;
@@ -410,6 +418,8 @@ class WasmBackend implements WasmKernels {
     const split = this.threads > 1 && H % 4 === 0 && weightBytes >= MIN_THREADED_STEP_BYTES;
     const step = x.step!;
     const args = [plan, 0];
+    const aloneSteps = options.aloneSteps ?? STEPS_BEFORE_THREADS;
+    let alone = 0;
     return {
       h: view(stateH, L * H),
       c: stateC === 0 ? null : view(stateC, L * H),
@@ -417,6 +427,11 @@ class WasmBackend implements WasmKernels {
       repack,
       step: split
         ? (token: number) => {
+          if (this.pool === null && alone < aloneSteps) {
+            alone++;
+            step(plan, token, 0, 1);
+            return;
+          }
           fields[6] = 0; // the barrier count (the workers read it only after the hand-off)
           args[1] = token;
           this.run("step", true, args);

@@ -166,6 +166,16 @@ describe.each(backends.list)("the sampler on %s", (name, kernels) => {
   });
 });
 
+/** The logits after each token from a stepper of its own (from the model's initial state). */
+function stepperSteps(kernels: Kernels, model: CharModel, tokens: Int32Array, options: { aloneSteps?: number }): Float32Array[] {
+  const stepper = kernels.stepper!(stepModelOf(model), options);
+  model.writeInitialState({ h: stepper.h, c: stepper.c });
+  return Array.from(tokens, (token) => {
+    stepper.step(token);
+    return Float32Array.from(stepper.logits);
+  });
+}
+
 describe("the wasm stepper on two threads (weights big enough to split)", () => {
   const big: Array<[string, ModelConfig]> = [
     ["LSTM 1x512", { ...base, layers: 1, hidden: 512 }],
@@ -180,7 +190,7 @@ describe("the wasm stepper on two threads (weights big enough to split)", () => 
         const tokens = tokensFor(12, config.vocabSize, 21);
         const modelOne = modelFor(config, one, 23), modelTwo = modelFor(config, two, 23);
         const onOne = samplerSteps(new Sampler(modelOne, one), tokens);
-        const onTwo = samplerSteps(new Sampler(modelTwo, two), tokens);
+        const onTwo = stepperSteps(two, modelTwo, tokens, { aloneSteps: 0 });
         // The stepper alone started the workers: it really split.
         expect(two.threadsStarted).toBe(true);
         const expected = workspaceSteps(modelOne, one, tokens);
@@ -192,6 +202,32 @@ describe("the wasm stepper on two threads (weights big enough to split)", () => 
         one.dispose();
         two.dispose();
       }
+    }
+  });
+
+  it("steps alone until the threads are worth starting, then splits, with the same bits across the change", () => {
+    const config: ModelConfig = { ...base, layers: 1, hidden: 512 };
+    const one = createWasmKernels({ threads: 1, relaxed: true });
+    const two = createWasmKernels({ threads: 2, relaxed: true });
+    const fresh = createWasmKernels({ threads: 2, relaxed: true });
+    try {
+      const tokens = tokensFor(12, config.vocabSize, 31);
+      const onOne = stepperSteps(one, modelFor(config, one, 33), tokens, {});
+      // A short sample with the default warm-up never starts the threads.
+      stepperSteps(fresh, modelFor(config, fresh, 33), tokens, {});
+      expect(fresh.threadsStarted).toBe(false);
+      const model = modelFor(config, two, 33);
+      const stepper = two.stepper!(stepModelOf(model), { aloneSteps: 6 });
+      model.writeInitialState({ h: stepper.h, c: stepper.c });
+      tokens.forEach((token, t) => {
+        stepper.step(token);
+        expect(two.threadsStarted, `after token ${t}`).toBe(t >= 6);
+        expectSameBits(stepper.logits, onOne[t]!, `token ${t}, ${t < 6 ? "alone" : "split"}`);
+      });
+    } finally {
+      one.dispose();
+      two.dispose();
+      fresh.dispose();
     }
   });
 });
