@@ -143,11 +143,9 @@ export interface Kernels {
    * Batch-1 steps for one model (sampling), where this kernel set has its own: the weights laid
    * out for them once, and each step every layer and the decoder in one call. A stepper gives
    * the same logits, bit for bit, as a Workspace forward of one step on the same kernels.
-   * Absent: the caller steps a Workspace of one step. A set that splits big steps between
-   * threads may run the first `options.aloneSteps` (its own default when absent) on one thread,
-   * so that a short sample does not wait for the threads to start.
+   * Absent: the caller steps a Workspace of one step.
    */
-  stepper?(model: StepModel, options?: { aloneSteps?: number }): Stepper;
+  stepper?(model: StepModel): Stepper;
 
   /**
    * One Adam update over n float32 parameters, where this kernel set has its own: the same bits as

@@ -34,18 +34,15 @@ const MIN_THREADED_GEMV = 1 << 18;
  * between them; on an Intel machine before, 0.8 MB measured no faster split.
  */
 const MIN_THREADED_STEP_BYTES = 1 << 19;
-/**
- * The steps a stepper that would split runs on this thread alone first, unless the threads are
- * already up (its default aloneSteps): starting them costs 60-100 ms (C2: `charnn sample --length 1` 140 -> 220 ms), which
- * the split's 4 us a character at C2 pays back only after about this many characters. The split
- * gives the same bits, so a sample may change over in the middle.
- */
-const STEPS_BEFORE_THREADS = 20_000;
+/** Steps a stepper that would split takes alone before it starts the threads (see stepper()). */
+const STEPS_BEFORE_THREADS = 256;
 
 /** Worker threads that run parts 1..n−1 of a split call while this thread runs part 0 (Node: threads.ts). */
 export interface KernelThreads {
   /** Runs `kernel(...args, part, parts)` for every part, part 0 on this thread, and returns when all are done. */
   run(kernel: ThreadedKernel, fn: (...args: number[]) => unknown, args: number[]): void;
+  /** Whether the threads have started and run() would not wait for them to. */
+  readonly ready: boolean;
   dispose(): void;
 }
 
@@ -57,6 +54,8 @@ export interface WasmKernels extends Kernels {
   readonly memory: WebAssembly.Memory;
   /** Whether the worker threads have been started (at the first call worth splitting). */
   readonly threadsStarted: boolean;
+  /** Whether they have started and listen: a split call would not wait for them to boot. */
+  readonly threadsReady: boolean;
 }
 
 const flag = (b: boolean): number => (b ? 1 : 0);
@@ -101,6 +100,18 @@ class WasmBackend implements WasmKernels {
 
   get threadsStarted(): boolean {
     return this.pool !== null;
+  }
+
+  /** Whether the threads have started and listen (a call would not wait for them). */
+  get threadsReady(): boolean {
+    return this.pool?.ready ?? false;
+  }
+
+  /** Whether the threads are up; starts them, without waiting, when they are not there yet. */
+  private threadsReadySoon(): boolean {
+    if (this.disposed) throw new Error("the kernel threads were disposed");
+    this.pool ??= this.startThreads!(this.module, this.memory, this.threads);
+    return this.pool.ready;
   }
 
   dispose(): void {
@@ -359,7 +370,7 @@ class WasmBackend implements WasmKernels {
    * steps"): one call per token for every layer and the decoder, on this thread alone unless the
    * weights are big enough for the threads to be worth meeting after every layer.
    */
-  stepper(model: StepModel, options: { aloneSteps?: number } = {}): Stepper {
+  stepper(model: StepModel): Stepper {
     const L = model.layers.length, H = model.hidden, V = model.vocabSize, E = model.embed;
     const gates = model.cell === "lstm" ? 4 : model.cell === "gru" ? 3 : 1;
     const G = gates * H;
@@ -418,7 +429,6 @@ class WasmBackend implements WasmKernels {
     const split = this.threads > 1 && H % 4 === 0 && weightBytes >= MIN_THREADED_STEP_BYTES;
     const step = x.step!;
     const args = [plan, 0];
-    const aloneSteps = options.aloneSteps ?? STEPS_BEFORE_THREADS;
     let alone = 0;
     return {
       h: view(stateH, L * H),
@@ -427,8 +437,16 @@ class WasmBackend implements WasmKernels {
       repack,
       step: split
         ? (token: number) => {
-          if (this.pool === null && alone < aloneSteps) {
+          // Starting the threads takes 60-100 ms (C2: `charnn sample --length 1` 140 -> 220 ms when
+          // it waited for them), more than a short sample takes alone: step alone until they are
+          // up, and start them only after a few hundred steps (a few ms), which the shortest
+          // samples never reach.
+          if (this.pool === null && alone < STEPS_BEFORE_THREADS) {
             alone++;
+            step(plan, token, 0, 1);
+            return;
+          }
+          if (!this.threadsReadySoon()) {
             step(plan, token, 0, 1);
             return;
           }

@@ -54,10 +54,23 @@ export class ThreadPool {
       worker.unref();
       this.workers.push(worker);
     }
-    // Block until every worker listens: the first call must not wait on a thread still booting.
-    const deadline = performance.now() + START_TIMEOUT_MS;
-    for (let ready = Atomics.load(this.slots, Slot.ready); ready < parts - 1; ready = Atomics.load(this.slots, Slot.ready)) {
-      const left = deadline - performance.now();
+    // The workers boot on their own threads; the first run() waits until every one listens, and
+    // until then this thread may go on with work of its own (see `ready`).
+    this.startDeadline = performance.now() + START_TIMEOUT_MS;
+  }
+
+  private readonly startDeadline: number;
+  private started = false;
+
+  /** Whether every worker is listening, so run() would not wait for one to start. */
+  get ready(): boolean {
+    this.started ||= Atomics.load(this.slots, Slot.ready) >= this.parts - 1;
+    return this.started;
+  }
+
+  private awaitStart(): void {
+    for (let ready = Atomics.load(this.slots, Slot.ready); ready < this.parts - 1; ready = Atomics.load(this.slots, Slot.ready)) {
+      const left = this.startDeadline - performance.now();
       if (left <= 0) {
         this.dispose();
         throw new CharnnError(`the kernel worker threads did not start within ${START_TIMEOUT_MS / 1000} s`, ExitCode.failure, "use one thread",
@@ -65,11 +78,13 @@ export class ThreadPool {
       }
       Atomics.wait(this.slots, Slot.ready, ready, Math.min(left, 50));
     }
+    this.started = true;
   }
 
   /** Runs `kernel(...args, part, parts)` for every part, part 0 here, and returns when all are done. */
   run(kernel: ThreadedKernel, fn: (...args: number[]) => unknown, args: number[]): void {
     if (this.disposed) throw new Error("the kernel threads were disposed");
+    if (!this.started) this.awaitStart();
     if (this.soloCalls > 0) {
       this.soloCalls--;
       fn(...args, 0, 1);

@@ -10,8 +10,9 @@ import { CharModel, Workspace, type RecurrentState } from "../../../src/core/nn/
 import type { ModelConfig } from "../../../src/core/nn/params.js";
 import { Sampler, stepModelOf } from "../../../src/core/sample/sampler.js";
 import type { FloatArray } from "../../../src/core/tensor/arena.js";
-import type { Kernels } from "../../../src/core/tensor/kernels.js";
+import type { Kernels, Stepper } from "../../../src/core/tensor/kernels.js";
 import { createRng } from "../../../src/core/tensor/rng.js";
+import type { WasmKernels } from "../../../src/core/wasm/kernels.js";
 import { createWasmKernels } from "../../../src/node/wasm/node-kernels.js";
 import { float32Backends } from "../../helpers/backends.js";
 import { referenceForward } from "../../helpers/reference-model.js";
@@ -166,14 +167,31 @@ describe.each(backends.list)("the sampler on %s", (name, kernels) => {
   });
 });
 
-/** The logits after each token from a stepper of its own (from the model's initial state). */
-function stepperSteps(kernels: Kernels, model: CharModel, tokens: Int32Array, options: { aloneSteps?: number }): Float32Array[] {
-  const stepper = kernels.stepper!(stepModelOf(model), options);
+/** A stepper of its own, from the model's initial state. */
+function stepperOf(kernels: Kernels, model: CharModel): Stepper {
+  const stepper = kernels.stepper!(stepModelOf(model));
   model.writeInitialState({ h: stepper.h, c: stepper.c });
-  return Array.from(tokens, (token) => {
-    stepper.step(token);
-    return Float32Array.from(stepper.logits);
-  });
+  return stepper;
+}
+
+/** Counts the split calls of `kernel` a wasm set makes (each one hands off to its workers). */
+function countSplitCalls(kernels: WasmKernels, kernel: string): { count: number } {
+  const counter = { count: 0 };
+  const target = kernels as unknown as { run: (name: string, threaded: boolean, args: number[]) => void };
+  const run = target.run.bind(kernels);
+  target.run = (name, threaded, args) => {
+    if (name === kernel && threaded) counter.count++;
+    run(name, threaded, args);
+  };
+  return counter;
+}
+
+/** Starts a set's threads and waits until they listen: one product big enough to be split. */
+function warmThreads(kernels: WasmKernels): void {
+  const n = 96;
+  const a = kernels.newArena("float32", 3 * n * n);
+  kernels.gemm(false, false, n, n, n, a.take(n * n), 0, n, a.take(n * n), 0, n, a.take(n * n), 0, n, false);
+  expect(kernels.threadsReady).toBe(true);
 }
 
 describe("the wasm stepper on two threads (weights big enough to split)", () => {
@@ -190,9 +208,11 @@ describe("the wasm stepper on two threads (weights big enough to split)", () => 
         const tokens = tokensFor(12, config.vocabSize, 21);
         const modelOne = modelFor(config, one, 23), modelTwo = modelFor(config, two, 23);
         const onOne = samplerSteps(new Sampler(modelOne, one), tokens);
-        const onTwo = stepperSteps(two, modelTwo, tokens, { aloneSteps: 0 });
-        // The stepper alone started the workers: it really split.
-        expect(two.threadsStarted).toBe(true);
+        warmThreads(two);
+        const splits = countSplitCalls(two, "step");
+        const onTwo = samplerSteps(new Sampler(modelTwo, two), tokens);
+        // With the threads up, every step really split.
+        expect(splits.count).toBe(tokens.length);
         const expected = workspaceSteps(modelOne, one, tokens);
         tokens.forEach((_, t) => {
           expectSameBits(onTwo[t]!, onOne[t]!, `relaxed ${relaxed}: two threads against one, token ${t}`);
@@ -205,29 +225,37 @@ describe("the wasm stepper on two threads (weights big enough to split)", () => 
     }
   });
 
-  it("steps alone until the threads are worth starting, then splits, with the same bits across the change", () => {
+  it("starts the threads after a few hundred steps without waiting for them, steps alone until they listen, then splits, keeping the bits", () => {
     const config: ModelConfig = { ...base, layers: 1, hidden: 512 };
     const one = createWasmKernels({ threads: 1, relaxed: true });
     const two = createWasmKernels({ threads: 2, relaxed: true });
-    const fresh = createWasmKernels({ threads: 2, relaxed: true });
     try {
-      const tokens = tokensFor(12, config.vocabSize, 31);
-      const onOne = stepperSteps(one, modelFor(config, one, 33), tokens, {});
-      // A short sample with the default warm-up never starts the threads.
-      stepperSteps(fresh, modelFor(config, fresh, 33), tokens, {});
-      expect(fresh.threadsStarted).toBe(false);
-      const model = modelFor(config, two, 33);
-      const stepper = two.stepper!(stepModelOf(model), { aloneSteps: 6 });
-      model.writeInitialState({ h: stepper.h, c: stepper.c });
-      tokens.forEach((token, t) => {
+      const alone = stepperOf(one, modelFor(config, one, 33));
+      const splits = countSplitCalls(two, "step");
+      const stepper = stepperOf(two, modelFor(config, two, 33));
+      const tokens = tokensFor(64, config.vocabSize, 31);
+      let t = 0;
+      const next = (): void => {
+        const token = tokens[t++ % tokens.length]!;
+        alone.step(token);
         stepper.step(token);
-        expect(two.threadsStarted, `after token ${t}`).toBe(t >= 6);
-        expectSameBits(stepper.logits, onOne[t]!, `token ${t}, ${t < 6 ? "alone" : "split"}`);
-      });
+        expectSameBits(stepper.logits, alone.logits, `token ${t - 1}, ${splits.count} split so far`);
+      };
+      next();
+      // The first steps run alone, before the threads are even started (a short sample's lot).
+      expect(two.threadsStarted).toBe(false);
+      for (let i = 0; i < 256; i++) next();
+      // Then they are started, and not waited for.
+      expect(two.threadsStarted).toBe(true);
+      expect(splits.count).toBe(0);
+      const deadline = performance.now() + 10_000;
+      while (splits.count === 0 && performance.now() < deadline) next();
+      expect(splits.count).toBe(1);
+      for (let i = 0; i < 12; i++) next();
+      expect(splits.count).toBe(13);
     } finally {
       one.dispose();
       two.dispose();
-      fresh.dispose();
     }
   });
 });
