@@ -630,10 +630,31 @@ export function addBias(c: usize, rows: i32, cols: i32, bias: usize): void {
   for (let r = 0; r < rows; r++) add(c + <usize>r * cols * 4, bias, cols);
 }
 
-/** dBias[k] += Σ_r dC[r, k] for this part's columns, rows in order. */
+/**
+ * dBias[k] += Σ_r dC[r, k] for this part's columns, rows in order: 32 columns at a time summed
+ * down all the rows in registers (the bias is read and written once, not once a row), then the
+ * rest a row at a time. Each column's sum is the same chain either way.
+ */
 export function sumRows(dBias: usize, dC: usize, rows: i32, cols: i32, part: i32, parts: i32): void {
   const k0 = min(cols, splitStart((cols + 3) / 4, part, parts) * 4), k1 = min(cols, splitStart((cols + 3) / 4, part + 1, parts) * 4);
-  for (let r = 0; r < rows; r++) add(dBias + <usize>k0 * 4, dC + (<usize>r * cols + k0) * 4, k1 - k0);
+  const stride = <usize>cols * 4;
+  let k = k0;
+  for (; k + 32 <= k1; k += 32) {
+    const b = dBias + <usize>k * 4;
+    let s0 = v128.load(b), s1 = v128.load(b, 16), s2 = v128.load(b, 32), s3 = v128.load(b, 48);
+    let s4 = v128.load(b, 64), s5 = v128.load(b, 80), s6 = v128.load(b, 96), s7 = v128.load(b, 112);
+    let p = dC + <usize>k * 4;
+    for (let r = 0; r < rows; r++) {
+      s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p, 16));
+      s2 = f32x4.add(s2, v128.load(p, 32)); s3 = f32x4.add(s3, v128.load(p, 48));
+      s4 = f32x4.add(s4, v128.load(p, 64)); s5 = f32x4.add(s5, v128.load(p, 80));
+      s6 = f32x4.add(s6, v128.load(p, 96)); s7 = f32x4.add(s7, v128.load(p, 112));
+      p += stride;
+    }
+    v128.store(b, s0); v128.store(b, s1, 16); v128.store(b, s2, 32); v128.store(b, s3, 48);
+    v128.store(b, s4, 64); v128.store(b, s5, 80); v128.store(b, s6, 96); v128.store(b, s7, 112);
+  }
+  if (k < k1) for (let r = 0; r < rows; r++) add(dBias + <usize>k * 4, dC + (<usize>r * cols + k) * 4, k1 - k);
 }
 
 /** out[i] = x[i]·mask[i]. */

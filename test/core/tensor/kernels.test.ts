@@ -262,6 +262,25 @@ describe.each(backends.list)("%s whole-layer time loops equal the step kernels c
   });
 });
 
+describe.each(backends.list.filter(([name]) => name !== "js"))("%s sumRows", (_name, kernels) => {
+  it("adds each column's rows in order in float32, 32 columns at a time and the ragged rest", () => {
+    // 77 columns: two blocks of 32 and 13 more on one thread; split in two, each part has its own
+    // block and rest. 4000 rows make the call big enough to be split.
+    const rows = 4000, cols = 77;
+    const arena = kernels.newArena("float32", rows * cols + cols + 16);
+    const dC = arena.take(rows * cols) as Float32Array, dBias = arena.take(cols) as Float32Array;
+    for (let i = 0; i < dC.length; i++) dC[i] = (rng.next() * 2 - 1) * 3;
+    for (let k = 0; k < cols; k++) dBias[k] = rng.next();
+    const expected = Float32Array.from(dBias, (b, k) => {
+      let sum = Math.fround(b);
+      for (let r = 0; r < rows; r++) sum = Math.fround(sum + dC[r * cols + k]!);
+      return sum;
+    });
+    kernels.sumRows(dBias, dC, rows, cols);
+    expect(Buffer.from(dBias.buffer, dBias.byteOffset, dBias.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
+  });
+});
+
 describe.each(backends.list.filter(([name]) => name !== "js"))("%s decoder calls equal its products, bias and loss in turn", (_name, kernels) => {
   // The js set's decoder calls are that composition itself; a wasm set fuses them into one call
   // each, split by rows (forward) or as gemm and sumRows split (backward), and must keep the bits
