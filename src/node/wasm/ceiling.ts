@@ -37,7 +37,10 @@ function probeRate(kernel: "simdPeak" | "clockProbe", options: CeilingOptions): 
     return performance.now() - started;
   };
   try {
-    // Calibrate (warming V8's optimising tier on every thread on the way), then time.
+    // Once untimed first: the pool's first call waits for its threads to boot (tens of ms), which
+    // would stop the calibration at its first, shortest call. Then calibrate (warming V8's
+    // optimising tier on every thread on the way), then time.
+    run(1 << 10);
     let rounds = 1 << 10;
     for (let elapsed = run(rounds); elapsed < callMs; elapsed = run(rounds)) rounds *= 2;
     for (let i = 0; i < 20; i++) run(rounds);
