@@ -333,7 +333,7 @@ export function renderBody(report: BenchReport, level: number): string {
     "",
     `- Training: batch·seq·iterations per second, the median of ${report.windows} timed window(s) after warm-up, as the peer scripts (PyTorch, TF.js and numpy versions of the same models) do. ` +
       "charnn carries the hidden state across batches for every cell; the PyTorch and TF.js LSTM peers start each batch from zeros, and TF.js does not clip gradients.",
-    `- Sampling: batch 1, one character at a time, temperature 1, median of ${report.windows} run(s); charnn samples from the model loaded back from its checkpoint into a fresh kernel set, as charnn sample does. ` +
+    `- Sampling: batch 1, one character at a time, temperature 1, median of ${report.windows} run(s) after a warm-up that lasts until the kernel threads of a split step, if any, have started; charnn samples from the model loaded back from its checkpoint into a fresh kernel set, as charnn sample does. ` +
       "Eval: one exact batch-1 pass over held-out text (the last 5%) through the scorer charnn eval uses: windows of 256 steps carrying the state, or, for a model of a million parameters or more on two or more threads, one stepper call per character.",
     "- Checkpoint: the whole training state (weights, optimiser moments, cursor) written by saveCheckpoint (atomic write) and read by loadCheckpoint (checksum, decode, shape check).",
     "- Peak RSS: maxrss of the process that ran the workload, the runtime included (importing torch alone is about 250 MB).",
