@@ -107,11 +107,11 @@ class WasmBackend implements WasmKernels {
     return this.pool?.ready ?? false;
   }
 
-  /** Whether the threads are up; starts them, without waiting, when they are not there yet. */
-  private threadsReadySoon(): boolean {
+  /** The worker threads, started (without waiting for them to boot) when they are not there yet. */
+  private threadPool(): KernelThreads {
     if (this.disposed) throw new Error("the kernel threads were disposed");
     this.pool ??= this.startThreads!(this.module, this.memory, this.threads);
-    return this.pool.ready;
+    return this.pool;
   }
 
   dispose(): void {
@@ -206,9 +206,7 @@ class WasmBackend implements WasmKernels {
     const fn = this.x[kernel]!;
     try {
       if (split && this.threads > 1) {
-        if (this.disposed) throw new Error("the kernel threads were disposed");
-        this.pool ??= this.startThreads!(this.module, this.memory, this.threads);
-        this.pool.run(kernel, fn, args);
+        this.threadPool().run(kernel, fn, args);
       } else {
         fn(...args, 0, 1);
       }
@@ -446,7 +444,7 @@ class WasmBackend implements WasmKernels {
             step(plan, token, 0, 1);
             return;
           }
-          if (!this.threadsReadySoon()) {
+          if (!this.threadPool().ready) {
             step(plan, token, 0, 1);
             return;
           }
